@@ -1,0 +1,9 @@
+//! telephony-operator: a Kubernetes operator that turns `TelephonyAccount` and `PhoneNumber`
+//! objects into phone numbers bought, configured, renewed and released at Twilio.
+//!
+//! Functional core, imperative shell: `reconcile` and `billing` decide (pure functions of spec,
+//! observed state and time); `controller` performs (Kubernetes and Twilio I/O). The stand-ins used
+//! by tests and the sandbox live in their own crates (`twilio-sim`, `kube-emulator`) and only the
+//! `sandbox` module and the binary depend on them.
+
+pub mod api;

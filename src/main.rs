@@ -1,0 +1,3 @@
+fn main() {
+    print!("{}", telephony_operator::api::crds_yaml().unwrap());
+}
