@@ -7,3 +7,4 @@
 //! `sandbox` module and the binary depend on them.
 
 pub mod api;
+pub mod twilio;
