@@ -7,4 +7,13 @@
 //! `sandbox` module and the binary depend on them.
 
 pub mod api;
+pub mod billing;
+pub mod clock;
+pub mod config;
+pub mod controller;
+pub mod reconcile;
 pub mod twilio;
+
+/// Version of the platform's terms that Managed accounts must accept (overridable by
+/// `--terms-version`).
+pub const DEFAULT_TERMS_VERSION: &str = "2026-01";

@@ -1,0 +1,92 @@
+//! Operator configuration: flags and environment variables of `telephony-operator run`
+//! (the sandbox fills the same struct in code).
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// Everything the operator needs to know besides the cluster and the clock.
+#[derive(clap::Args, Debug, Clone)]
+pub struct OperatorConfig {
+    /// Base URL of Twilio's REST API (v2010). Point it at `telephony-operator twilio-sim` for
+    /// local development.
+    #[arg(long, env = "TWILIO_API_BASE", default_value = "https://api.twilio.com")]
+    pub twilio_api_base: url::Url,
+    /// Base URL of Twilio's Pricing API.
+    #[arg(long, env = "TWILIO_PRICING_BASE", default_value = "https://pricing.twilio.com")]
+    pub twilio_pricing_base: url::Url,
+    /// Namespaces to watch (comma-separated). Empty: all namespaces.
+    #[arg(long, env = "WATCH_NAMESPACES", value_delimiter = ',')]
+    pub namespaces: Vec<String>,
+    /// Only reconcile objects matching this label selector (for sharding a large cluster).
+    #[arg(long, env = "LABEL_SELECTOR")]
+    pub label_selector: Option<String>,
+    /// How often each account's Twilio inventory is listed to detect drift, in seconds.
+    #[arg(long, env = "RESYNC_SECONDS", default_value_t = 300)]
+    pub resync_seconds: u64,
+    /// How many objects of each kind are reconciled at once.
+    #[arg(long, env = "RECONCILE_CONCURRENCY", default_value_t = 64)]
+    pub reconcile_concurrency: u16,
+    /// Most Twilio requests in flight per Twilio account.
+    #[arg(long, env = "TWILIO_ACCOUNT_CONCURRENCY", default_value_t = 10)]
+    pub twilio_account_concurrency: usize,
+    /// Most Twilio requests per second per Twilio account (0: no limit besides concurrency).
+    #[arg(long, env = "TWILIO_ACCOUNT_RATE", default_value_t = 0.0)]
+    pub twilio_account_rate: f64,
+    /// Timeout of one Twilio request, in seconds.
+    #[arg(long, env = "TWILIO_TIMEOUT_SECONDS", default_value_t = 30)]
+    pub twilio_timeout_seconds: u64,
+    /// Address of the metrics and health endpoint (`/metrics`, `/healthz`, `/readyz`).
+    #[arg(long, env = "METRICS_ADDR", default_value = "127.0.0.1:9464")]
+    pub metrics_addr: SocketAddr,
+    /// Version of the platform's terms a Managed account must accept.
+    #[arg(long, env = "TERMS_VERSION", default_value = crate::DEFAULT_TERMS_VERSION)]
+    pub terms_version: String,
+    /// Rate card for Managed prices (YAML file); default: the embedded card (US 1.15/month).
+    #[arg(long, env = "RATE_CARD")]
+    pub rate_card: Option<std::path::PathBuf>,
+    /// Namespace the operator runs in (holds the master credentials Secret and the Lease).
+    #[arg(long, env = "POD_NAMESPACE", default_value = "telephony-system")]
+    pub operator_namespace: String,
+    /// Secret (in the operator namespace) with the platform's master Twilio credentials for
+    /// Managed accounts: keys `accountSid` and `authToken` (or `apiKeySid`/`apiKeySecret`).
+    #[arg(long, env = "MASTER_CREDENTIALS_SECRET", default_value = "twilio-master-credentials")]
+    pub master_credentials_secret: String,
+    /// Take a coordination.k8s.io Lease so only one replica acts.
+    #[arg(long, env = "LEADER_ELECTION", default_value_t = false)]
+    pub leader_election: bool,
+    /// Name of the leader-election Lease.
+    #[arg(long, env = "LEASE_NAME", default_value = "telephony-operator")]
+    pub lease_name: String,
+    /// Identity of this replica in the Lease (default: the hostname).
+    #[arg(long, env = "POD_NAME")]
+    pub instance_id: Option<String>,
+}
+
+impl OperatorConfig {
+    pub fn resync_period(&self) -> Duration {
+        Duration::from_secs(self.resync_seconds.max(1))
+    }
+
+    /// Defaults for tests and the sandbox, pointing Twilio at `twilio_base`.
+    pub fn for_local(twilio_base: &url::Url) -> Self {
+        Self {
+            twilio_api_base: twilio_base.clone(),
+            twilio_pricing_base: twilio_base.clone(),
+            namespaces: Vec::new(),
+            label_selector: None,
+            resync_seconds: 300,
+            reconcile_concurrency: 64,
+            twilio_account_concurrency: 10,
+            twilio_account_rate: 0.0,
+            twilio_timeout_seconds: 10,
+            metrics_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            terms_version: crate::DEFAULT_TERMS_VERSION.to_string(),
+            rate_card: None,
+            operator_namespace: "telephony-system".into(),
+            master_credentials_secret: "twilio-master-credentials".into(),
+            leader_election: false,
+            lease_name: "telephony-operator".into(),
+            instance_id: None,
+        }
+    }
+}

@@ -1,0 +1,59 @@
+//! State shared by every reconcile: clients, clock, configuration, caches, events, metrics.
+
+use super::inventory::InventoryCache;
+use super::metrics::Metrics;
+use super::pricing::PricingCache;
+use crate::billing::RateCard;
+use crate::clock::SharedClock;
+use crate::config::OperatorConfig;
+use crate::twilio::TwilioClient;
+use kube::runtime::events::{Recorder, Reporter};
+
+/// Handed (in an `Arc`) to every reconcile of both controllers.
+pub struct Context {
+    /// Kubernetes client.
+    pub kube: kube::Client,
+    /// Twilio client (per-account limits live inside it).
+    pub twilio: TwilioClient,
+    /// The one clock every time decision reads.
+    pub clock: SharedClock,
+    /// Operator configuration.
+    pub config: OperatorConfig,
+    /// Managed prices.
+    pub rate_card: RateCard,
+    /// One inventory list per Twilio account per resync, shared by all its numbers.
+    pub inventory: InventoryCache,
+    /// Twilio Pricing API answers, cached per account and country.
+    pub pricing: PricingCache,
+    /// Kubernetes events.
+    pub recorder: Recorder,
+    /// Prometheus metrics.
+    pub metrics: Metrics,
+}
+
+impl Context {
+    /// Builds the context; `instance` names this replica in events.
+    pub fn new(
+        kube: kube::Client,
+        twilio: TwilioClient,
+        clock: SharedClock,
+        config: OperatorConfig,
+        rate_card: RateCard,
+    ) -> Self {
+        let reporter = Reporter {
+            controller: "telephony-operator".into(),
+            instance: config.instance_id.clone(),
+        };
+        Self {
+            recorder: Recorder::new(kube.clone(), reporter),
+            kube,
+            twilio,
+            clock,
+            config,
+            rate_card,
+            inventory: InventoryCache::default(),
+            pricing: PricingCache::default(),
+            metrics: Metrics::default(),
+        }
+    }
+}

@@ -1,0 +1,30 @@
+//! The imperative shell: kube-rs controllers around the pure decisions in `crate::reconcile`
+//! and `crate::billing`. Watches, finalizers, status patches, events, requeues, and the Twilio
+//! calls the decisions ask for.
+//!
+//! Layout: `context` (shared state handed to every reconcile), `account_access` (from a
+//! TelephonyAccount to an authenticated Twilio API), `account` and `phone_number` (one
+//! controller each), `inventory` and `pricing` (caches shared by all numbers of an account),
+//! `leader` (Lease-based leader election), `metrics`.
+
+pub mod account;
+pub mod account_access;
+pub mod context;
+pub mod inventory;
+pub mod leader;
+pub mod metrics;
+pub mod phone_number;
+pub mod pricing;
+
+pub use context::Context;
+
+use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
+
+/// Runs both controllers until `shutdown` is cancelled.
+pub async fn run(ctx: Arc<Context>, shutdown: CancellationToken) {
+    tokio::join!(
+        account::run(ctx.clone(), shutdown.clone()),
+        phone_number::run(ctx, shutdown),
+    );
+}

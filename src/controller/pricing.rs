@@ -1,0 +1,5 @@
+//! Placeholder; filled in by the PhoneNumber controller work.
+
+/// Shared cache (see module docs).
+#[derive(Default)]
+pub struct PricingCache {}
