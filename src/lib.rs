@@ -11,6 +11,7 @@ pub mod billing;
 pub mod clock;
 pub mod config;
 pub mod controller;
+pub mod observability;
 pub mod reconcile;
 pub mod twilio;
 
