@@ -8,6 +8,8 @@
 //! `leader` (Lease-based leader election), `metrics`.
 
 pub mod account;
+pub mod conditions;
+pub mod credits;
 pub mod account_access;
 pub mod context;
 pub mod inventory;
