@@ -5,12 +5,20 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
+use reqwest::Method;
+use serde::de::DeserializeOwned;
+use url::Url;
+
 use super::config::{
     DEFAULT_API_HOST, DEFAULT_PRICING_HOST, Routing, TwilioClientConfig, routed_base,
 };
 use super::error::{ErrorClass, TwilioError};
-use super::pricing::{NumberPrices, VoiceNumberPrice, VoicePrices};
+use super::limits::Limiters;
+use super::pricing::{
+    NumberPrices, VoiceNumberPrice, VoiceNumberPriceWire, VoicePrices, VoicePricesWire,
+};
 use super::secret::Credentials;
+use super::transport::{Kind, Policy, Request, Stats, Transport};
 use super::types::{
     Account, AvailableNumber, Balance, IncomingFilter, IncomingNumber, NumberConfig,
     PurchaseRequest, SearchQuery,
@@ -40,10 +48,12 @@ impl ClientStats {
 
 struct Inner {
     config: TwilioClientConfig,
+    transport: Transport,
 }
 
 /// Twilio REST client: cheap to clone, shared by all accounts. Holds the HTTP client and the
-/// per-account limiters (keyed by the account SID acted on).
+/// per-account limiters (keyed by the account SID acted on: the SID in v2010 paths, the
+/// credentials' account for Pricing and `/Accounts.json`).
 #[derive(Clone)]
 pub struct TwilioClient {
     inner: Arc<Inner>,
@@ -58,15 +68,37 @@ impl fmt::Debug for TwilioClient {
     }
 }
 
-fn not_yet(op: &'static str) -> TwilioError {
-    TwilioError::new(ErrorClass::Permanent, op, "not implemented yet")
-}
-
 impl TwilioClient {
     /// Builds a client.
     pub fn new(config: TwilioClientConfig) -> Result<Self, TwilioError> {
+        let http = reqwest::Client::builder()
+            .timeout(config.timeout)
+            .connect_timeout(config.timeout.min(std::time::Duration::from_secs(10)))
+            .user_agent(config.user_agent.clone())
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| {
+                TwilioError::new(
+                    ErrorClass::Permanent,
+                    "new_client",
+                    format!("building the HTTP client: {e}"),
+                )
+            })?;
+        let transport = Transport {
+            http,
+            limiters: Limiters::new(
+                config.per_account_concurrency,
+                config.per_account_rate_per_sec,
+            ),
+            stats: Stats::default(),
+            policy: Policy {
+                max_retries: config.max_retries,
+                backoff_base: config.backoff_base,
+                backoff_cap: config.backoff_cap,
+            },
+        };
         Ok(TwilioClient {
-            inner: Arc::new(Inner { config }),
+            inner: Arc::new(Inner { config, transport }),
         })
     }
 
@@ -75,7 +107,8 @@ impl TwilioClient {
         &self.inner.config
     }
 
-    /// API for the credentials' own account.
+    /// API for the credentials' own account. Region/edge select the host when the base URL is
+    /// Twilio's default (notes §1); a custom base URL is kept as is.
     pub fn account(&self, creds: &Credentials, routing: &Routing) -> AccountApi {
         self.subaccount(creds, creds.account_sid(), routing)
     }
@@ -100,7 +133,7 @@ impl TwilioClient {
 
     /// Counters since the client was built.
     pub fn stats(&self) -> ClientStats {
-        ClientStats::default()
+        self.inner.transport.stats.snapshot()
     }
 }
 
@@ -110,8 +143,8 @@ pub struct AccountApi {
     client: TwilioClient,
     creds: Credentials,
     account_sid: String,
-    api_base: url::Url,
-    pricing_base: url::Url,
+    api_base: Url,
+    pricing_base: Url,
 }
 
 impl fmt::Debug for AccountApi {
@@ -125,99 +158,465 @@ impl fmt::Debug for AccountApi {
     }
 }
 
+/// Pages followed at most by one list call (1000 × 1000 items).
+const MAX_PAGES: usize = 1000;
+/// Default page size of inventory sweeps (Twilio's maximum).
+const DEFAULT_PAGE_SIZE: u32 = 1000;
+
+/// Percent-encodes one path segment (everything but unreserved characters, so `+` → `%2B`).
+fn seg(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// `base` with `path` (already encoded, starting with `/`) appended to its path and `query`.
+fn build_url(base: &Url, path: &str, query: &[(&str, String)]) -> Url {
+    let mut u = base.clone();
+    let prefix = base.path().trim_end_matches('/').to_owned();
+    u.set_path(&format!("{prefix}{path}"));
+    u.set_query(None);
+    u.set_fragment(None);
+    if !query.is_empty() {
+        let mut q = u.query_pairs_mut();
+        for (k, v) in query {
+            q.append_pair(k, v);
+        }
+    }
+    u
+}
+
+fn bool_str(b: bool) -> String {
+    if b { "true" } else { "false" }.to_owned()
+}
+
+fn decode<T: DeserializeOwned>(
+    op: &'static str,
+    kind: Kind,
+    body: &[u8],
+) -> Result<T, TwilioError> {
+    serde_json::from_slice(body).map_err(|e| {
+        // A create answered 2xx but unreadable did happen: the caller must look it up.
+        let class = match kind {
+            Kind::Create => ErrorClass::OutcomeUnknown,
+            Kind::Idempotent => ErrorClass::Permanent,
+        };
+        TwilioError::new(class, op, format!("unreadable response: {e}"))
+    })
+}
+
 impl AccountApi {
     /// The account acted on (the SID in v2010 paths).
     pub fn account_sid(&self) -> &str {
-        let _ = &self.client;
         &self.account_sid
+    }
+
+    fn v2010(&self, path: &str, query: &[(&str, String)]) -> Url {
+        build_url(&self.api_base, &format!("/2010-04-01{path}"), query)
+    }
+
+    fn acct_path(&self) -> String {
+        format!("/Accounts/{}", seg(&self.account_sid))
+    }
+
+    async fn call<T: DeserializeOwned>(
+        &self,
+        operation: &'static str,
+        method: Method,
+        url: Url,
+        form: Vec<(&'static str, String)>,
+        kind: Kind,
+        limit_key: &str,
+    ) -> Result<T, TwilioError> {
+        let req = Request {
+            operation,
+            method,
+            url,
+            form,
+            kind,
+            limit_key,
+        };
+        let (_, body) = self.client.inner.transport.send(&self.creds, &req).await?;
+        decode(operation, kind, &body)
+    }
+
+    async fn get<T: DeserializeOwned>(
+        &self,
+        operation: &'static str,
+        url: Url,
+        limit_key: &str,
+    ) -> Result<T, TwilioError> {
+        self.call(
+            operation,
+            Method::GET,
+            url,
+            Vec::new(),
+            Kind::Idempotent,
+            limit_key,
+        )
+        .await
+    }
+
+    /// GETs `first` and every `next_page_uri` after it, collecting the array under `key`.
+    async fn list_all<T: DeserializeOwned>(
+        &self,
+        operation: &'static str,
+        first: Url,
+        key: &str,
+        limit_key: &str,
+    ) -> Result<Vec<T>, TwilioError> {
+        let mut out = Vec::new();
+        let mut url = first;
+        for _ in 0..MAX_PAGES {
+            let mut page: serde_json::Map<String, serde_json::Value> =
+                self.get(operation, url.clone(), limit_key).await?;
+            let items = match page.remove(key) {
+                Some(serde_json::Value::Null) | None => Vec::new(),
+                Some(v) => serde_json::from_value::<Vec<T>>(v).map_err(|e| {
+                    TwilioError::new(
+                        ErrorClass::Permanent,
+                        operation,
+                        format!("unreadable `{key}` in response: {e}"),
+                    )
+                })?,
+            };
+            out.extend(items);
+            let next = match page.get("next_page_uri") {
+                Some(serde_json::Value::String(s)) if !s.is_empty() => s.clone(),
+                _ => return Ok(out),
+            };
+            let next_url = self.page_url(&next).ok_or_else(|| {
+                TwilioError::new(
+                    ErrorClass::Permanent,
+                    operation,
+                    format!("unusable next_page_uri `{next}`"),
+                )
+            })?;
+            if next_url == url {
+                return Err(TwilioError::new(
+                    ErrorClass::Permanent,
+                    operation,
+                    "next_page_uri repeats the current page",
+                ));
+            }
+            url = next_url;
+        }
+        Err(TwilioError::new(
+            ErrorClass::Permanent,
+            operation,
+            format!("more than {MAX_PAGES} pages"),
+        ))
+    }
+
+    /// Resolves a `next_page_uri` (relative to the API host) against our base URL. An absolute
+    /// URI is accepted only for our own origin, so credentials never go to another host.
+    fn page_url(&self, uri: &str) -> Option<Url> {
+        if uri.starts_with("http://") || uri.starts_with("https://") {
+            let u = Url::parse(uri).ok()?;
+            return (u.origin() == self.api_base.origin()).then_some(u);
+        }
+        if !uri.starts_with('/') {
+            return None;
+        }
+        let (path, query) = match uri.split_once('?') {
+            Some((p, q)) => (p, Some(q)),
+            None => (uri, None),
+        };
+        let prefix = self.api_base.path().trim_end_matches('/');
+        let full = if !prefix.is_empty() && path.starts_with(&format!("{prefix}/")) {
+            path.to_owned()
+        } else {
+            format!("{prefix}{path}")
+        };
+        let mut u = self.api_base.clone();
+        u.set_path(&full);
+        u.set_fragment(None);
+        u.set_query(query);
+        Some(u)
     }
 
     /// `GET /Accounts/{Sid}.json`.
     pub async fn fetch_account(&self) -> Result<Account, TwilioError> {
-        Err(not_yet("fetch_account"))
+        let url = self.v2010(&format!("{}.json", self.acct_path()), &[]);
+        self.get("fetch_account", url, &self.account_sid).await
     }
 
-    /// `POST /Accounts.json`. Not idempotent: an unknown outcome → `OutcomeUnknown`.
-    pub async fn create_subaccount(&self, _friendly_name: &str) -> Result<Account, TwilioError> {
-        Err(not_yet("create_subaccount"))
+    /// `POST /Accounts.json` (acts for the credentials' account). Not idempotent: a failure after
+    /// the request may have been sent → `OutcomeUnknown` (look it up with [`Self::list_accounts`]).
+    pub async fn create_subaccount(&self, friendly_name: &str) -> Result<Account, TwilioError> {
+        let url = self.v2010("/Accounts.json", &[]);
+        let form = vec![("FriendlyName", friendly_name.to_owned())];
+        let owner = self.creds.account_sid().to_owned();
+        self.call(
+            "create_subaccount",
+            Method::POST,
+            url,
+            form,
+            Kind::Create,
+            &owner,
+        )
+        .await
     }
 
-    /// `GET /Accounts.json` (all pages).
+    /// `GET /Accounts.json` (all pages; `FriendlyName` matches exactly).
     pub async fn list_accounts(
         &self,
-        _friendly_name: Option<&str>,
-        _status: Option<&str>,
+        friendly_name: Option<&str>,
+        status: Option<&str>,
     ) -> Result<Vec<Account>, TwilioError> {
-        Err(not_yet("list_accounts"))
+        let mut q = Vec::new();
+        if let Some(f) = friendly_name {
+            q.push(("FriendlyName", f.to_owned()));
+        }
+        if let Some(s) = status {
+            q.push(("Status", s.to_owned()));
+        }
+        q.push(("PageSize", DEFAULT_PAGE_SIZE.to_string()));
+        let url = self.v2010("/Accounts.json", &q);
+        let owner = self.creds.account_sid().to_owned();
+        self.list_all("list_accounts", url, "accounts", &owner)
+            .await
     }
 
-    /// `POST /Accounts/{sid}.json` with `Status=closed` (irreversible).
-    pub async fn close_subaccount(&self, _sid: &str) -> Result<Account, TwilioError> {
-        Err(not_yet("close_subaccount"))
+    /// `POST /Accounts/{sid}.json` with `Status=closed` (irreversible; Twilio releases its numbers).
+    pub async fn close_subaccount(&self, sid: &str) -> Result<Account, TwilioError> {
+        let url = self.v2010(&format!("/Accounts/{}.json", seg(sid)), &[]);
+        let form = vec![("Status", "closed".to_owned())];
+        let owner = self.creds.account_sid().to_owned();
+        self.call(
+            "close_subaccount",
+            Method::POST,
+            url,
+            form,
+            Kind::Idempotent,
+            &owner,
+        )
+        .await
     }
 
     /// `GET /Accounts/{Sid}/Balance.json`.
     pub async fn balance(&self) -> Result<Balance, TwilioError> {
-        Err(not_yet("balance"))
+        let url = self.v2010(&format!("{}/Balance.json", self.acct_path()), &[]);
+        self.get("balance", url, &self.account_sid).await
     }
 
     /// `GET /Accounts/{Sid}/AvailablePhoneNumbers/{Country}/{Type}.json`.
     pub async fn search_available(
         &self,
-        _q: &SearchQuery,
+        q: &SearchQuery,
     ) -> Result<Vec<AvailableNumber>, TwilioError> {
-        Err(not_yet("search_available"))
+        let mut query: Vec<(&str, String)> = Vec::new();
+        if let Some(a) = q.area_code {
+            query.push(("AreaCode", a.to_string()));
+        }
+        let strings = [
+            ("Contains", &q.contains),
+            ("InRegion", &q.in_region),
+            ("InLocality", &q.in_locality),
+            ("InPostalCode", &q.in_postal_code),
+            ("NearNumber", &q.near_number),
+        ];
+        for (k, v) in strings {
+            if let Some(v) = v {
+                query.push((k, v.clone()));
+            }
+        }
+        let bools = [
+            ("VoiceEnabled", q.voice),
+            ("SmsEnabled", q.sms),
+            ("MmsEnabled", q.mms),
+        ];
+        for (k, v) in bools {
+            if let Some(v) = v {
+                query.push((k, bool_str(v)));
+            }
+        }
+        if let Some(p) = q.page_size {
+            query.push(("PageSize", p.to_string()));
+        }
+        let path = format!(
+            "{}/AvailablePhoneNumbers/{}/{}.json",
+            self.acct_path(),
+            seg(&q.country.to_ascii_uppercase()),
+            q.number_type.path_segment()
+        );
+        let url = self.v2010(&path, &query);
+        #[derive(serde::Deserialize)]
+        struct Resp {
+            #[serde(default, deserialize_with = "super::wire::vec_or_empty")]
+            available_phone_numbers: Vec<AvailableNumber>,
+        }
+        let r: Resp = self.get("search_available", url, &self.account_sid).await?;
+        Ok(r.available_phone_numbers)
     }
 
-    /// `POST /Accounts/{Sid}/IncomingPhoneNumbers.json`. Retried only on 429; any failure after
-    /// the request may have been sent → `OutcomeUnknown`.
-    pub async fn buy(&self, _req: &PurchaseRequest) -> Result<IncomingNumber, TwilioError> {
-        Err(not_yet("buy"))
+    /// `POST /Accounts/{Sid}/IncomingPhoneNumbers.json`. Retried only on 429 and connect
+    /// failures (not executed); any failure after the request may have been sent →
+    /// `OutcomeUnknown`: list with `PhoneNumber` before buying again.
+    pub async fn buy(&self, req: &PurchaseRequest) -> Result<IncomingNumber, TwilioError> {
+        let mut form: Vec<(&'static str, String)> = Vec::new();
+        match (&req.phone_number, req.area_code) {
+            (Some(n), _) if !n.is_empty() => form.push(("PhoneNumber", n.clone())),
+            (_, Some(a)) => form.push(("AreaCode", a.to_string())),
+            _ => {
+                return Err(TwilioError::new(
+                    ErrorClass::Permanent,
+                    "buy",
+                    "a purchase needs a phone number or an area code",
+                ));
+            }
+        }
+        form.extend(
+            req.config
+                .form_fields()
+                .into_iter()
+                .map(|(k, v)| (k, v.to_owned())),
+        );
+        let url = self.v2010(
+            &format!("{}/IncomingPhoneNumbers.json", self.acct_path()),
+            &[],
+        );
+        self.call(
+            "buy",
+            Method::POST,
+            url,
+            form,
+            Kind::Create,
+            &self.account_sid,
+        )
+        .await
     }
 
     /// `GET /Accounts/{Sid}/IncomingPhoneNumbers.json`, following `next_page_uri` to the end.
     pub async fn list_incoming(
         &self,
-        _filter: &IncomingFilter,
+        filter: &IncomingFilter,
     ) -> Result<Vec<IncomingNumber>, TwilioError> {
-        Err(not_yet("list_incoming"))
+        let mut q = Vec::new();
+        if let Some(p) = &filter.phone_number {
+            q.push(("PhoneNumber", p.clone()));
+        }
+        if let Some(f) = &filter.friendly_name {
+            q.push(("FriendlyName", f.clone()));
+        }
+        let size = filter.page_size.unwrap_or(DEFAULT_PAGE_SIZE).clamp(1, 1000);
+        q.push(("PageSize", size.to_string()));
+        let url = self.v2010(
+            &format!("{}/IncomingPhoneNumbers.json", self.acct_path()),
+            &q,
+        );
+        self.list_all(
+            "list_incoming",
+            url,
+            "incoming_phone_numbers",
+            &self.account_sid,
+        )
+        .await
+    }
+
+    fn incoming_url(&self, sid: &str) -> Url {
+        self.v2010(
+            &format!(
+                "{}/IncomingPhoneNumbers/{}.json",
+                self.acct_path(),
+                seg(sid)
+            ),
+            &[],
+        )
     }
 
     /// `GET /Accounts/{Sid}/IncomingPhoneNumbers/{PN}.json`.
-    pub async fn fetch_incoming(&self, _sid: &str) -> Result<IncomingNumber, TwilioError> {
-        Err(not_yet("fetch_incoming"))
+    pub async fn fetch_incoming(&self, sid: &str) -> Result<IncomingNumber, TwilioError> {
+        self.get("fetch_incoming", self.incoming_url(sid), &self.account_sid)
+            .await
     }
 
-    /// `POST /Accounts/{Sid}/IncomingPhoneNumbers/{PN}.json` with the set fields of `config`.
+    /// `POST /Accounts/{Sid}/IncomingPhoneNumbers/{PN}.json` with the set fields of `config`
+    /// (an empty config only fetches).
     pub async fn update_incoming(
         &self,
-        _sid: &str,
-        _config: &NumberConfig,
+        sid: &str,
+        config: &NumberConfig,
     ) -> Result<IncomingNumber, TwilioError> {
-        Err(not_yet("update_incoming"))
+        if config.is_empty() {
+            return self.fetch_incoming(sid).await;
+        }
+        let form = config
+            .form_fields()
+            .into_iter()
+            .map(|(k, v)| (k, v.to_owned()))
+            .collect();
+        self.call(
+            "update_incoming",
+            Method::POST,
+            self.incoming_url(sid),
+            form,
+            Kind::Idempotent,
+            &self.account_sid,
+        )
+        .await
     }
 
     /// `DELETE /Accounts/{Sid}/IncomingPhoneNumbers/{PN}.json`. Already gone → `is_not_found()`.
-    pub async fn release(&self, _sid: &str) -> Result<(), TwilioError> {
-        Err(not_yet("release"))
+    pub async fn release(&self, sid: &str) -> Result<(), TwilioError> {
+        let req = Request {
+            operation: "release",
+            method: Method::DELETE,
+            url: self.incoming_url(sid),
+            form: Vec::new(),
+            kind: Kind::Idempotent,
+            limit_key: &self.account_sid,
+        };
+        self.client.inner.transport.send(&self.creds, &req).await?;
+        Ok(())
     }
 
-    /// `GET {pricing}/v1/PhoneNumbers/Countries/{IsoCountry}`.
-    pub async fn number_prices(&self, _country: &str) -> Result<NumberPrices, TwilioError> {
-        Err(not_yet("number_prices"))
+    fn pricing(&self, path: &str, query: &[(&str, String)]) -> Url {
+        build_url(&self.pricing_base, path, query)
+    }
+
+    /// `GET {pricing}/v1/PhoneNumbers/Countries/{IsoCountry}` (acts for the credentials' owner).
+    pub async fn number_prices(&self, country: &str) -> Result<NumberPrices, TwilioError> {
+        let url = self.pricing(
+            &format!(
+                "/v1/PhoneNumbers/Countries/{}",
+                seg(&country.to_ascii_uppercase())
+            ),
+            &[],
+        );
+        let owner = self.creds.account_sid().to_owned();
+        self.get("number_prices", url, &owner).await
     }
 
     /// `GET {pricing}/v2/Voice/Countries/{IsoCountry}`.
-    pub async fn voice_prices(&self, _country: &str) -> Result<VoicePrices, TwilioError> {
-        Err(not_yet("voice_prices"))
+    pub async fn voice_prices(&self, country: &str) -> Result<VoicePrices, TwilioError> {
+        let url = self.pricing(
+            &format!("/v2/Voice/Countries/{}", seg(&country.to_ascii_uppercase())),
+            &[],
+        );
+        let owner = self.creds.account_sid().to_owned();
+        let w: VoicePricesWire = self.get("voice_prices", url, &owner).await?;
+        Ok(w.into())
     }
 
     /// `GET {pricing}/v2/Voice/Numbers/{DestinationNumber}?OriginationNumber=`.
     pub async fn voice_number_price(
         &self,
-        _destination: &str,
-        _origination: Option<&str>,
+        destination: &str,
+        origination: Option<&str>,
     ) -> Result<VoiceNumberPrice, TwilioError> {
-        Err(not_yet("voice_number_price"))
+        let q: Vec<(&str, String)> = origination
+            .map(|o| vec![("OriginationNumber", o.to_owned())])
+            .unwrap_or_default();
+        let url = self.pricing(&format!("/v2/Voice/Numbers/{}", seg(destination)), &q);
+        let owner = self.creds.account_sid().to_owned();
+        let w: VoiceNumberPriceWire = self.get("voice_number_price", url, &owner).await?;
+        Ok(w.into())
     }
 }

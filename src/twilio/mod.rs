@@ -9,8 +9,10 @@
 mod client;
 mod config;
 mod error;
+mod limits;
 mod pricing;
 mod secret;
+mod transport;
 mod types;
 mod wire;
 

@@ -76,7 +76,6 @@ impl Credentials {
     }
 
     /// HTTP Basic username and password.
-    #[allow(dead_code)] // used by the transport (in progress)
     pub(crate) fn basic(&self) -> (&str, &str) {
         match self {
             Credentials::AuthToken {
