@@ -79,7 +79,10 @@ pub struct ReasonMessage {
 
 impl ReasonMessage {
     pub fn new(reason: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { reason: reason.into(), message: message.into() }
+        Self {
+            reason: reason.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -96,7 +99,12 @@ pub enum Summary {
 
 /// Writes `Ready`, `Reconciling` and `Stalled` from one summary (kstatus): Reconciling and Stalled
 /// are removed when they do not apply.
-pub fn kstatus(conds: &mut Vec<Condition>, summary: &Summary, generation: Option<i64>, now: jiff::Timestamp) {
+pub fn kstatus(
+    conds: &mut Vec<Condition>,
+    summary: &Summary,
+    generation: Option<i64>,
+    now: jiff::Timestamp,
+) {
     match summary {
         Summary::Ready { reason, message } => {
             set_condition(conds, READY, true, reason, message, generation, now);
@@ -104,13 +112,45 @@ pub fn kstatus(conds: &mut Vec<Condition>, summary: &Summary, generation: Option
             remove_condition(conds, STALLED);
         }
         Summary::Progressing(rm) => {
-            set_condition(conds, READY, false, &rm.reason, &rm.message, generation, now);
-            set_condition(conds, RECONCILING, true, &rm.reason, &rm.message, generation, now);
+            set_condition(
+                conds,
+                READY,
+                false,
+                &rm.reason,
+                &rm.message,
+                generation,
+                now,
+            );
+            set_condition(
+                conds,
+                RECONCILING,
+                true,
+                &rm.reason,
+                &rm.message,
+                generation,
+                now,
+            );
             remove_condition(conds, STALLED);
         }
         Summary::Stalled(rm) => {
-            set_condition(conds, READY, false, &rm.reason, &rm.message, generation, now);
-            set_condition(conds, STALLED, true, &rm.reason, &rm.message, generation, now);
+            set_condition(
+                conds,
+                READY,
+                false,
+                &rm.reason,
+                &rm.message,
+                generation,
+                now,
+            );
+            set_condition(
+                conds,
+                STALLED,
+                true,
+                &rm.reason,
+                &rm.message,
+                generation,
+                now,
+            );
             remove_condition(conds, RECONCILING);
         }
     }
@@ -158,12 +198,39 @@ mod tests {
     #[test]
     fn transition_time_moves_only_on_status_change() {
         let mut conds = Vec::new();
-        set_condition(&mut conds, READY, false, "Connecting", "a", Some(1), ts("2026-01-01T00:00:00Z"));
-        set_condition(&mut conds, READY, false, "Other", "b", Some(2), ts("2026-01-02T00:00:00Z"));
+        set_condition(
+            &mut conds,
+            READY,
+            false,
+            "Connecting",
+            "a",
+            Some(1),
+            ts("2026-01-01T00:00:00Z"),
+        );
+        set_condition(
+            &mut conds,
+            READY,
+            false,
+            "Other",
+            "b",
+            Some(2),
+            ts("2026-01-02T00:00:00Z"),
+        );
         let c = get_condition(&conds, READY).unwrap();
         assert_eq!(c.last_transition_time, time(ts("2026-01-01T00:00:00Z")));
-        assert_eq!((c.reason.as_str(), c.message.as_str(), c.observed_generation), ("Other", "b", Some(2)));
-        set_condition(&mut conds, READY, true, "Connected", "ok", Some(2), ts("2026-01-03T00:00:00.5Z"));
+        assert_eq!(
+            (c.reason.as_str(), c.message.as_str(), c.observed_generation),
+            ("Other", "b", Some(2))
+        );
+        set_condition(
+            &mut conds,
+            READY,
+            true,
+            "Connected",
+            "ok",
+            Some(2),
+            ts("2026-01-03T00:00:00.5Z"),
+        );
         let c = get_condition(&conds, READY).unwrap();
         assert_eq!(c.last_transition_time, time(ts("2026-01-03T00:00:00Z")));
         assert!(condition_is_true(&conds, READY));
@@ -174,13 +241,31 @@ mod tests {
     fn kstatus_keeps_only_relevant_conditions() {
         let now = ts("2026-01-01T00:00:00Z");
         let mut conds = Vec::new();
-        kstatus(&mut conds, &Summary::Stalled(ReasonMessage::new("X", "y")), Some(1), now);
+        kstatus(
+            &mut conds,
+            &Summary::Stalled(ReasonMessage::new("X", "y")),
+            Some(1),
+            now,
+        );
         assert!(condition_is_true(&conds, STALLED));
         assert!(!condition_is_true(&conds, READY));
-        kstatus(&mut conds, &Summary::Progressing(ReasonMessage::new("P", "q")), Some(1), now);
+        kstatus(
+            &mut conds,
+            &Summary::Progressing(ReasonMessage::new("P", "q")),
+            Some(1),
+            now,
+        );
         assert!(get_condition(&conds, STALLED).is_none());
         assert!(condition_is_true(&conds, RECONCILING));
-        kstatus(&mut conds, &Summary::Ready { reason: "Ok".into(), message: "".into() }, Some(1), now);
+        kstatus(
+            &mut conds,
+            &Summary::Ready {
+                reason: "Ok".into(),
+                message: "".into(),
+            },
+            Some(1),
+            now,
+        );
         assert_eq!(conds.len(), 1);
         assert!(condition_is_true(&conds, READY));
     }

@@ -39,11 +39,22 @@ pub async fn hold(
 }
 
 /// Turns the hold `key` into a settled charge for `number` (idempotent).
-pub async fn settle(_ctx: &Context, _namespace: &str, _account_name: &str, _key: &str, _number: &str) -> Result<(), CreditsError> {
+pub async fn settle(
+    _ctx: &Context,
+    _namespace: &str,
+    _account_name: &str,
+    _key: &str,
+    _number: &str,
+) -> Result<(), CreditsError> {
     Err(CreditsError::NotImplemented)
 }
 
 /// Drops the hold `key` (a failed purchase is never charged); idempotent.
-pub async fn release_hold(_ctx: &Context, _namespace: &str, _account_name: &str, _key: &str) -> Result<(), CreditsError> {
+pub async fn release_hold(
+    _ctx: &Context,
+    _namespace: &str,
+    _account_name: &str,
+    _key: &str,
+) -> Result<(), CreditsError> {
     Err(CreditsError::NotImplemented)
 }

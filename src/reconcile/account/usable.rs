@@ -17,7 +17,10 @@ pub struct NotUsable {
 
 impl NotUsable {
     fn new(reason: &str, message: String) -> Self {
-        Self { reason: reason.to_string(), message }
+        Self {
+            reason: reason.to_string(),
+            message,
+        }
     }
 }
 
@@ -43,7 +46,9 @@ pub fn usable(account: &TelephonyAccount, terms_version: &str) -> Result<(), Not
     if account.metadata.deletion_timestamp.is_some() {
         return Err(NotUsable::new(
             "AccountDeleting",
-            format!("TelephonyAccount {name} is being deleted; no number is bought or renewed through it"),
+            format!(
+                "TelephonyAccount {name} is being deleted; no number is bought or renewed through it"
+            ),
         ));
     }
     let status = account.status.as_ref();
@@ -90,7 +95,10 @@ pub fn usable(account: &TelephonyAccount, terms_version: &str) -> Result<(), Not
             Some(_) => {}
         }
     }
-    if status.and_then(|s| s.account_sid.as_deref()).is_none_or(str::is_empty) {
+    if status
+        .and_then(|s| s.account_sid.as_deref())
+        .is_none_or(str::is_empty)
+    {
         return Err(NotUsable::new(
             "AccountNotConnected",
             format!("TelephonyAccount {name} has not connected to Twilio yet"),
@@ -100,8 +108,14 @@ pub fn usable(account: &TelephonyAccount, terms_version: &str) -> Result<(), Not
         Some(c) if c.status == "True" => Ok(()),
         Some(c) => Err(NotUsable::new(
             "AccountNotReady",
-            format!("TelephonyAccount {name} is not Ready ({}): {}", c.reason, c.message),
+            format!(
+                "TelephonyAccount {name} is not Ready ({}): {}",
+                c.reason, c.message
+            ),
         )),
-        None => Err(NotUsable::new("AccountNotReady", format!("TelephonyAccount {name} is not Ready yet"))),
+        None => Err(NotUsable::new(
+            "AccountNotReady",
+            format!("TelephonyAccount {name} is not Ready yet"),
+        )),
     }
 }
