@@ -1,0 +1,304 @@
+//! Server-side apply, approximated (notes §4):
+//!
+//! - `fieldManager` is required; the body may be JSON or YAML; `apiVersion`/`kind` must match the
+//!   endpoint; `metadata` may be absent (name/namespace come from the URL, as kube-rs's
+//!   `patch_status` needs).
+//! - Ownership is tracked per object, per (manager, subresource) as a set of leaf paths (JSON
+//!   pointers; maps are descended, lists and scalars are leaves, so lists are atomic).
+//! - An apply removes the leaves its manager applied last time but omits now, unless another
+//!   manager also owns them; then the body is deep-merged into the live object (maps merge,
+//!   `null` deletes, lists and scalars replace).
+//! - Conflicts: a leaf whose value changes and that another manager owns → 409 Conflict with
+//!   `FieldManagerConflict` causes, unless `force=true`, which moves ownership.
+//! - Non-apply writes (create, update, patch) claim the leaves they changed for their
+//!   `fieldManager` (default `unknown`), taking them from other managers.
+//! - `managedFields` are not returned in objects.
+
+use std::collections::BTreeSet;
+
+use serde_json::{Map, Value, json};
+
+use crate::errors::ApiError;
+use crate::resources::ResourceInfo;
+use crate::store::State;
+
+fn escape(k: &str) -> String {
+    k.replace('~', "~0").replace('/', "~1")
+}
+
+fn collect(v: &Value, prefix: &str, out: &mut BTreeSet<String>) {
+    match v {
+        Value::Object(m) if !m.is_empty() => {
+            for (k, c) in m {
+                collect(c, &format!("{prefix}/{}", escape(k)), out);
+            }
+        }
+        _ => {
+            out.insert(prefix.to_string());
+        }
+    }
+}
+
+/// Leaf paths a body sets (top-level identity fields excluded).
+pub fn leaves(body: &Value, has_status: bool, status_only: bool) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let Some(m) = body.as_object() else {
+        return out;
+    };
+    for (k, v) in m {
+        match k.as_str() {
+            "apiVersion" | "kind" => {}
+            "metadata" => {
+                if status_only {
+                    continue;
+                }
+                for mk in ["labels", "annotations", "finalizers", "ownerReferences"] {
+                    if let Some(x) = v.get(mk) {
+                        collect(x, &format!("/metadata/{mk}"), &mut out);
+                    }
+                }
+            }
+            "status" if has_status && !status_only => {}
+            _ if status_only && k != "status" => {}
+            _ => collect(v, &format!("/{}", escape(k)), &mut out),
+        }
+    }
+    out
+}
+
+fn sub_key(status_only: bool) -> String {
+    if status_only {
+        "status".into()
+    } else {
+        String::new()
+    }
+}
+
+fn remove_path(doc: &mut Value, path: &str) {
+    let Some((parent, last)) = path.rsplit_once('/') else {
+        return;
+    };
+    let key = last.replace("~1", "/").replace("~0", "~");
+    if let Some(m) = doc.pointer_mut(parent).and_then(Value::as_object_mut) {
+        m.remove(&key);
+        if m.is_empty() && !parent.is_empty() && parent != "/metadata" {
+            remove_path(doc, parent);
+        }
+    }
+}
+
+fn deep_merge(doc: &mut Value, patch: &Value) {
+    match (doc, patch) {
+        (Value::Object(d), Value::Object(p)) => {
+            for (k, v) in p {
+                if v.is_null() {
+                    d.remove(k);
+                } else if let Some(existing) = d.get_mut(k) {
+                    if existing.is_object() && v.is_object() {
+                        deep_merge(existing, v);
+                    } else {
+                        *existing = v.clone();
+                    }
+                } else {
+                    d.insert(k.clone(), v.clone());
+                }
+            }
+        }
+        (d, p) => *d = p.clone(),
+    }
+}
+
+/// Compute the applied object (endpoint view) and the leaves this apply owns.
+#[allow(clippy::too_many_arguments)]
+pub fn compute(
+    st: &State,
+    res: &ResourceInfo,
+    ns: &str,
+    name: &str,
+    live: Option<&Value>,
+    body: &Value,
+    manager: &str,
+    force: bool,
+    status_only: bool,
+) -> Result<(Value, BTreeSet<String>), ApiError> {
+    if !body.is_object() {
+        return Err(ApiError::bad_request(
+            "the body of the apply patch must be an object",
+        ));
+    }
+    crate::write::check_gvk(res, body)?;
+    if let Some(b) = body.pointer("/metadata/name").and_then(Value::as_str)
+        && b != name
+    {
+        return Err(ApiError::bad_request(format!(
+            "the name of the object ({b}) does not match the name on the URL ({name})"
+        )));
+    }
+    let new_paths = leaves(body, res.has_status, status_only);
+    let okey = (res.store_key.clone(), ns.to_string(), name.to_string());
+    let sub = sub_key(status_only);
+    let owners = st.managers.get(&okey);
+    let mut result = live.cloned().unwrap_or_else(|| json!({"metadata": {}}));
+    if let (Some(owners), Some(live)) = (owners, live) {
+        if !force {
+            let mut conflicts = Vec::new();
+            for p in &new_paths {
+                let (lv, bv) = (live.pointer(p), body.pointer(p));
+                if lv.is_none() || lv == bv {
+                    continue;
+                }
+                for ((m, s), paths) in owners {
+                    if m != manager && *s == sub && paths.contains(p) {
+                        conflicts.push((m.clone(), p.clone()));
+                    }
+                }
+            }
+            if !conflicts.is_empty() {
+                return Err(conflict_error(res, name, &conflicts));
+            }
+        }
+        if let Some(prev) = owners.get(&(manager.to_string(), sub.clone())) {
+            for p in prev.difference(&new_paths) {
+                let others = owners
+                    .iter()
+                    .any(|((m, s), ps)| (m != manager || *s != sub) && ps.contains(p));
+                if !others {
+                    remove_path(&mut result, p);
+                }
+            }
+        }
+    }
+    let mut merged_body = body.clone();
+    if let Some(m) = merged_body.as_object_mut() {
+        m.remove("apiVersion");
+        m.remove("kind");
+        if let Some(meta) = m.get_mut("metadata").and_then(Value::as_object_mut) {
+            meta.remove("managedFields");
+            meta.remove("name");
+            meta.remove("namespace");
+        }
+    }
+    if status_only {
+        let status = merged_body.get("status").cloned().unwrap_or(Value::Null);
+        merged_body = json!({ "status": status });
+    }
+    deep_merge(&mut result, &merged_body);
+    if !result.get("metadata").is_some_and(Value::is_object) {
+        result["metadata"] = Value::Object(Map::new());
+    }
+    if let Some(rv) = body.pointer("/metadata/resourceVersion") {
+        result["metadata"]["resourceVersion"] = rv.clone();
+    }
+    Ok((result, new_paths))
+}
+
+fn conflict_error(res: &ResourceInfo, name: &str, conflicts: &[(String, String)]) -> ApiError {
+    let field = |p: &str| p.replace('/', ".");
+    let msgs: Vec<String> = conflicts
+        .iter()
+        .map(|(m, p)| format!("conflict with \"{m}\": {}", field(p)))
+        .collect();
+    let causes: Vec<Value> = conflicts
+        .iter()
+        .map(|(m, p)| json!({"reason":"FieldManagerConflict","message": format!("conflict with \"{m}\""),"field": field(p)}))
+        .collect();
+    let n = conflicts.len();
+    let mut e = ApiError::new(
+        409,
+        "Conflict",
+        format!(
+            "Apply failed with {n} conflict{}: {}",
+            if n == 1 { "" } else { "s" },
+            msgs.join("\n")
+        ),
+    );
+    e.details =
+        Some(json!({"name": name, "group": res.group, "kind": res.plural, "causes": causes}));
+    e
+}
+
+/// After a successful apply: the manager now owns exactly `paths`; with `force`, others lose them.
+#[allow(clippy::too_many_arguments)]
+pub fn record(
+    st: &mut State,
+    res: &ResourceInfo,
+    ns: &str,
+    name: &str,
+    manager: &str,
+    status_only: bool,
+    paths: BTreeSet<String>,
+    force: bool,
+) {
+    let okey = (res.store_key.clone(), ns.to_string(), name.to_string());
+    if st.get(&res.store_key, ns, name).is_none() {
+        return;
+    }
+    let sub = sub_key(status_only);
+    let owners = st.managers.entry(okey).or_default();
+    if force {
+        for ((m, s), ps) in owners.iter_mut() {
+            if m != manager && *s == sub {
+                ps.retain(|p| !paths.contains(p));
+            }
+        }
+    }
+    owners.insert((manager.to_string(), sub), paths);
+    owners.retain(|_, ps| !ps.is_empty());
+}
+
+/// A non-apply write: `manager` claims the leaves that changed.
+#[allow(clippy::too_many_arguments)]
+pub fn claim(
+    st: &mut State,
+    res: &ResourceInfo,
+    ns: &str,
+    name: &str,
+    manager: &str,
+    old: Option<&Value>,
+    new: &Value,
+    status_only: bool,
+) {
+    if st.get(&res.store_key, ns, name).is_none() {
+        return;
+    }
+    let new_leaves = leaves(new, res.has_status, status_only);
+    let changed: BTreeSet<String> = match old {
+        None => new_leaves,
+        Some(o) => new_leaves
+            .into_iter()
+            .filter(|p| o.pointer(p) != new.pointer(p))
+            .collect(),
+    };
+    if changed.is_empty() {
+        return;
+    }
+    let sub = sub_key(status_only);
+    let owners = st
+        .managers
+        .entry((res.store_key.clone(), ns.to_string(), name.to_string()))
+        .or_default();
+    for ((m, s), ps) in owners.iter_mut() {
+        if m != manager && *s == sub {
+            ps.retain(|p| !changed.contains(p));
+        }
+    }
+    owners
+        .entry((manager.to_string(), sub))
+        .or_default()
+        .extend(changed);
+    owners.retain(|_, ps| !ps.is_empty());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn leaves_skip_identity() {
+        let b = json!({"apiVersion":"v1","kind":"X","metadata":{"name":"a","labels":{"k":"v"}},"spec":{"a":1,"l":[1]},"status":{"s":1}});
+        let l: Vec<String> = leaves(&b, true, false).into_iter().collect();
+        assert_eq!(l, vec!["/metadata/labels/k", "/spec/a", "/spec/l"]);
+        let s: Vec<String> = leaves(&b, true, true).into_iter().collect();
+        assert_eq!(s, vec!["/status/s"]);
+    }
+}

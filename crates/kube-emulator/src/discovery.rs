@@ -1,0 +1,175 @@
+//! `/version` and API discovery, legacy (`APIVersions`, `APIGroupList`, `APIResourceList`) and
+//! aggregated (`apidiscovery.k8s.io/v2` `APIGroupDiscoveryList`, chosen by the Accept header).
+
+use std::sync::Arc;
+
+use axum::response::Response;
+use serde_json::{Value, json};
+
+use crate::errors::ApiError;
+use crate::resources::ResourceInfo;
+use crate::server::{Req, Shared, json_response, with_content_type};
+
+const AGGREGATED_CT: &str = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
+
+pub fn version() -> Response {
+    json_response(
+        200,
+        &json!({"major":"1","minor":"32","gitVersion":"v1.32.5-kube-emulator","gitCommit":"0000000000000000000000000000000000000000",
+            "gitTreeState":"clean","buildDate":"2025-05-15T00:00:00Z","goVersion":"go1.23.8","compiler":"gc","platform":"linux/amd64"}),
+        &[],
+    )
+}
+
+fn wants_aggregated(req: &Req) -> bool {
+    req.accept()
+        .split(',')
+        .next()
+        .is_some_and(|first| first.contains("as=APIGroupDiscoveryList") && first.contains("v=v2"))
+        || (req.accept().contains("as=APIGroupDiscoveryList") && req.accept().contains("v=v2;"))
+}
+
+/// Served groups (excluding core) with versions in registration order.
+fn groups(resources: &[Arc<ResourceInfo>]) -> Vec<(String, Vec<String>)> {
+    let mut out: Vec<(String, Vec<String>)> = Vec::new();
+    for r in resources.iter().filter(|r| !r.group.is_empty()) {
+        match out.iter_mut().find(|(g, _)| *g == r.group) {
+            Some((_, vs)) => {
+                if !vs.contains(&r.version) {
+                    vs.push(r.version.clone());
+                }
+            }
+            None => out.push((r.group.clone(), vec![r.version.clone()])),
+        }
+    }
+    out
+}
+
+fn agg_resource(r: &ResourceInfo) -> Value {
+    let rk = json!({"group": r.group, "version": r.version, "kind": r.kind});
+    let mut v = json!({
+        "resource": r.plural, "singularResource": r.singular,
+        "scope": if r.namespaced { "Namespaced" } else { "Cluster" },
+        "responseKind": rk, "verbs": ResourceInfo::verbs(),
+    });
+    if !r.short_names.is_empty() {
+        v["shortNames"] = json!(r.short_names);
+    }
+    if !r.categories.is_empty() {
+        v["categories"] = json!(r.categories);
+    }
+    if r.has_status {
+        v["subresources"] =
+            json!([{"subresource":"status","responseKind": rk,"verbs":["get","patch","update"]}]);
+    }
+    v
+}
+
+fn agg_group(resources: &[Arc<ResourceInfo>], group: &str, versions: &[String]) -> Value {
+    let vs: Vec<Value> = versions
+        .iter()
+        .map(|v| {
+            let rs: Vec<Value> = resources
+                .iter()
+                .filter(|r| r.group == group && r.version == *v)
+                .map(|r| agg_resource(r))
+                .collect();
+            json!({"version": v, "freshness": "Current", "resources": rs})
+        })
+        .collect();
+    json!({"metadata": {"name": group}, "versions": vs})
+}
+
+fn aggregated(items: Vec<Value>) -> Response {
+    let body = json!({"kind":"APIGroupDiscoveryList","apiVersion":"apidiscovery.k8s.io/v2","metadata":{},"items": items});
+    with_content_type(json_response(200, &body, &[]), AGGREGATED_CT)
+}
+
+pub fn core_versions(shared: &Shared, req: &Req) -> Response {
+    if wants_aggregated(req) {
+        let st = shared.lock();
+        return aggregated(vec![agg_group(&st.resources, "", &["v1".to_string()])]);
+    }
+    json_response(
+        200,
+        &json!({"kind":"APIVersions","versions":["v1"],"serverAddressByClientCIDRs":[{"clientCIDR":"0.0.0.0/0","serverAddress": shared.addr.to_string()}]}),
+        &[],
+    )
+}
+
+fn group_json(g: &str, versions: &[String]) -> Value {
+    let vs: Vec<Value> = versions
+        .iter()
+        .map(|v| json!({"groupVersion": format!("{g}/{v}"), "version": v}))
+        .collect();
+    json!({"name": g, "versions": vs, "preferredVersion": vs.first().cloned().unwrap_or(Value::Null)})
+}
+
+pub fn group_list(shared: &Shared, req: &Req) -> Response {
+    let st = shared.lock();
+    let gs = groups(&st.resources);
+    if wants_aggregated(req) {
+        return aggregated(
+            gs.iter()
+                .map(|(g, vs)| agg_group(&st.resources, g, vs))
+                .collect(),
+        );
+    }
+    let items: Vec<Value> = gs.iter().map(|(g, vs)| group_json(g, vs)).collect();
+    json_response(
+        200,
+        &json!({"kind":"APIGroupList","apiVersion":"v1","groups": items}),
+        &[],
+    )
+}
+
+pub fn group(shared: &Shared, g: &str) -> Result<Response, ApiError> {
+    let st = shared.lock();
+    let gs = groups(&st.resources);
+    let (name, vs) = gs
+        .iter()
+        .find(|(n, _)| n == g)
+        .ok_or_else(ApiError::not_found_path)?;
+    let mut body = group_json(name, vs);
+    body["kind"] = json!("APIGroup");
+    body["apiVersion"] = json!("v1");
+    Ok(json_response(200, &body, &[]))
+}
+
+pub fn resource_list(shared: &Shared, g: &str, v: &str) -> Result<Response, ApiError> {
+    let st = shared.lock();
+    let rs: Vec<&Arc<ResourceInfo>> = st
+        .resources
+        .iter()
+        .filter(|r| r.group == g && r.version == v)
+        .collect();
+    if rs.is_empty() {
+        return Err(ApiError::not_found_path());
+    }
+    let mut items = Vec::new();
+    for r in rs {
+        let mut item = json!({"name": r.plural, "singularName": r.singular, "namespaced": r.namespaced,
+            "kind": r.kind, "verbs": ResourceInfo::verbs()});
+        if !r.short_names.is_empty() {
+            item["shortNames"] = json!(r.short_names);
+        }
+        if !r.categories.is_empty() {
+            item["categories"] = json!(r.categories);
+        }
+        items.push(item);
+        if r.has_status {
+            items.push(json!({"name": format!("{}/status", r.plural), "singularName": "", "namespaced": r.namespaced,
+                "kind": r.kind, "verbs": ["get","patch","update"]}));
+        }
+    }
+    let gv = if g.is_empty() {
+        v.to_string()
+    } else {
+        format!("{g}/{v}")
+    };
+    Ok(json_response(
+        200,
+        &json!({"kind":"APIResourceList","apiVersion":"v1","groupVersion": gv,"resources": items}),
+        &[],
+    ))
+}

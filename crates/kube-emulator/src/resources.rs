@@ -1,0 +1,254 @@
+//! What the emulator serves: one `ResourceInfo` per (group, version, plural), built-ins plus the
+//! versions of registered CRDs, and the view conversion between the stored form and the form an
+//! endpoint serves (apiVersion/kind rewrite, Event field mapping).
+
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+
+use crate::schema::{CompiledSchema, PrinterColumn};
+
+/// One served resource endpoint.
+pub struct ResourceInfo {
+    pub group: String,
+    pub version: String,
+    pub kind: String,
+    pub plural: String,
+    pub singular: String,
+    pub list_kind: String,
+    pub namespaced: bool,
+    pub short_names: Vec<String>,
+    pub categories: Vec<String>,
+    /// Has a `status` subresource.
+    pub has_status: bool,
+    /// A custom resource (CRD-defined).
+    pub custom: bool,
+    /// Tracks `metadata.generation` (CRs and CRDs).
+    pub generation: bool,
+    /// Objects live under this key; Events share one key across two APIs.
+    pub store_key: String,
+    /// The CRD that defines this resource.
+    pub crd_name: Option<String>,
+    pub schema: Option<Arc<CompiledSchema>>,
+    /// The openAPIV3Schema (for OpenAPI documents).
+    pub raw_schema: Value,
+    /// Printer columns (excluding Name, which the table renderer adds).
+    pub columns: Vec<PrinterColumn>,
+    /// Extra field-selector names → JSON pointers into the stored form.
+    pub field_extra: Vec<(&'static str, &'static str)>,
+}
+
+impl ResourceInfo {
+    pub fn api_version(&self) -> String {
+        if self.group.is_empty() {
+            self.version.clone()
+        } else {
+            format!("{}/{}", self.group, self.version)
+        }
+    }
+
+    pub fn group_version(&self) -> String {
+        self.api_version()
+    }
+
+    pub fn is_events_v1(&self) -> bool {
+        self.group == "events.k8s.io"
+    }
+
+    /// Stored form → what this endpoint serves.
+    pub fn to_view(&self, stored: &Value) -> Value {
+        let mut v = stored.clone();
+        if self.is_events_v1() {
+            crate::events::core_to_events_v1(&mut v);
+        }
+        if let Some(m) = v.as_object_mut() {
+            m.insert("apiVersion".into(), json!(self.api_version()));
+            m.insert("kind".into(), json!(self.kind));
+        }
+        v
+    }
+
+    /// What this endpoint received → stored form.
+    pub fn from_view(&self, mut v: Value) -> Value {
+        if self.is_events_v1() {
+            crate::events::events_v1_to_core(&mut v);
+            if let Some(m) = v.as_object_mut() {
+                m.insert("apiVersion".into(), json!("v1"));
+                m.insert("kind".into(), json!("Event"));
+            }
+        }
+        v
+    }
+
+    pub fn verbs() -> Vec<&'static str> {
+        vec![
+            "create",
+            "delete",
+            "deletecollection",
+            "get",
+            "list",
+            "patch",
+            "update",
+            "watch",
+        ]
+    }
+}
+
+fn col(name: &str, type_: &str, json_path: &str, priority: i64) -> PrinterColumn {
+    PrinterColumn {
+        name: name.into(),
+        type_: type_.into(),
+        format: String::new(),
+        description: String::new(),
+        priority,
+        json_path: json_path.into(),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn builtin(
+    group: &str,
+    kind: &str,
+    plural: &str,
+    namespaced: bool,
+    short: &[&str],
+    has_status: bool,
+    store_key: &str,
+    columns: Vec<PrinterColumn>,
+) -> ResourceInfo {
+    ResourceInfo {
+        group: group.into(),
+        version: "v1".into(),
+        kind: kind.into(),
+        plural: plural.into(),
+        singular: kind.to_lowercase(),
+        list_kind: format!("{kind}List"),
+        namespaced,
+        short_names: short.iter().map(|s| s.to_string()).collect(),
+        categories: Vec::new(),
+        has_status,
+        custom: false,
+        generation: false,
+        store_key: store_key.into(),
+        crd_name: None,
+        schema: None,
+        raw_schema: json!({"type": "object", "x-kubernetes-preserve-unknown-fields": true}),
+        columns,
+        field_extra: Vec::new(),
+    }
+}
+
+/// The built-in resources served from the start.
+pub fn builtins() -> Vec<Arc<ResourceInfo>> {
+    let age = || col("Age", "date", ".metadata.creationTimestamp", 0);
+    let mut core_events = builtin(
+        "",
+        "Event",
+        "events",
+        true,
+        &["ev"],
+        false,
+        "events",
+        vec![
+            col("Type", "string", ".type", 0),
+            col("Reason", "string", ".reason", 0),
+            col("Object", "string", ".involvedObject.name", 0),
+            col("Message", "string", ".message", 0),
+            age(),
+        ],
+    );
+    core_events.field_extra = vec![
+        ("involvedObject.name", "/involvedObject/name"),
+        ("involvedObject.namespace", "/involvedObject/namespace"),
+        ("involvedObject.kind", "/involvedObject/kind"),
+        ("involvedObject.uid", "/involvedObject/uid"),
+        ("involvedObject.apiVersion", "/involvedObject/apiVersion"),
+        (
+            "involvedObject.resourceVersion",
+            "/involvedObject/resourceVersion",
+        ),
+        ("involvedObject.fieldPath", "/involvedObject/fieldPath"),
+        ("reason", "/reason"),
+        ("reportingComponent", "/reportingComponent"),
+        ("source", "/source/component"),
+        ("type", "/type"),
+    ];
+    let mut events_v1 = builtin(
+        "events.k8s.io",
+        "Event",
+        "events",
+        true,
+        &["ev"],
+        false,
+        "events",
+        vec![
+            col("Type", "string", ".type", 0),
+            col("Reason", "string", ".reason", 0),
+            age(),
+        ],
+    );
+    events_v1.field_extra = vec![
+        ("regarding.name", "/involvedObject/name"),
+        ("regarding.namespace", "/involvedObject/namespace"),
+        ("regarding.kind", "/involvedObject/kind"),
+        ("regarding.uid", "/involvedObject/uid"),
+        ("reason", "/reason"),
+        ("type", "/type"),
+    ];
+    let mut crd = builtin(
+        "apiextensions.k8s.io",
+        "CustomResourceDefinition",
+        "customresourcedefinitions",
+        false,
+        &["crd", "crds"],
+        true,
+        "customresourcedefinitions.apiextensions.k8s.io",
+        vec![col("Created At", "date", ".metadata.creationTimestamp", 0)],
+    );
+    crd.generation = true;
+    vec![
+        Arc::new(builtin(
+            "",
+            "Namespace",
+            "namespaces",
+            false,
+            &["ns"],
+            true,
+            "namespaces",
+            vec![col("Status", "string", ".status.phase", 0), age()],
+        )),
+        Arc::new(builtin(
+            "",
+            "ConfigMap",
+            "configmaps",
+            true,
+            &["cm"],
+            false,
+            "configmaps",
+            vec![age()],
+        )),
+        Arc::new(builtin(
+            "",
+            "Secret",
+            "secrets",
+            true,
+            &[],
+            false,
+            "secrets",
+            vec![col("Type", "string", ".type", 0), age()],
+        )),
+        Arc::new(core_events),
+        Arc::new(events_v1),
+        Arc::new(builtin(
+            "coordination.k8s.io",
+            "Lease",
+            "leases",
+            true,
+            &[],
+            false,
+            "leases.coordination.k8s.io",
+            vec![col("Holder", "string", ".spec.holderIdentity", 0), age()],
+        )),
+        Arc::new(crd),
+    ]
+}

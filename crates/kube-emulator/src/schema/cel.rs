@@ -1,0 +1,146 @@
+//! `x-kubernetes-validations` (CEL): compiled when the CRD is written, evaluated on CR writes.
+//! Evaluation is delegated to `kube_cel` (K8s CEL libraries, `oldSelf` transition rules,
+//! `optionalOldSelf`, `messageExpression`, `fieldPath`); this module compiles each rule once
+//! more to name a bad rule precisely, and maps results to causes worded like upstream.
+
+use super::errors::{self as e, Cause};
+use super::paths::{schema_at, schema_child as sub, type_name};
+use kube_cel::cel::Program;
+use kube_cel::{ErrorKind, ValidationError};
+use serde_json::Value;
+
+/// Every rule of the schema tree, compiled: `Err` names each rule (or `messageExpression`)
+/// that does not compile or is malformed, with its schema path.
+pub(crate) fn check_rules(schema: &Value) -> Vec<Cause> {
+    let mut out = Vec::new();
+    walk(schema, "", &mut out, 0);
+    out
+}
+
+fn walk(s: &Value, path: &str, out: &mut Vec<Cause>, depth: usize) {
+    if depth > 60 {
+        out.push(e::forbidden(path, "schema nesting is too deep"));
+        return;
+    }
+    if let Some(rules) = s.get("x-kubernetes-validations") {
+        match rules.as_array() {
+            Some(rules) => {
+                for (i, r) in rules.iter().enumerate() {
+                    check_rule(r, &sub(path, &format!("x-kubernetes-validations[{i}]")), out);
+                }
+            }
+            None => out.push(e::invalid(
+                &sub(path, "x-kubernetes-validations"),
+                rules,
+                "must be a list of rules",
+            )),
+        }
+    }
+    if let Some(props) = s.get("properties").and_then(Value::as_object) {
+        for (k, ps) in props {
+            walk(ps, &sub(path, &format!("properties[{k}]")), out, depth + 1);
+        }
+    }
+    for key in ["items", "additionalProperties", "not"] {
+        if let Some(node) = s.get(key).filter(|x| x.is_object()) {
+            walk(node, &sub(path, key), out, depth + 1);
+        }
+    }
+    for key in ["allOf", "anyOf", "oneOf"] {
+        if let Some(branches) = s.get(key).and_then(Value::as_array) {
+            for (i, b) in branches.iter().enumerate() {
+                walk(b, &sub(path, &format!("{key}[{i}]")), out, depth + 1);
+            }
+        }
+    }
+}
+
+fn check_rule(r: &Value, path: &str, out: &mut Vec<Cause>) {
+    let Some(rule) = r.get("rule").and_then(Value::as_str) else {
+        out.push(e::required(&sub(path, "rule"), ""));
+        return;
+    };
+    if let Err(err) = Program::compile(rule) {
+        out.push(e::invalid(
+            &sub(path, "rule"),
+            &Value::String(rule.to_string()),
+            &format!("compilation failed: {err}"),
+        ));
+    }
+    if let Some(me) = r.get("messageExpression").and_then(Value::as_str)
+        && let Err(err) = Program::compile(me)
+    {
+        out.push(e::invalid(
+            &sub(path, "messageExpression"),
+            &Value::String(me.to_string()),
+            &format!("messageExpression compilation failed: {err}"),
+        ));
+    }
+    for (k, want) in [("message", "string"), ("reason", "string"), ("fieldPath", "string")] {
+        if let Some(v) = r.get(k)
+            && !v.is_string()
+        {
+            out.push(e::invalid(&sub(path, k), v, &format!("must be a {want}")));
+        }
+    }
+    if let Some(reason) = r.get("reason").and_then(Value::as_str)
+        && ![e::INVALID, e::REQUIRED, e::FORBIDDEN, e::DUPLICATE].contains(&reason)
+    {
+        let supported: Vec<Value> = [e::INVALID, e::FORBIDDEN, e::REQUIRED, e::DUPLICATE]
+            .iter()
+            .map(|s| Value::String((*s).to_string()))
+            .collect();
+        out.push(e::not_supported(
+            &sub(path, "reason"),
+            &Value::String(reason.to_string()),
+            &supported,
+        ));
+    }
+}
+
+/// Evaluates every rule against the (pruned, defaulted) object; `old` enables transition rules.
+pub(crate) fn evaluate(
+    compiled: &kube_cel::CompiledSchema,
+    schema: &Value,
+    obj: &Value,
+    old: Option<&Value>,
+) -> Vec<Cause> {
+    match kube_cel::validate_compiled(compiled, obj, old) {
+        Ok(()) => Vec::new(),
+        Err(errs) => errs.iter().map(|err| to_cause(err, schema)).collect(),
+    }
+}
+
+fn to_cause(err: &ValidationError, schema: &Value) -> Cause {
+    let field = if err.field_path.is_empty() {
+        e::ROOT_FIELD.to_string()
+    } else {
+        err.field_path.clone()
+    };
+    let node = if err.field_path.is_empty() {
+        Some(schema)
+    } else {
+        schema_at(schema, &err.field_path)
+    };
+    let ty = type_name(node);
+    match err.kind {
+        ErrorKind::ValidationFailure => e::for_reason(err.reason.as_deref(), &field, &ty, &err.message),
+        ErrorKind::UnsupportedReference => e::invalid_raw(
+            &field,
+            &e::quote(&ty),
+            &format!(
+                "unsupported rule {}: this emulator's CEL engine cannot evaluate it ({})",
+                e::quote(&err.rule),
+                err.message
+            ),
+        ),
+        ErrorKind::EvaluationError | ErrorKind::InvalidResult => {
+            e::invalid_raw(&field, &e::quote(&ty), &err.message)
+        }
+        _ => e::invalid_raw(
+            &field,
+            &e::quote(&ty),
+            &format!("unsupported rule {}: {}", e::quote(&err.rule), err.message),
+        ),
+    }
+}

@@ -1,0 +1,250 @@
+//! Watch streams: replay strictly after a resourceVersion from the bounded history (ERROR 410
+//! when too old), synthetic ADDED for an initial list, `sendInitialEvents` streaming lists with
+//! the initial-events-end bookmark, periodic and closing bookmarks, `timeoutSeconds`, selector
+//! transitions, one JSON event per line flushed per event.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use http::{HeaderValue, StatusCode, header};
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+
+use crate::errors::ApiError;
+use crate::selectors::{FieldSelector, LabelSelector};
+use crate::server::{Req, Shared, Target, stream_body};
+use crate::store::{EventType, HistEvent};
+
+struct Params {
+    labels: LabelSelector,
+    fields: FieldSelector,
+    rv: Option<u64>,
+    bookmarks: bool,
+    initial_events: bool,
+    timeout: Option<Duration>,
+    metadata_only: bool,
+}
+
+struct OpenGuard(Arc<Shared>);
+
+impl Drop for OpenGuard {
+    fn drop(&mut self) {
+        self.0.counters.watches_open.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+pub fn serve(shared: Arc<Shared>, req: &Req, t: Target) -> Response {
+    let (labels, fields) = match crate::crud::selectors(req, &t.res) {
+        Ok(s) => s,
+        Err(e) => return e.into_response(),
+    };
+    let rv = match req.q("resourceVersion") {
+        None | Some("") | Some("0") => None,
+        Some(s) => match s.parse::<u64>() {
+            Ok(n) => Some(n),
+            Err(_) => {
+                return ApiError::bad_request(format!("invalid resource version: {s}"))
+                    .into_response();
+            }
+        },
+    };
+    let p = Params {
+        labels,
+        fields,
+        rv,
+        bookmarks: req.q_bool("allowWatchBookmarks"),
+        initial_events: req.q_bool("sendInitialEvents"),
+        timeout: req
+            .q("timeoutSeconds")
+            .and_then(|s| s.parse::<u64>().ok())
+            .map(Duration::from_secs),
+        metadata_only: req.accept().contains("as=PartialObjectMetadata"),
+    };
+    let (tx, rx) = mpsc::channel::<Bytes>(1024);
+    shared.counters.watches_open.fetch_add(1, Ordering::Relaxed);
+    tokio::spawn(run(shared, t, p, tx));
+    let mut resp = (StatusCode::OK, stream_body(rx)).into_response();
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    resp
+}
+
+fn line(v: &Value) -> Bytes {
+    let mut s = v.to_string();
+    s.push('\n');
+    Bytes::from(s)
+}
+
+impl Params {
+    fn matches(&self, t: &Target, obj: &Value) -> bool {
+        let ns_ok = t
+            .ns
+            .as_deref()
+            .is_none_or(|w| obj.pointer("/metadata/namespace").and_then(Value::as_str) == Some(w));
+        ns_ok && self.labels.matches(obj) && self.fields.matches(obj)
+    }
+
+    fn event(&self, t: &Target, etype: &str, stored: &Value) -> Bytes {
+        let view = t.res.to_view(stored);
+        let obj = if self.metadata_only {
+            crate::crud::metadata_only(&view)
+        } else {
+            view
+        };
+        line(&json!({"type": etype, "object": obj}))
+    }
+
+    fn bookmark(&self, t: &Target, rv: u64, end_of_initial: bool) -> Bytes {
+        let (kind, av) = if self.metadata_only {
+            (
+                "PartialObjectMetadata".to_string(),
+                "meta.k8s.io/v1".to_string(),
+            )
+        } else {
+            (t.res.kind.clone(), t.res.api_version())
+        };
+        let mut meta = json!({"resourceVersion": rv.to_string()});
+        if end_of_initial {
+            meta["annotations"] = json!({"k8s.io/initial-events-end": "true"});
+        }
+        line(&json!({"type":"BOOKMARK","object":{"kind": kind,"apiVersion": av,"metadata": meta}}))
+    }
+
+    fn translate(&self, t: &Target, ev: &HistEvent) -> Option<Bytes> {
+        if *ev.key != *t.res.store_key {
+            return None;
+        }
+        let now = self.matches(t, &ev.obj);
+        match ev.etype {
+            EventType::Added | EventType::Deleted => {
+                now.then(|| self.event(t, ev.etype.as_str(), &ev.obj))
+            }
+            EventType::Modified => {
+                let before = ev.prev.as_deref().is_some_and(|p| self.matches(t, p));
+                match (before, now) {
+                    (true, true) => Some(self.event(t, "MODIFIED", &ev.obj)),
+                    (false, true) => Some(self.event(t, "ADDED", &ev.obj)),
+                    (true, false) => Some(self.event(t, "DELETED", &ev.obj)),
+                    (false, false) => None,
+                }
+            }
+        }
+    }
+}
+
+fn expired(want: u64, current: u64) -> Bytes {
+    line(
+        &json!({"type":"ERROR","object": ApiError::expired(format!("too old resource version: {want} ({current})")).status_body()}),
+    )
+}
+
+enum Step {
+    Events(Vec<Bytes>),
+    Expired(Bytes),
+}
+
+async fn run(shared: Arc<Shared>, t: Target, p: Params, tx: mpsc::Sender<Bytes>) {
+    let _guard = OpenGuard(shared.clone());
+    let mut rv_rx = shared.rv_tx.subscribe();
+    let mut drop_rx = shared.drop_tx.subscribe();
+    drop_rx.borrow_and_update();
+    let deadline = p.timeout.map(|d| tokio::time::Instant::now() + d);
+    let mut initial = Vec::new();
+    let start: Result<u64, Bytes> = {
+        let st = shared.lock();
+        rv_rx.borrow_and_update();
+        match p.rv {
+            Some(r) if !p.initial_events => {
+                if r < st.compacted {
+                    Err(expired(r, st.rv))
+                } else {
+                    Ok(r.min(st.rv))
+                }
+            }
+            _ => {
+                if let Some(m) = st.objects.get(&t.res.store_key) {
+                    for o in m.values() {
+                        if p.matches(&t, o) {
+                            initial.push(p.event(&t, "ADDED", o));
+                        }
+                    }
+                }
+                if p.initial_events {
+                    initial.push(p.bookmark(&t, st.rv, true));
+                }
+                Ok(st.rv)
+            }
+        }
+    };
+    let mut last = match start {
+        Ok(l) => l,
+        Err(e) => {
+            let _ = tx.send(e).await;
+            return;
+        }
+    };
+    for b in initial {
+        if tx.send(b).await.is_err() {
+            return;
+        }
+    }
+    let mut tick = tokio::time::interval(shared.bookmark_interval.max(Duration::from_millis(10)));
+    tick.tick().await;
+    loop {
+        let step = {
+            let st = shared.lock();
+            if last < st.compacted {
+                Step::Expired(expired(last, st.rv))
+            } else {
+                let start = st.history.partition_point(|e| e.rv <= last);
+                let out = st
+                    .history
+                    .range(start..)
+                    .filter_map(|e| p.translate(&t, e))
+                    .collect();
+                last = st.rv;
+                Step::Events(out)
+            }
+        };
+        match step {
+            Step::Expired(b) => {
+                let _ = tx.send(b).await;
+                return;
+            }
+            Step::Events(evs) => {
+                for b in evs {
+                    if tx.send(b).await.is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+        let sleep = async {
+            match deadline {
+                Some(d) => tokio::time::sleep_until(d).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            r = rv_rx.changed() => if r.is_err() { return },
+            _ = drop_rx.changed() => return,
+            _ = tx.closed() => return,
+            _ = tick.tick() => {
+                if p.bookmarks && tx.send(p.bookmark(&t, last, false)).await.is_err() {
+                    return;
+                }
+            }
+            _ = sleep => {
+                if p.bookmarks {
+                    let _ = tx.send(p.bookmark(&t, last, false)).await;
+                }
+                return;
+            }
+        }
+    }
+}
