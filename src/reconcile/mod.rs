@@ -2,3 +2,4 @@
 //! the time, decide the next action and the status to write. No I/O here; most tests live here.
 
 pub mod account;
+pub mod phone_number;

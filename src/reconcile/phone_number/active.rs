@@ -1,0 +1,334 @@
+//! A number the PhoneNumber holds (status.sid set): drift against the inventory (configuration
+//! put back, a number released outside reported as NumberLost and never re-bought), prices in
+//! status, and renewal (Managed 28-day cycle with grace and lapse; BringYourOwn billing date).
+
+use super::config::{diff, field_names};
+use super::decide::Ctx;
+use super::renewal::{self, arith};
+use super::status::{
+    pricing, progressing, ready, set_config_synced, set_purchased, set_renewal_due, stalled,
+};
+use super::{Action, Decision, Event, RenewalOutcome};
+use crate::api::{AccountMode, Phase, PhoneNumberStatus, RenewalPolicy};
+use crate::controller::conditions::{ReasonMessage, time, timestamp};
+use jiff::Timestamp;
+
+fn earliest(a: Timestamp, b: Option<Timestamp>) -> Timestamp {
+    b.map_or(a, |b| a.min(b))
+}
+
+/// Decides for a number recorded in `st` (sid set).
+pub(crate) fn decide_owned(
+    cx: &Ctx,
+    mut st: PhoneNumberStatus,
+    mode: AccountMode,
+    account_sid: &str,
+) -> Decision {
+    let obs = cx.obs;
+    let (generation, now) = (cx.generation, cx.now);
+    let number = st.phone_number.clone().unwrap_or_default();
+    let sid = st.sid.clone().unwrap_or_default();
+    let purchased_at = st.purchased_at.as_ref().map(timestamp).unwrap_or(now);
+
+    if obs.released {
+        st.phase = Some(Phase::Released);
+        if let Some(r) = st.renewal.as_mut() {
+            r.next_renewal_at = None;
+        }
+        let why = ReasonMessage::new(
+            "Released",
+            format!(
+                "{number} was released at Twilio after its grace period ended; it is never bought again. Delete this PhoneNumber, or create a new one to get a new number"
+            ),
+        );
+        set_purchased(&mut st, false, "Released", &why.message, generation, now);
+        stalled(&mut st, &why, Phase::Released, generation, now);
+        let event = Event::warning(
+            "Lapsed",
+            format!("{number} was not renewed within its grace period and was released"),
+        );
+        return Decision {
+            action: Action::Wait,
+            status: st,
+            requeue_at: None,
+            event: Some(event),
+        };
+    }
+
+    set_purchased(
+        &mut st,
+        true,
+        "Purchased",
+        &format!("{number} ({sid}) is in account {account_sid}"),
+        generation,
+        now,
+    );
+    if let Some(q) = &obs.price {
+        st.pricing = Some(pricing(q));
+    }
+
+    // Drift: only a snapshot newer than the purchase can say the number is gone.
+    let mut config_ok = true;
+    let mut lost = false;
+    if let Some(o) = &obs.owned {
+        match &o.number {
+            None if o.targeted || o.as_of > purchased_at => lost = true,
+            None => {}
+            Some(current) => {
+                let d = diff(&cx.pn.spec, current);
+                if !d.is_empty() {
+                    if let Some(fail) = &obs.sync_failure {
+                        set_config_synced(
+                            &mut st,
+                            false,
+                            &fail.reason,
+                            &fail.message,
+                            generation,
+                            now,
+                        );
+                        config_ok = false;
+                    } else {
+                        return Decision {
+                            action: Action::SyncConfig {
+                                sid: current.sid.clone(),
+                                diff: d.clone(),
+                            },
+                            status: cx.pn.status.clone().unwrap_or_default(),
+                            requeue_at: None,
+                            event: Some(Event::normal(
+                                "ConfigSynced",
+                                format!(
+                                    "put back the Twilio configuration of {number}: {}",
+                                    field_names(&d).join(", ")
+                                ),
+                            )),
+                        };
+                    }
+                } else {
+                    set_config_synced(
+                        &mut st,
+                        true,
+                        "InSync",
+                        "Twilio holds the configuration of the spec",
+                        generation,
+                        now,
+                    );
+                }
+            }
+        }
+    }
+    if lost {
+        st.phase = Some(Phase::Failed);
+        let why = ReasonMessage::new(
+            "NumberLost",
+            format!(
+                "{number} ({sid}) is no longer in Twilio account {account_sid}: it was released outside the operator. It is not bought again; delete this PhoneNumber, or recreate it to buy a new number"
+            ),
+        );
+        set_purchased(&mut st, false, "NumberLost", &why.message, generation, now);
+        stalled(&mut st, &why, Phase::Failed, generation, now);
+        return Decision {
+            action: Action::Wait,
+            status: st,
+            requeue_at: Some(cx.resync_at()),
+            event: Some(Event::warning("NumberLost", why.message)),
+        };
+    }
+
+    match mode {
+        AccountMode::BringYourOwn => {
+            let r = renewal::billed_by_twilio(purchased_at, now);
+            let next = r.next_renewal_at.as_ref().map(timestamp);
+            st.renewal = Some(r);
+            st.phase = Some(Phase::Active);
+            st.conditions
+                .retain(|c| c.type_ != crate::api::condition::RENEWAL_DUE);
+            summarize(
+                cx,
+                st,
+                &number,
+                account_sid,
+                config_ok,
+                earliest(cx.resync_at(), next),
+            )
+        }
+        AccountMode::Managed => {
+            managed(cx, st, &number, &sid, account_sid, purchased_at, config_ok)
+        }
+    }
+}
+
+fn summarize(
+    cx: &Ctx,
+    mut st: PhoneNumberStatus,
+    number: &str,
+    account_sid: &str,
+    config_ok: bool,
+    requeue: Timestamp,
+) -> Decision {
+    if config_ok {
+        ready(
+            &mut st,
+            "Active",
+            format!("{number} is active in account {account_sid}"),
+            cx.generation,
+            cx.now,
+        );
+        Decision {
+            action: Action::Wait,
+            status: st,
+            requeue_at: Some(requeue),
+            event: None,
+        }
+    } else {
+        let c = st
+            .conditions
+            .iter()
+            .find(|c| c.type_ == crate::api::condition::CONFIG_SYNCED)
+            .cloned();
+        let why = c
+            .map(|c| ReasonMessage::new(c.reason, c.message))
+            .unwrap_or_else(|| {
+                ReasonMessage::new("ConfigRejected", "Twilio refused the configuration")
+            });
+        stalled(&mut st, &why, Phase::Active, cx.generation, cx.now);
+        Decision {
+            action: Action::Wait,
+            status: st,
+            requeue_at: Some(requeue),
+            event: Some(Event::warning(&why.reason, why.message)),
+        }
+    }
+}
+
+/// Managed: 28-day periods charged to credits, grace, lapse.
+fn managed(
+    cx: &Ctx,
+    mut st: PhoneNumberStatus,
+    number: &str,
+    sid: &str,
+    account_sid: &str,
+    purchased_at: Timestamp,
+    config_ok: bool,
+) -> Decision {
+    let (generation, now) = (cx.generation, cx.now);
+    let auto = cx.pn.spec.renewal.as_ref().is_none_or(|r| r.auto_renew);
+    let mut r = match st.renewal.clone() {
+        Some(r) if r.policy == RenewalPolicy::Managed && r.next_renewal_at.is_some() => r,
+        _ => renewal::managed(purchased_at, 1, auto),
+    };
+    r.auto_renew = Some(auto);
+    let mut event = None;
+    // A renewal charged in this reconcile moves the cycle on.
+    if let Some(RenewalOutcome::Renewed { period }) = &cx.obs.renewal
+        && Some(*period) == r.period.map(|p| p + 1)
+        && let Some(due) = r.next_renewal_at.as_ref().map(timestamp)
+    {
+        r = renewal::managed(due, *period, auto);
+        event = Some(Event::normal(
+            "Renewed",
+            format!("{number} renewed for period {period} (28 days from {due})"),
+        ));
+    }
+    let due = r.next_renewal_at.as_ref().map(timestamp).unwrap_or(now);
+    let period = r.period.unwrap_or(1);
+
+    if now < due {
+        r.grace_deadline = None;
+        st.renewal = Some(r);
+        st.phase = Some(Phase::Active);
+        set_renewal_due(
+            &mut st,
+            false,
+            "Paid",
+            &format!("paid until {due}"),
+            generation,
+            now,
+        );
+        let mut d = summarize(
+            cx,
+            st,
+            number,
+            account_sid,
+            config_ok,
+            earliest(cx.resync_at(), Some(due)),
+        );
+        if d.event.is_none() {
+            d.event = event;
+        }
+        return d;
+    }
+
+    let deadline = arith::grace_deadline(due);
+    let refused = match &cx.obs.renewal {
+        Some(RenewalOutcome::Refused(why)) => Some(why.clone()),
+        _ => None,
+    };
+    if auto && refused.is_none() {
+        return match cx.obs.price.as_ref() {
+            Some(q) => Decision {
+                action: Action::Renew {
+                    period: period + 1,
+                    amount: q.monthly_fee,
+                    due,
+                },
+                status: cx.pn.status.clone().unwrap_or_default(),
+                requeue_at: None,
+                event: None,
+            },
+            None => {
+                let mut o = cx.obs.clone();
+                o.renewal = Some(RenewalOutcome::Refused(ReasonMessage::new(
+                    "NotOnRateCard",
+                    format!("the rate card has no price for {number}"),
+                )));
+                let cx2 = Ctx {
+                    pn: cx.pn,
+                    obs: &o,
+                    generation,
+                    now,
+                };
+                managed(&cx2, st, number, sid, account_sid, purchased_at, config_ok)
+            }
+        };
+    }
+    if now >= deadline {
+        return Decision {
+            action: Action::Lapse {
+                sid: sid.to_string(),
+            },
+            status: cx.pn.status.clone().unwrap_or_default(),
+            requeue_at: None,
+            event: None,
+        };
+    }
+    let why = match refused {
+        Some(w) => ReasonMessage::new(
+            w.reason.clone(),
+            format!(
+                "{number} was not renewed ({}); it is released permanently at {deadline} unless the credits are topped up before then",
+                w.message
+            ),
+        ),
+        None => ReasonMessage::new(
+            "AutoRenewOff",
+            format!(
+                "{number} was due for renewal at {due} and spec.renewal.autoRenew is false; it is released permanently at {deadline} unless autoRenew is set to true before then"
+            ),
+        ),
+    };
+    let entering = st.phase != Some(Phase::GracePeriod);
+    r.grace_deadline = Some(time(deadline));
+    st.renewal = Some(r);
+    st.phase = Some(Phase::GracePeriod);
+    set_renewal_due(&mut st, true, &why.reason, &why.message, generation, now);
+    stalled(&mut st, &why, Phase::GracePeriod, generation, now);
+    let _ = progressing;
+    let event = entering.then(|| Event::warning("GracePeriod", why.message.clone()));
+    Decision {
+        action: Action::Wait,
+        status: st,
+        requeue_at: Some(earliest(deadline, Some(cx.resync_at()))),
+        event,
+    }
+}

@@ -1,0 +1,584 @@
+//! The top-level decision and the purchase path: validation, account, adoption, search, price
+//! guard, intent, buy, recovery of an intent after a crash or an unknown outcome.
+//!
+//! Invariants: a number is bought only right after a status write that claims the attempt
+//! (`RecordIntent` / `RetryBuy`, written with the read resourceVersion); the intent names one
+//! E.164 number, so repeating a buy can never yield a second number; once `status.sid` is set the
+//! number is never bought again; `Released` is final.
+
+use super::status::{progressing, record_owned, set_purchased, stalled};
+use super::validate::{country_of, validate};
+use super::{
+    AccountView, Action, BuyFailure, Decision, Event, MAX_PURCHASE_ATTEMPTS, Observed, active,
+};
+use crate::api::{
+    AccountMode, NumberSearch, Phase, PhoneNumber, PhoneNumberStatus, PurchaseIntent,
+};
+use crate::controller::conditions::{ReasonMessage, money_with_currency, time, timestamp};
+use crate::twilio::{SearchQuery, codes};
+use jiff::Timestamp;
+use kube::ResourceExt;
+
+pub(crate) struct Ctx<'a> {
+    pub pn: &'a PhoneNumber,
+    pub obs: &'a Observed,
+    pub generation: Option<i64>,
+    pub now: Timestamp,
+}
+
+impl Ctx<'_> {
+    pub fn resync_at(&self) -> Timestamp {
+        self.now
+            .checked_add(self.obs.resync)
+            .unwrap_or(Timestamp::MAX)
+    }
+    pub fn wait(
+        &self,
+        status: PhoneNumberStatus,
+        requeue_at: Option<Timestamp>,
+        event: Option<Event>,
+    ) -> Decision {
+        Decision {
+            action: Action::Wait,
+            status,
+            requeue_at,
+            event,
+        }
+    }
+    pub fn stall(&self, mut st: PhoneNumberStatus, why: ReasonMessage, phase: Phase) -> Decision {
+        stalled(&mut st, &why, phase, self.generation, self.now);
+        let event = Event::warning(&why.reason, why.message.clone());
+        // Stalled needs a person; still look again at the resync period (drift, account fixes).
+        self.wait(st, Some(self.resync_at()), Some(event))
+    }
+}
+
+/// Decides the next step for a PhoneNumber that is not being deleted.
+pub fn decide(pn: &PhoneNumber, obs: &Observed) -> Decision {
+    let cx = Ctx {
+        pn,
+        obs,
+        generation: pn.metadata.generation,
+        now: obs.now,
+    };
+    let mut st = pn.status.clone().unwrap_or_default();
+    st.observed_generation = cx.generation;
+
+    if st.phase == Some(Phase::Released) {
+        let why = ReasonMessage::new(
+            "Released",
+            format!(
+                "{} was released after its grace period and is never bought again; delete this PhoneNumber, or create a new one to get a new number",
+                st.phone_number.as_deref().unwrap_or("the number")
+            ),
+        );
+        stalled(&mut st, &why, Phase::Released, cx.generation, cx.now);
+        return cx.wait(st, None, None);
+    }
+
+    let validated = match validate(&pn.spec) {
+        Ok(v) => v,
+        Err(why) => return cx.stall(st, why, Phase::Failed),
+    };
+
+    let account = &pn.spec.account_ref.name;
+    let (mode, account_sid) = match &obs.account {
+        AccountView::Missing => {
+            let why = ReasonMessage::new(
+                "AccountNotFound",
+                format!(
+                    "TelephonyAccount {account:?} does not exist in namespace {:?}: create it, or fix spec.accountRef.name (references never cross namespaces)",
+                    pn.namespace().unwrap_or_default()
+                ),
+            );
+            return cx.stall(st, why, Phase::Pending);
+        }
+        AccountView::NotUsable {
+            why,
+            transient: true,
+        } => {
+            let why = ReasonMessage::new(
+                "WaitingForAccount",
+                format!("waiting for TelephonyAccount {account:?}: {}", why.message),
+            );
+            progressing(&mut st, &why, cx.generation, cx.now);
+            return cx.wait(st, Some(cx.resync_at()), None);
+        }
+        AccountView::NotUsable {
+            why,
+            transient: false,
+        } => {
+            let why = ReasonMessage::new(
+                why.reason.clone(),
+                format!(
+                    "TelephonyAccount {account:?} cannot be used: {}",
+                    why.message
+                ),
+            );
+            return cx.stall(st, why, Phase::Pending);
+        }
+        AccountView::Usable { mode, account_sid } => (*mode, account_sid.clone()),
+    };
+
+    if st.sid.is_some() {
+        return active::decide_owned(&cx, st, mode, &account_sid);
+    }
+    if let Some(intent) = st.purchase_intent.clone() {
+        return recover(&cx, st, intent, mode, &account_sid);
+    }
+    pending(&cx, st, mode, &account_sid, validated.max_monthly_price)
+}
+
+fn search_query(s: &NumberSearch) -> SearchQuery {
+    let caps = s.capabilities.clone().unwrap_or_default();
+    SearchQuery {
+        country: s.country.clone(),
+        number_type: crate::controller::pricing::kind_of(s.r#type),
+        area_code: s.area_code,
+        contains: s.contains.clone(),
+        in_region: s.in_region.clone(),
+        in_locality: s.in_locality.clone(),
+        in_postal_code: s.in_postal_code.clone(),
+        near_number: s.near_number.clone(),
+        voice: caps.voice.filter(|v| *v),
+        sms: caps.sms.filter(|v| *v),
+        mms: caps.mms.filter(|v| *v),
+        page_size: None,
+    }
+}
+
+fn describe_search(s: &NumberSearch) -> String {
+    let mut parts = vec![format!("{} {}", s.country, s.r#type)];
+    if let Some(a) = s.area_code {
+        parts.push(format!("area code {a}"));
+    }
+    if let Some(c) = &s.contains {
+        parts.push(format!("containing {c:?}"));
+    }
+    if let Some(r) = &s.in_region {
+        parts.push(format!("in region {r}"));
+    }
+    if let Some(l) = &s.in_locality {
+        parts.push(format!("in {l}"));
+    }
+    if let Some(p) = &s.in_postal_code {
+        parts.push(format!("postal code {p}"));
+    }
+    parts.join(", ")
+}
+
+/// Nothing bought, nothing in flight: adopt, or pick a number and record the intent.
+fn pending(
+    cx: &Ctx,
+    mut st: PhoneNumberStatus,
+    mode: AccountMode,
+    account_sid: &str,
+    max_price: Option<rust_decimal::Decimal>,
+) -> Decision {
+    let spec = &cx.pn.spec;
+    let obs = cx.obs;
+    let number = if let Some(n) = &spec.number {
+        if let Some(other) = &obs.claimed_by {
+            let why = ReasonMessage::new(
+                "NumberClaimed",
+                format!(
+                    "{n} is already managed by PhoneNumber {other:?} of the same account: one number, one PhoneNumber"
+                ),
+            );
+            return cx.stall(st, why, Phase::Failed);
+        }
+        match &obs.owned {
+            None => return cx.wait_for(Action::Lookup { number: n.clone() }, st),
+            Some(o) => {
+                if let Some(owned) = &o.number {
+                    let mut st2 = st.clone();
+                    record_owned(&mut st2, spec, owned, account_sid, None, cx.now);
+                    let event = Event::normal(
+                        "Adopted",
+                        format!("{n} is already in account {account_sid}: adopted, not bought"),
+                    );
+                    let d = active::decide_owned(cx, st2, mode, account_sid);
+                    return Decision {
+                        action: Action::Confirm {
+                            number: owned.clone(),
+                            settle: false,
+                            adopted: true,
+                        },
+                        status: d.status,
+                        requeue_at: d.requeue_at,
+                        event: Some(event),
+                    };
+                }
+            }
+        }
+        n.clone()
+    } else if let Some(search) = &spec.search {
+        let Some(found) = &obs.search else {
+            return cx.wait_for(Action::Search(search_query(search)), st);
+        };
+        let pick = found.iter().find(|a| {
+            !obs.claimed_numbers.contains(&a.phone_number)
+                && !obs
+                    .owned
+                    .as_ref()
+                    .and_then(|o| o.number.as_ref())
+                    .is_some_and(|n| n.phone_number == a.phone_number)
+        });
+        match pick {
+            Some(a) => a.phone_number.clone(),
+            None => {
+                let why = ReasonMessage::new(
+                    "NoNumbersAvailable",
+                    format!(
+                        "Twilio has no available number matching the search ({}): widen spec.search (another area code, fewer filters)",
+                        describe_search(search)
+                    ),
+                );
+                return cx.stall(st, why, Phase::Failed);
+            }
+        }
+    } else {
+        // `validate` guarantees exactly one of number/search.
+        return cx.stall(
+            st,
+            ReasonMessage::new(
+                "InvalidSelection",
+                "set exactly one of spec.number and spec.search",
+            ),
+            Phase::Failed,
+        );
+    };
+
+    // Price guard and (Managed) the amount to hold.
+    let quote = obs.price.as_ref();
+    if mode == AccountMode::Managed && quote.is_none() {
+        let country = country_of(&number).map(|(c, _)| c).unwrap_or("unknown");
+        let why = ReasonMessage::new(
+            "NotOnRateCard",
+            format!(
+                "the platform's rate card has no price for {number} (country {country}); numbers of this country cannot be bought in a Managed account"
+            ),
+        );
+        return cx.stall(st, why, Phase::Failed);
+    }
+    if let Some(max) = max_price {
+        match quote {
+            None => {
+                let detail = obs
+                    .price_problem
+                    .as_ref()
+                    .map(|p| p.message.clone())
+                    .unwrap_or_else(|| "no price is published for this country and type".into());
+                let why = ReasonMessage::new(
+                    "PriceUnknown",
+                    format!(
+                        "cannot check spec.maxMonthlyPrice for {number}: {detail}; remove the limit to buy without a known price"
+                    ),
+                );
+                return cx.stall(st, why, Phase::Failed);
+            }
+            Some(q) if q.monthly_fee > max => {
+                let why = ReasonMessage::new(
+                    "PriceAboveLimit",
+                    format!(
+                        "the monthly fee of {number} is {} ({}), above spec.maxMonthlyPrice {}: nothing was bought; raise the limit or choose another number",
+                        money_with_currency(q.monthly_fee, &q.currency),
+                        q.source.as_str(),
+                        money_with_currency(max, &q.currency)
+                    ),
+                );
+                return cx.stall(st, why, Phase::Failed);
+            }
+            Some(_) => {}
+        }
+    }
+
+    st.phase = Some(Phase::Purchasing);
+    st.purchase_intent = Some(PurchaseIntent {
+        phone_number: number.clone(),
+        account_sid: account_sid.to_string(),
+        started_at: time(cx.now),
+        attempts: 1,
+    });
+    if let Some(q) = quote {
+        st.pricing = Some(super::status::pricing(q));
+    }
+    set_purchased(
+        &mut st,
+        false,
+        "Purchasing",
+        &format!("buying {number}"),
+        cx.generation,
+        cx.now,
+    );
+    progressing(
+        &mut st,
+        &ReasonMessage::new(
+            "Purchasing",
+            format!("buying {number} in account {account_sid}"),
+        ),
+        cx.generation,
+        cx.now,
+    );
+    let charge = (mode == AccountMode::Managed)
+        .then(|| quote.map(|q| q.monthly_fee))
+        .flatten();
+    Decision {
+        action: Action::RecordIntent { number, charge },
+        status: st,
+        requeue_at: None,
+        event: None,
+    }
+}
+
+impl Ctx<'_> {
+    /// An action that only gathers a fact: the status is left as read (no write).
+    pub fn wait_for(&self, action: Action, st: PhoneNumberStatus) -> Decision {
+        let _ = &st;
+        Decision {
+            action,
+            status: self.pn.status.clone().unwrap_or_default(),
+            requeue_at: None,
+            event: None,
+        }
+    }
+}
+
+/// Maps a definite purchase refusal to a Stalled reason and a message.
+pub fn refusal(number: &str, code: Option<u32>, message: &str) -> ReasonMessage {
+    let (reason, hint) = match code {
+        Some(codes::NUMBER_UNAVAILABLE) => (
+            "NumberUnavailable",
+            "it is not for sale (owned by someone else or reserved): choose another number",
+        ),
+        Some(codes::NO_NUMBERS_IN_AREA_CODE) => (
+            "NoNumbersAvailable",
+            "Twilio has no numbers there: choose another area code",
+        ),
+        Some(codes::INVALID_NUMBER) => (
+            "InvalidNumber",
+            "Twilio does not consider it a valid number: check spec.number",
+        ),
+        Some(codes::INVALID_AREA_CODE) | Some(codes::AREA_CODE_NOT_SUPPORTED) => {
+            ("InvalidAreaCode", "check spec.search.areaCode")
+        }
+        Some(codes::ADDRESS_REQUIRED) | Some(codes::ADDRESS_ON_FILE_REQUIRED) => (
+            "AddressRequired",
+            "set spec.compliance.addressSid to an address of the account",
+        ),
+        Some(codes::BUNDLE_REQUIRED) => (
+            "BundleRequired",
+            "set spec.compliance.bundleSid to an approved regulatory bundle",
+        ),
+        Some(codes::TRIAL_LIMIT) | Some(codes::TRIAL_ONE_NUMBER) => (
+            "TrialLimit",
+            "a trial account may own only one number: upgrade the Twilio account",
+        ),
+        Some(codes::AUTHENTICATION) => (
+            "InvalidCredentials",
+            "Twilio refused the account's credentials: fix the Secret",
+        ),
+        Some(codes::ACCOUNT_NOT_ACTIVE) => (
+            "AccountNotActive",
+            "the Twilio account is suspended or closed",
+        ),
+        _ => ("PurchaseRefused", "see Twilio's message"),
+    };
+    let code = code.map(|c| format!(" (error {c})")).unwrap_or_default();
+    ReasonMessage::new(
+        reason,
+        format!("Twilio refused to sell {number}{code}: {message}; {hint}"),
+    )
+}
+
+/// An intent is recorded and no number is confirmed: find out what happened before buying again.
+fn recover(
+    cx: &Ctx,
+    mut st: PhoneNumberStatus,
+    intent: PurchaseIntent,
+    mode: AccountMode,
+    account_sid: &str,
+) -> Decision {
+    let obs = cx.obs;
+    let number = intent.phone_number.clone();
+    let managed = mode == AccountMode::Managed;
+
+    if let Some(BuyFailure::Refused { code, message }) = &obs.buy_failure {
+        // "Unavailable" may mean "already yours" (bought outside since the last inventory list):
+        // look it up once before giving up, so it is adopted instead.
+        if *code == Some(codes::NUMBER_UNAVAILABLE)
+            && !obs.owned.as_ref().is_some_and(|o| o.targeted)
+        {
+            return cx.wait_for(Action::Lookup { number }, st);
+        }
+        if let Some(n) = obs.owned.as_ref().and_then(|o| o.number.as_ref()) {
+            let mut st2 = st.clone();
+            record_owned(&mut st2, &cx.pn.spec, n, account_sid, None, cx.now);
+            let d = active::decide_owned(cx, st2, mode, account_sid);
+            let event = Event::normal(
+                "Adopted",
+                format!(
+                    "{} is already in account {account_sid}: adopted",
+                    n.phone_number
+                ),
+            );
+            return Decision {
+                action: Action::Confirm {
+                    number: n.clone(),
+                    settle: managed,
+                    adopted: true,
+                },
+                status: d.status,
+                requeue_at: d.requeue_at,
+                event: Some(event),
+            };
+        }
+        let why = refusal(&number, *code, message);
+        st.purchase_intent = None;
+        set_purchased(
+            &mut st,
+            false,
+            &why.reason,
+            &why.message,
+            cx.generation,
+            cx.now,
+        );
+        let event = Event::warning(&why.reason, why.message.clone());
+        if cx.pn.spec.search.is_some() && *code == Some(codes::NUMBER_UNAVAILABLE) {
+            // Taken between the search and the buy: search again soon.
+            st.phase = Some(Phase::Pending);
+            progressing(
+                &mut st,
+                &ReasonMessage::new(
+                    "NumberTaken",
+                    format!("{number} was taken before it could be bought; searching again"),
+                ),
+                cx.generation,
+                cx.now,
+            );
+            let soon = cx
+                .now
+                .checked_add(jiff::SignedDuration::from_secs(5))
+                .unwrap_or(Timestamp::MAX);
+            return Decision {
+                action: Action::Abandon {
+                    release_hold: managed,
+                },
+                status: st,
+                requeue_at: Some(soon),
+                event: Some(event),
+            };
+        }
+        stalled(&mut st, &why, Phase::Failed, cx.generation, cx.now);
+        return Decision {
+            action: Action::Abandon {
+                release_hold: managed,
+            },
+            status: st,
+            requeue_at: Some(cx.resync_at()),
+            event: Some(event),
+        };
+    }
+
+    let looked_up = obs
+        .owned
+        .as_ref()
+        .filter(|o| o.number.is_some() || o.targeted);
+    let Some(owned) = looked_up else {
+        return cx.wait_for(Action::Lookup { number }, st);
+    };
+    if let Some(n) = &owned.number {
+        let found = obs
+            .search
+            .as_ref()
+            .and_then(|s| s.iter().find(|a| a.phone_number == n.phone_number));
+        let mut st2 = st.clone();
+        record_owned(&mut st2, &cx.pn.spec, n, account_sid, found, cx.now);
+        let d = active::decide_owned(cx, st2, mode, account_sid);
+        let event = Event::normal(
+            "Purchased",
+            format!(
+                "bought {} ({}) in account {}",
+                n.phone_number, n.sid, account_sid
+            ),
+        );
+        return Decision {
+            action: Action::Confirm {
+                number: n.clone(),
+                settle: managed,
+                adopted: false,
+            },
+            status: d.status,
+            requeue_at: d.requeue_at,
+            event: Some(event),
+        };
+    }
+
+    // The account does not hold the number (fresh lookup).
+    let last = timestamp(&intent.started_at);
+    let settled_at = last
+        .checked_add(obs.intent_settle)
+        .unwrap_or(Timestamp::MAX);
+    if cx.now < settled_at {
+        let why = ReasonMessage::new(
+            "PurchaseInFlight",
+            format!(
+                "a purchase of {number} started at {last} may still be in flight; checking again at {settled_at}"
+            ),
+        );
+        progressing(&mut st, &why, cx.generation, cx.now);
+        return cx.wait(st, Some(settled_at), None);
+    }
+    if intent.attempts >= MAX_PURCHASE_ATTEMPTS {
+        let why = ReasonMessage::new(
+            "PurchaseFailed",
+            format!(
+                "{number} could not be bought after {} attempts and is not in account {account_sid}; delete and recreate the PhoneNumber to try again",
+                intent.attempts
+            ),
+        );
+        st.purchase_intent = None;
+        stalled(&mut st, &why, Phase::Failed, cx.generation, cx.now);
+        let event = Event::warning(&why.reason, why.message.clone());
+        return Decision {
+            action: Action::Abandon {
+                release_hold: managed,
+            },
+            status: st,
+            requeue_at: None,
+            event: Some(event),
+        };
+    }
+    st.purchase_intent = Some(PurchaseIntent {
+        started_at: time(cx.now),
+        attempts: intent.attempts + 1,
+        ..intent
+    });
+    progressing(
+        &mut st,
+        &ReasonMessage::new(
+            "Purchasing",
+            format!("buying {number} (attempt {})", intent.attempts + 1),
+        ),
+        cx.generation,
+        cx.now,
+    );
+    let charge = if managed {
+        cx.obs.price.as_ref().map(|q| q.monthly_fee)
+    } else {
+        None
+    };
+    if managed && charge.is_none() {
+        let why = ReasonMessage::new(
+            "NotOnRateCard",
+            format!("the platform's rate card has no price for {number}"),
+        );
+        return cx.stall(st, why, Phase::Failed);
+    }
+    Decision {
+        action: Action::RetryBuy { number, charge },
+        status: st,
+        requeue_at: None,
+        event: None,
+    }
+}
