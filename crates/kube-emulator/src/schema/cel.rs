@@ -26,7 +26,11 @@ fn walk(s: &Value, path: &str, out: &mut Vec<Cause>, depth: usize) {
         match rules.as_array() {
             Some(rules) => {
                 for (i, r) in rules.iter().enumerate() {
-                    check_rule(r, &sub(path, &format!("x-kubernetes-validations[{i}]")), out);
+                    check_rule(
+                        r,
+                        &sub(path, &format!("x-kubernetes-validations[{i}]")),
+                        out,
+                    );
                 }
             }
             None => out.push(e::invalid(
@@ -61,10 +65,16 @@ fn check_rule(r: &Value, path: &str, out: &mut Vec<Cause>) {
         return;
     };
     if let Err(err) = Program::compile(rule) {
+        let text = err.to_string();
+        let detail = if text.contains("unsupported") {
+            format!("unsupported rule: the emulator's CEL parser lacks this syntax: {text}")
+        } else {
+            format!("compilation failed: {text}")
+        };
         out.push(e::invalid(
             &sub(path, "rule"),
             &Value::String(rule.to_string()),
-            &format!("compilation failed: {err}"),
+            &detail,
         ));
     }
     if let Some(me) = r.get("messageExpression").and_then(Value::as_str)
@@ -76,7 +86,11 @@ fn check_rule(r: &Value, path: &str, out: &mut Vec<Cause>) {
             &format!("messageExpression compilation failed: {err}"),
         ));
     }
-    for (k, want) in [("message", "string"), ("reason", "string"), ("fieldPath", "string")] {
+    for (k, want) in [
+        ("message", "string"),
+        ("reason", "string"),
+        ("fieldPath", "string"),
+    ] {
         if let Some(v) = r.get(k)
             && !v.is_string()
         {
@@ -124,15 +138,13 @@ fn to_cause(err: &ValidationError, schema: &Value) -> Cause {
     };
     let ty = type_name(node);
     match err.kind {
-        ErrorKind::ValidationFailure => e::for_reason(err.reason.as_deref(), &field, &ty, &err.message),
+        ErrorKind::ValidationFailure => {
+            e::for_reason(err.reason.as_deref(), &field, &ty, &err.message)
+        }
         ErrorKind::UnsupportedReference => e::invalid_raw(
             &field,
             &e::quote(&ty),
-            &format!(
-                "unsupported rule {}: this emulator's CEL engine cannot evaluate it ({})",
-                e::quote(&err.rule),
-                err.message
-            ),
+            &format!("unsupported rule {}: {}", e::quote(&err.rule), err.message),
         ),
         ErrorKind::EvaluationError | ErrorKind::InvalidResult => {
             e::invalid_raw(&field, &e::quote(&ty), &err.message)

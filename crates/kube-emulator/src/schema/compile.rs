@@ -13,16 +13,20 @@ const TYPES: &[&str] = &["object", "array", "string", "integer", "number", "bool
 pub(crate) fn check(schema: &Value, pats: &mut Patterns) -> Vec<Cause> {
     let mut out = Vec::new();
     if schema.get("type").and_then(Value::as_str) != Some("object") {
-        out.push(e::required(
-            "type",
-            "must be object at the root",
-        ));
+        out.push(e::required("type", "must be object at the root"));
     }
     node(schema, "", false, pats, &mut out, 0);
     out
 }
 
-fn node(s: &Value, path: &str, in_junctor: bool, pats: &mut Patterns, out: &mut Vec<Cause>, depth: usize) {
+fn node(
+    s: &Value,
+    path: &str,
+    in_junctor: bool,
+    pats: &mut Patterns,
+    out: &mut Vec<Cause>,
+    depth: usize,
+) {
     if depth > 60 {
         out.push(e::forbidden(path, "schema nesting is too deep"));
         return;
@@ -31,12 +35,19 @@ fn node(s: &Value, path: &str, in_junctor: bool, pats: &mut Patterns, out: &mut 
         out.push(e::invalid(path, s, "must be a schema object"));
         return;
     };
-    let int_or_string = map.get("x-kubernetes-int-or-string").and_then(Value::as_bool) == Some(true);
+    let int_or_string = map
+        .get("x-kubernetes-int-or-string")
+        .and_then(Value::as_bool)
+        == Some(true);
     let ty = map.get("type").and_then(Value::as_str);
     match ty {
         Some(t) if !TYPES.contains(&t) => {
             let supported: Vec<Value> = TYPES.iter().map(|t| Value::String((*t).into())).collect();
-            out.push(e::not_supported(&sub(path, "type"), &map["type"], &supported));
+            out.push(e::not_supported(
+                &sub(path, "type"),
+                &map["type"],
+                &supported,
+            ));
         }
         None if !in_junctor && !int_or_string && !preserves_unknown(s) && depth > 0 => {
             out.push(e::required(
@@ -47,13 +58,12 @@ fn node(s: &Value, path: &str, in_junctor: bool, pats: &mut Patterns, out: &mut 
         _ => {}
     }
     if ty == Some("array") && !map.contains_key("items") {
-        out.push(e::required(
-            &sub(path, "items"),
-            "must be specified",
-        ));
+        out.push(e::required(&sub(path, "items"), "must be specified"));
     }
     if map.contains_key("properties")
-        && map.get("additionalProperties").is_some_and(|a| a.is_object() || a == &Value::Bool(true))
+        && map
+            .get("additionalProperties")
+            .is_some_and(|a| a.is_object() || a == &Value::Bool(true))
     {
         out.push(e::forbidden(
             &sub(path, "additionalProperties"),
@@ -87,14 +97,28 @@ fn node(s: &Value, path: &str, in_junctor: bool, pats: &mut Patterns, out: &mut 
     }
     if let Some(props) = map.get("properties").and_then(Value::as_object) {
         for (k, ps) in props {
-            node(ps, &sub(path, &format!("properties[{k}]")), in_junctor, pats, out, depth + 1);
+            node(
+                ps,
+                &sub(path, &format!("properties[{k}]")),
+                in_junctor,
+                pats,
+                out,
+                depth + 1,
+            );
         }
     }
     if let Some(items) = map.get("items") {
         node(items, &sub(path, "items"), in_junctor, pats, out, depth + 1);
     }
     if let Some(a) = map.get("additionalProperties").filter(|a| a.is_object()) {
-        node(a, &sub(path, "additionalProperties"), in_junctor, pats, out, depth + 1);
+        node(
+            a,
+            &sub(path, "additionalProperties"),
+            in_junctor,
+            pats,
+            out,
+            depth + 1,
+        );
     }
     if let Some(n) = map.get("not") {
         node(n, &sub(path, "not"), true, pats, out, depth + 1);
@@ -102,7 +126,14 @@ fn node(s: &Value, path: &str, in_junctor: bool, pats: &mut Patterns, out: &mut 
     for key in ["allOf", "anyOf", "oneOf"] {
         if let Some(branches) = map.get(key).and_then(Value::as_array) {
             for (i, b) in branches.iter().enumerate() {
-                node(b, &sub(path, &format!("{key}[{i}]")), true, pats, out, depth + 1);
+                node(
+                    b,
+                    &sub(path, &format!("{key}[{i}]")),
+                    true,
+                    pats,
+                    out,
+                    depth + 1,
+                );
             }
         }
     }

@@ -95,7 +95,11 @@ pub(crate) fn invalid(field: &str, value: &Value, detail: &str) -> Cause {
 
 /// `field.Invalid` with a value rendered by the caller (CEL uses the schema type, `"object"`).
 pub(crate) fn invalid_raw(field: &str, value_text: &str, detail: &str) -> Cause {
-    cause(INVALID, field, format!("Invalid value: {value_text}: {detail}"))
+    cause(
+        INVALID,
+        field,
+        format!("Invalid value: {value_text}: {detail}"),
+    )
 }
 
 /// `field.TypeInvalid(path, value, detail)`.
@@ -185,7 +189,12 @@ pub(crate) fn unknown_field(path: &str) -> Cause {
 }
 
 /// Cause for a CEL rule that failed, per upstream `fieldErrorForReason`.
-pub(crate) fn for_reason(reason: Option<&str>, field: &str, type_name: &str, detail: &str) -> Cause {
+pub(crate) fn for_reason(
+    reason: Option<&str>,
+    field: &str,
+    type_name: &str,
+    detail: &str,
+) -> Cause {
     let type_text = quote(type_name);
     match reason {
         Some(FORBIDDEN) => forbidden(field, detail),

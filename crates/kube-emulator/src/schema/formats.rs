@@ -15,11 +15,11 @@ static HOSTNAME: LazyLock<Option<Regex>> = LazyLock::new(|| {
 static EMAIL: LazyLock<Option<Regex>> =
     LazyLock::new(|| Regex::new(r"^[^@\s]+@[^@\s]+\.[^@\s]+$").ok());
 static MAC: LazyLock<Option<Regex>> = LazyLock::new(|| {
-    Regex::new(r"^([0-9A-Fa-f]{2}[:-]){5}[0-9A-Fa-f]{2}$|^([0-9A-Fa-f]{4}\.){2}[0-9A-Fa-f]{4}$").ok()
+    Regex::new(r"^([0-9A-Fa-f]{2}[:-]){5}[0-9A-Fa-f]{2}$|^([0-9A-Fa-f]{4}\.){2}[0-9A-Fa-f]{4}$")
+        .ok()
 });
-static DURATION: LazyLock<Option<Regex>> = LazyLock::new(|| {
-    Regex::new(r"^-?(\d+(\.\d+)?\s*(ns|us|µs|ms|s|m|h|d|w)\s*)+$").ok()
-});
+static DURATION: LazyLock<Option<Regex>> =
+    LazyLock::new(|| Regex::new(r"^-?(\d+(\.\d+)?\s*(ns|us|µs|ms|s|m|h|d|w)\s*)+$").ok());
 static DATE_TIME_LENIENT: LazyLock<Option<Regex>> = LazyLock::new(|| {
     Regex::new(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([Zz]|[+-]\d{2}:?\d{2})$").ok()
 });
@@ -85,15 +85,27 @@ mod tests {
     #[test]
     fn known_formats() {
         assert!(check("date-time", &json!("2024-05-01T10:00:00Z")));
-        assert!(check("date-time", &json!("2024-05-01T10:00:00.123456+02:00")));
+        assert!(check(
+            "date-time",
+            &json!("2024-05-01T10:00:00.123456+02:00")
+        ));
         assert!(!check("date-time", &json!("yesterday")));
         assert!(check("date", &json!("2024-05-01")));
         assert!(!check("date", &json!("2024-13-01")));
         assert!(check("byte", &json!("aGVsbG8=")));
         assert!(!check("byte", &json!("not base64!")));
-        assert!(check("uuid", &json!("123e4567-e89b-42d3-a456-426614174000")));
-        assert!(check("uuid4", &json!("123e4567-e89b-42d3-a456-426614174000")));
-        assert!(!check("uuid5", &json!("123e4567-e89b-42d3-a456-426614174000")));
+        assert!(check(
+            "uuid",
+            &json!("123e4567-e89b-42d3-a456-426614174000")
+        ));
+        assert!(check(
+            "uuid4",
+            &json!("123e4567-e89b-42d3-a456-426614174000")
+        ));
+        assert!(!check(
+            "uuid5",
+            &json!("123e4567-e89b-42d3-a456-426614174000")
+        ));
         assert!(check("ipv4", &json!("10.0.0.1")));
         assert!(!check("ipv4", &json!("10.0.0.256")));
         assert!(check("cidr", &json!("10.0.0.0/8")));

@@ -152,7 +152,9 @@ fn parse_bracket(b: &str) -> Result<Step, String> {
             if x.is_empty() {
                 Ok(None)
             } else {
-                x.parse().map(Some).map_err(|_| format!("bad slice bound {x:?}"))
+                x.parse()
+                    .map(Some)
+                    .map_err(|_| format!("bad slice bound {x:?}"))
             }
         };
         let z = z.split(':').next().unwrap_or("");
@@ -345,19 +347,52 @@ mod tests {
         assert_eq!(find(".metadata.name", &v), vec![json!("a")]);
         assert_eq!(find("{.metadata.name}", &v), vec![json!("a")]);
         assert_eq!(find("$.metadata.name", &v), vec![json!("a")]);
-        assert_eq!(find(".status.conditions[?(@.type==\"Ready\")].status", &v), vec![json!("True")]);
-        assert_eq!(find(".status.conditions[?(@.type=='Ready')].status", &v), vec![json!("True")]);
-        assert_eq!(find(".status.conditions[?(@.type!=\"Ready\")].type", &v), vec![json!("Synced")]);
-        assert_eq!(find(".status.conditions[?(@.n > 1)].type", &v), vec![json!("Ready")]);
-        assert_eq!(find(".status.conditions[?(@.n)].n", &v), vec![json!(1), json!(2)]);
-        assert_eq!(find(".status.conditions[?(@.type==\"Gone\")].status", &v), Vec::<Value>::new());
-        assert_eq!(find(".status.conditions[0].type", &v), vec![json!("Synced")]);
-        assert_eq!(find(".status.conditions[-1].type", &v), vec![json!("Ready")]);
-        assert_eq!(find(".status.conditions[*].type", &v), vec![json!("Synced"), json!("Ready")]);
+        assert_eq!(
+            find(".status.conditions[?(@.type==\"Ready\")].status", &v),
+            vec![json!("True")]
+        );
+        assert_eq!(
+            find(".status.conditions[?(@.type=='Ready')].status", &v),
+            vec![json!("True")]
+        );
+        assert_eq!(
+            find(".status.conditions[?(@.type!=\"Ready\")].type", &v),
+            vec![json!("Synced")]
+        );
+        assert_eq!(
+            find(".status.conditions[?(@.n > 1)].type", &v),
+            vec![json!("Ready")]
+        );
+        assert_eq!(
+            find(".status.conditions[?(@.n)].n", &v),
+            vec![json!(1), json!(2)]
+        );
+        assert_eq!(
+            find(".status.conditions[?(@.type==\"Gone\")].status", &v),
+            Vec::<Value>::new()
+        );
+        assert_eq!(
+            find(".status.conditions[0].type", &v),
+            vec![json!("Synced")]
+        );
+        assert_eq!(
+            find(".status.conditions[-1].type", &v),
+            vec![json!("Ready")]
+        );
+        assert_eq!(
+            find(".status.conditions[*].type", &v),
+            vec![json!("Synced"), json!("Ready")]
+        );
         assert_eq!(find(".status.list[1:3]", &v), vec![json!(2), json!(3)]);
         assert_eq!(find(".status.list[5]", &v), Vec::<Value>::new());
-        assert_eq!(find(".metadata.labels['app.kubernetes.io/name']", &v), vec![json!("x")]);
-        assert_eq!(find(".metadata.labels.app\\.kubernetes\\.io/name", &v), vec![json!("x")]);
+        assert_eq!(
+            find(".metadata.labels['app.kubernetes.io/name']", &v),
+            vec![json!("x")]
+        );
+        assert_eq!(
+            find(".metadata.labels.app\\.kubernetes\\.io/name", &v),
+            vec![json!("x")]
+        );
         assert_eq!(find("..type", &v), vec![json!("Synced"), json!("Ready")]);
         assert_eq!(find(".spec.missing.deeper", &v), Vec::<Value>::new());
         assert_eq!(find(".metadata.*", &v).len(), 2);

@@ -58,7 +58,9 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-pub use errors::{ROOT_FIELD, UNKNOWN_FIELD, cause_message, is_unknown_field, strict_decoding_message};
+pub use errors::{
+    ROOT_FIELD, UNKNOWN_FIELD, cause_message, is_unknown_field, strict_decoding_message,
+};
 pub use jsonpath::{JsonPath, JsonPathError};
 pub use openapi::{
     KindSchema, openapi_doc_hash, openapi_v3_group_version_doc, openapi_v3_index,
@@ -167,7 +169,11 @@ impl CompiledSchema {
                 return Err(unknown.iter().map(|p| errors::unknown_field(p)).collect());
             }
             FieldValidation::Warn => {
-                warnings.extend(unknown.iter().map(|p| format!("unknown field {}", errors::quote(p))));
+                warnings.extend(
+                    unknown
+                        .iter()
+                        .map(|p| format!("unknown field {}", errors::quote(p))),
+                );
             }
             _ => {}
         }
@@ -180,7 +186,11 @@ impl CompiledSchema {
                 causes.extend(cel::evaluate(&self.inner.cel, &self.inner.schema, obj, old));
             }
         }
-        if causes.is_empty() { Ok(warnings) } else { Err(causes) }
+        if causes.is_empty() {
+            Ok(warnings)
+        } else {
+            Err(causes)
+        }
     }
 
     /// Applies `default:` values (and drops nulls in non-nullable fields); also used on read.

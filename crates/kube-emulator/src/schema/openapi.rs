@@ -69,7 +69,10 @@ fn group_prefix(group: &str) -> String {
         "" => "io.k8s.api.core".into(),
         "apiextensions.k8s.io" => "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions".into(),
         g if g.ends_with(".k8s.io") => {
-            format!("io.k8s.api.{}", g.trim_end_matches(".k8s.io").replace('.', ""))
+            format!(
+                "io.k8s.api.{}",
+                g.trim_end_matches(".k8s.io").replace('.', "")
+            )
         }
         g => g.split('.').rev().collect::<Vec<_>>().join("."),
     }
@@ -82,13 +85,28 @@ fn param(name: &str, description: &str) -> Value {
 
 fn write_params() -> Vec<Value> {
     vec![
-        param("dryRun", "When present, indicates that modifications should not be persisted."),
-        param("fieldManager", "fieldManager is a name associated with the actor or entity that is making these changes."),
-        param("fieldValidation", "fieldValidation instructs the server on how to handle objects in the request (POST/PUT/PATCH) containing unknown or duplicate fields. Valid values are: - Ignore - Warn - Strict"),
+        param(
+            "dryRun",
+            "When present, indicates that modifications should not be persisted.",
+        ),
+        param(
+            "fieldManager",
+            "fieldManager is a name associated with the actor or entity that is making these changes.",
+        ),
+        param(
+            "fieldValidation",
+            "fieldValidation instructs the server on how to handle objects in the request (POST/PUT/PATCH) containing unknown or duplicate fields. Valid values are: - Ignore - Warn - Strict",
+        ),
     ]
 }
 
-fn op(action: &str, gvk: &Value, reference: &str, extra_params: Vec<Value>, body: Option<&[&str]>) -> Value {
+fn op(
+    action: &str,
+    gvk: &Value,
+    reference: &str,
+    extra_params: Vec<Value>,
+    body: Option<&[&str]>,
+) -> Value {
     let mut o = json!({
         "operationId": format!("{action}{}", gvk["kind"].as_str().unwrap_or("")),
         "parameters": extra_params,
@@ -135,13 +153,18 @@ pub fn openapi_v3_group_version_doc(group_version: &str, kinds: &[KindSchema]) -
             format!("{prefix}/{}", k.plural)
         };
         let item = format!("{collection}/{{name}}");
-        let mut path_params = vec![json!({"name": "name", "in": "path", "required": true, "schema": {"type": "string", "uniqueItems": true}})];
+        let mut path_params = vec![
+            json!({"name": "name", "in": "path", "required": true, "schema": {"type": "string", "uniqueItems": true}}),
+        ];
         if k.namespaced {
             path_params.push(json!({"name": "namespace", "in": "path", "required": true, "schema": {"type": "string", "uniqueItems": true}}));
         }
         let coll_params: Vec<Value> = path_params[1..].to_vec();
         let mut patch_params = write_params();
-        patch_params.push(param("force", "Force is going to \"force\" Apply requests."));
+        patch_params.push(param(
+            "force",
+            "Force is going to \"force\" Apply requests.",
+        ));
         paths.insert(collection, json!({
             "get": op("list", &gvk, &list_ref, vec![], None),
             "post": op("post", &gvk, &reference, write_params(), Some(&["application/json", "application/yaml"])),

@@ -64,7 +64,9 @@ fn prune_resource(schema: &Value, obj: &mut Value, path: &str, unknown: &mut Vec
 
 /// Prunes `v` against schema node `s`.
 pub(crate) fn prune(s: &Value, v: &mut Value, path: &str, unknown: &mut Vec<String>) {
-    if s.get("x-kubernetes-embedded-resource").and_then(Value::as_bool) == Some(true)
+    if s.get("x-kubernetes-embedded-resource")
+        .and_then(Value::as_bool)
+        == Some(true)
         && v.is_object()
     {
         prune_resource(s, v, path, unknown);
@@ -126,9 +128,21 @@ mod tests {
         let mut obj = json!({"apiVersion":"g/v1","kind":"K","metadata":{"name":"a","bogus":1},
             "spec":{"a":"x","b":1,"m":{"k":{"x":1,"y":2}},"free":{"z":{"q":1}},"l":[{"n":"a","o":1}]},"top":1});
         let unknown = prune_object(&schema, &mut obj);
-        assert_eq!(obj, json!({"apiVersion":"g/v1","kind":"K","metadata":{"name":"a"},
-            "spec":{"a":"x","m":{"k":{"x":1}},"free":{"z":{"q":1}},"l":[{"n":"a"}]}}));
-        assert_eq!(unknown, vec!["spec.b", "spec.l[0].o", "spec.m.k.y", "top", "metadata.bogus"]);
+        assert_eq!(
+            obj,
+            json!({"apiVersion":"g/v1","kind":"K","metadata":{"name":"a"},
+            "spec":{"a":"x","m":{"k":{"x":1}},"free":{"z":{"q":1}},"l":[{"n":"a"}]}})
+        );
+        assert_eq!(
+            unknown,
+            vec![
+                "spec.b",
+                "spec.l[0].o",
+                "spec.m.k.y",
+                "top",
+                "metadata.bogus"
+            ]
+        );
     }
 
     #[test]
@@ -137,7 +151,10 @@ mod tests {
             "tpl":{"type":"object","x-kubernetes-embedded-resource":true,"properties":{"data":{"type":"string"}}}}}}});
         let mut obj = json!({"spec":{"tpl":{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x","junk":1},"data":"d","extra":2}}});
         let unknown = prune_object(&schema, &mut obj);
-        assert_eq!(obj["spec"]["tpl"], json!({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x"},"data":"d"}));
+        assert_eq!(
+            obj["spec"]["tpl"],
+            json!({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x"},"data":"d"})
+        );
         assert_eq!(unknown, vec!["spec.tpl.extra", "spec.tpl.metadata.junk"]);
     }
 }

@@ -53,7 +53,10 @@ pub(crate) fn validate(s: &Value, v: &Value, path: &str, pats: &Patterns, out: &
         out.push(e::type_invalid(
             path,
             v,
-            &format!("{name} in body must be of type {f}: {}", e::quote(&plain(v))),
+            &format!(
+                "{name} in body must be of type {f}: {}",
+                e::quote(&plain(v))
+            ),
         ));
     }
     if let Some(allowed) = s.get("enum").and_then(Value::as_array)
@@ -80,7 +83,10 @@ fn check_type(s: &Value, v: &Value, path: &str, name: &str, out: &mut Vec<Cause>
         out.push(e::type_invalid(
             path,
             v,
-            &format!("{name} in body must be of type integer,string: {}", e::quote(e::json_type_name(v))),
+            &format!(
+                "{name} in body must be of type integer,string: {}",
+                e::quote(e::json_type_name(v))
+            ),
         ));
         return false;
     }
@@ -100,7 +106,10 @@ fn check_type(s: &Value, v: &Value, path: &str, name: &str, out: &mut Vec<Cause>
         out.push(e::type_invalid(
             path,
             v,
-            &format!("{name} in body must be of type {t}: {}", e::quote(e::json_type_name(v))),
+            &format!(
+                "{name} in body must be of type {t}: {}",
+                e::quote(e::json_type_name(v))
+            ),
         ));
     }
     ok
@@ -109,7 +118,10 @@ fn check_type(s: &Value, v: &Value, path: &str, name: &str, out: &mut Vec<Cause>
 fn is_integer(v: &Value) -> bool {
     match v {
         Value::Number(n) => {
-            n.is_i64() || n.is_u64() || n.as_f64().is_some_and(|f| f.fract() == 0.0 && f.is_finite())
+            n.is_i64()
+                || n.is_u64()
+                || n.as_f64()
+                    .is_some_and(|f| f.fract() == 0.0 && f.is_finite())
         }
         _ => false,
     }
@@ -148,7 +160,11 @@ fn check_number(s: &Value, v: &Value, path: &str, name: &str, out: &mut Vec<Caus
     if let Some(min) = s.get("minimum").and_then(Value::as_f64) {
         let excl = flag(s, "exclusiveMinimum");
         if (excl && x <= min) || (!excl && x < min) {
-            let op = if excl { "greater than" } else { "greater than or equal to" };
+            let op = if excl {
+                "greater than"
+            } else {
+                "greater than or equal to"
+            };
             let detail = format!("{name} in body should be {op} {}", num(&s["minimum"]));
             out.push(e::invalid(path, v, &detail));
         }
@@ -156,7 +172,11 @@ fn check_number(s: &Value, v: &Value, path: &str, name: &str, out: &mut Vec<Caus
     if let Some(max) = s.get("maximum").and_then(Value::as_f64) {
         let excl = flag(s, "exclusiveMaximum");
         if (excl && x >= max) || (!excl && x > max) {
-            let op = if excl { "less than" } else { "less than or equal to" };
+            let op = if excl {
+                "less than"
+            } else {
+                "less than or equal to"
+            };
             let detail = format!("{name} in body should be {op} {}", num(&s["maximum"]));
             out.push(e::invalid(path, v, &detail));
         }
@@ -172,7 +192,10 @@ fn check_number(s: &Value, v: &Value, path: &str, name: &str, out: &mut Vec<Caus
             }
         };
         if !ok {
-            let detail = format!("{name} in body should be a multiple of {}", num(&s["multipleOf"]));
+            let detail = format!(
+                "{name} in body should be a multiple of {}",
+                num(&s["multipleOf"])
+            );
             out.push(e::invalid(path, v, &detail));
         }
     }
@@ -320,7 +343,14 @@ fn check_map(
     }
 }
 
-fn check_junctors(s: &Value, v: &Value, path: &str, name: &str, pats: &Patterns, out: &mut Vec<Cause>) {
+fn check_junctors(
+    s: &Value,
+    v: &Value,
+    path: &str,
+    name: &str,
+    pats: &Patterns,
+    out: &mut Vec<Cause>,
+) {
     let passes = |branch: &Value| {
         let mut errs = Vec::new();
         validate(branch, v, path, pats, &mut errs);

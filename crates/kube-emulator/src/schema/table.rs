@@ -71,7 +71,11 @@ pub fn format_age(created: DateTime<Utc>, now: DateTime<Utc>) -> String {
     let minutes = seconds / 60;
     if minutes < 10 {
         let s = seconds % 60;
-        return if s == 0 { format!("{minutes}m") } else { format!("{minutes}m{s}s") };
+        return if s == 0 {
+            format!("{minutes}m")
+        } else {
+            format!("{minutes}m{s}s")
+        };
     }
     if minutes < 60 * 3 {
         return format!("{minutes}m");
@@ -79,14 +83,22 @@ pub fn format_age(created: DateTime<Utc>, now: DateTime<Utc>) -> String {
     let hours = minutes / 60;
     if hours < 8 {
         let m = minutes % 60;
-        return if m == 0 { format!("{hours}h") } else { format!("{hours}h{m}m") };
+        return if m == 0 {
+            format!("{hours}h")
+        } else {
+            format!("{hours}h{m}m")
+        };
     }
     if hours < 48 {
         return format!("{hours}h");
     }
     if hours < 24 * 8 {
         let h = hours % 24;
-        return if h == 0 { format!("{}d", hours / 24) } else { format!("{}d{h}h", hours / 24) };
+        return if h == 0 {
+            format!("{}d", hours / 24)
+        } else {
+            format!("{}d{h}h", hours / 24)
+        };
     }
     if hours < 24 * 365 * 2 {
         return format!("{}d", hours / 24);
@@ -191,7 +203,9 @@ fn row(cells: Vec<Value>, obj: &Value, include_object: &str) -> Value {
 }
 
 fn name_of(obj: &Value) -> Value {
-    obj.pointer("/metadata/name").cloned().unwrap_or_else(|| json!(""))
+    obj.pointer("/metadata/name")
+        .cloned()
+        .unwrap_or_else(|| json!(""))
 }
 
 /// A `meta.k8s.io/v1` Table of custom objects: `Name`, then `columns` (none → `Age`).
@@ -223,7 +237,10 @@ pub fn render_table(
         .map(|obj| {
             let mut cells = vec![name_of(obj)];
             if columns.is_empty() {
-                cells.push(json!(age_cell(obj.pointer("/metadata/creationTimestamp"), now)));
+                cells.push(json!(age_cell(
+                    obj.pointer("/metadata/creationTimestamp"),
+                    now
+                )));
             }
             for (c, p) in columns.iter().zip(&paths) {
                 cells.push(cell(c, p.as_ref(), obj, now));
@@ -241,7 +258,11 @@ fn count(v: Option<&Value>) -> usize {
 fn text<'a>(obj: &'a Value, pointers: &[&str]) -> &'a str {
     pointers
         .iter()
-        .find_map(|p| obj.pointer(p).and_then(Value::as_str).filter(|s| !s.is_empty()))
+        .find_map(|p| {
+            obj.pointer(p)
+                .and_then(Value::as_str)
+                .filter(|s| !s.is_empty())
+        })
         .unwrap_or("")
 }
 
@@ -257,11 +278,26 @@ pub fn builtin_table(kind: &str, objects: &[Value], now: DateTime<Utc>, list_rv:
     type CellsFn<'a> = Box<dyn Fn(&Value) -> Vec<Value> + 'a>;
     let (defs, cells): (Vec<Value>, CellsFn) = match kind {
         "ConfigMap" => (
-            vec![name_def, int_def("Data", "Data contains the configuration data."), age_def],
-            Box::new(move |o| vec![name_of(o), json!(count(o.get("data")) + count(o.get("binaryData"))), age(o)]),
+            vec![
+                name_def,
+                int_def("Data", "Data contains the configuration data."),
+                age_def,
+            ],
+            Box::new(move |o| {
+                vec![
+                    name_of(o),
+                    json!(count(o.get("data")) + count(o.get("binaryData"))),
+                    age(o),
+                ]
+            }),
         ),
         "Secret" => (
-            vec![name_def, str_def("Type", "The type of the secret"), int_def("Data", "The number of entries in the data"), age_def],
+            vec![
+                name_def,
+                str_def("Type", "The type of the secret"),
+                int_def("Data", "The number of entries in the data"),
+                age_def,
+            ],
             Box::new(move |o| {
                 let ty = match text(o, &["/type"]) {
                     "" => "Opaque",
@@ -271,20 +307,40 @@ pub fn builtin_table(kind: &str, objects: &[Value], now: DateTime<Utc>, list_rv:
             }),
         ),
         "Namespace" => (
-            vec![name_def, str_def("Status", "The status of the namespace"), age_def],
+            vec![
+                name_def,
+                str_def("Status", "The status of the namespace"),
+                age_def,
+            ],
             Box::new(move |o| vec![name_of(o), json!(text(o, &["/status/phase"])), age(o)]),
         ),
         "Lease" => (
-            vec![name_def, str_def("Holder", "The holder of the lease"), age_def],
-            Box::new(move |o| vec![name_of(o), json!(text(o, &["/spec/holderIdentity"])), age(o)]),
+            vec![
+                name_def,
+                str_def("Holder", "The holder of the lease"),
+                age_def,
+            ],
+            Box::new(move |o| {
+                vec![
+                    name_of(o),
+                    json!(text(o, &["/spec/holderIdentity"])),
+                    age(o),
+                ]
+            }),
         ),
         "Event" => (
             vec![
                 str_def("Last Seen", "Time when the event was last observed"),
                 str_def("Type", "Type of this event (Normal, Warning)"),
-                str_def("Reason", "Short, machine understandable string that gives the reason for the event"),
+                str_def(
+                    "Reason",
+                    "Short, machine understandable string that gives the reason for the event",
+                ),
                 str_def("Object", "The object that this event is about"),
-                str_def("Message", "A human-readable description of the status of this operation"),
+                str_def(
+                    "Message",
+                    "A human-readable description of the status of this operation",
+                ),
             ],
             Box::new(move |o| {
                 let last = [
@@ -296,7 +352,10 @@ pub fn builtin_table(kind: &str, objects: &[Value], now: DateTime<Utc>, list_rv:
                     "/eventTime",
                 ]
                 .iter()
-                .find_map(|p| o.pointer(p).filter(|v| v.as_str().is_some_and(|s| !s.is_empty())));
+                .find_map(|p| {
+                    o.pointer(p)
+                        .filter(|v| v.as_str().is_some_and(|s| !s.is_empty()))
+                });
                 let kind = text(o, &["/involvedObject/kind", "/regarding/kind"]).to_lowercase();
                 let target = match text(o, &["/involvedObject/name", "/regarding/name"]) {
                     "" => kind,
@@ -311,9 +370,15 @@ pub fn builtin_table(kind: &str, objects: &[Value], now: DateTime<Utc>, list_rv:
                 ]
             }),
         ),
-        _ => (vec![name_def, age_def], Box::new(move |o| vec![name_of(o), age(o)])),
+        _ => (
+            vec![name_def, age_def],
+            Box::new(move |o| vec![name_of(o), age(o)]),
+        ),
     };
-    let rows = objects.iter().map(|o| row(cells(o), o, "Metadata")).collect();
+    let rows = objects
+        .iter()
+        .map(|o| row(cells(o), o, "Metadata"))
+        .collect();
     table(defs, rows, list_rv, None)
 }
 
@@ -353,8 +418,19 @@ mod tests {
         let ev = json!({"metadata":{"name":"e"},"type":"Warning","reason":"Failed","message":" boom ",
             "involvedObject":{"kind":"PhoneNumber","name":"pn1"},"lastTimestamp":"2024-05-10T11:59:00Z"});
         let t = builtin_table("Event", &[ev], now, "7");
-        assert_eq!(t["rows"][0]["cells"], json!(["60s", "Warning", "Failed", "phonenumber/pn1", "boom"]));
-        let t = builtin_table("Secret", &[json!({"metadata":{"name":"s"},"data":{"k":"dg=="}})], now, "1");
-        assert_eq!(t["rows"][0]["cells"], json!(["s", "Opaque", 1, "<unknown>"]));
+        assert_eq!(
+            t["rows"][0]["cells"],
+            json!(["60s", "Warning", "Failed", "phonenumber/pn1", "boom"])
+        );
+        let t = builtin_table(
+            "Secret",
+            &[json!({"metadata":{"name":"s"},"data":{"k":"dg=="}})],
+            now,
+            "1",
+        );
+        assert_eq!(
+            t["rows"][0]["cells"],
+            json!(["s", "Opaque", 1, "<unknown>"])
+        );
     }
 }
