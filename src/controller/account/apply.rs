@@ -1,0 +1,241 @@
+//! One reconcile of a live TelephonyAccount: the gate (mode lock, terms), the connection to
+//! Twilio (BringYourOwn credentials, or the Managed subaccount created idempotently), the
+//! inventory summary from one snapshot, the credits cycle, and the status write.
+
+use super::Error;
+use super::write::write_status;
+use crate::api::{AccountMode, Balance, PhoneNumber, TelephonyAccount};
+use crate::controller::Context;
+use crate::controller::account_access::{self, routing};
+use crate::controller::conditions::money;
+use crate::controller::credits::current_credits;
+use crate::reconcile::account::{
+    self as decisions, Connected, Connection, Gate, Observation, Requeue, Terms,
+};
+use crate::twilio::{AccountApi, Credentials};
+use kube::api::ListParams;
+use kube::runtime::controller::Action;
+use kube::{Api, ResourceExt};
+use std::time::Duration;
+
+/// Retry delay after a transient failure (Twilio unavailable, Kubernetes error reading a Secret).
+const RETRY: Duration = Duration::from_secs(15);
+
+pub(super) async fn apply(ctx: &Context, account: &TelephonyAccount) -> Result<Action, Error> {
+    let now = ctx.clock.now();
+    let terms_version = ctx.config.terms_version.clone();
+    let gate = decisions::gate(account, &terms_version);
+    let adopt = match &gate {
+        Gate::Proceed {
+            adopt_mode_change: Some((_, to)),
+            ..
+        } => Some(*to),
+        _ => None,
+    };
+    let mut working = account.clone();
+    if let Some(to) = adopt {
+        decisions::adopt_mode_change(working.status.get_or_insert_with(Default::default), to);
+    }
+
+    let mut obs = match &gate {
+        Gate::ModeRefused { .. } => Observation::new(Connection::NotAttempted),
+        Gate::Proceed { terms, .. } => observe(ctx, &working, terms).await,
+    };
+
+    // Managed credits are (re)computed from the freshly read status inside the write loop.
+    let connected = matches!(obs.connection, Connection::Connected(_));
+    let managed = (account.spec.mode == AccountMode::Managed && connected)
+        .then(|| account.spec.managed.clone())
+        .flatten();
+    let requeue = write_status(ctx, account, |fresh| {
+        let mut fresh = fresh.clone();
+        if let Some(to) = adopt {
+            decisions::adopt_mode_change(fresh.status.get_or_insert_with(Default::default), to);
+        }
+        let mut o = obs.clone();
+        if let Some(m) = &managed {
+            let prev = fresh.status.as_ref().and_then(|s| s.credits.as_ref());
+            o.credits = Some(current_credits(prev, m, now));
+        }
+        let d = decisions::decide(&fresh, &terms_version, now, &gate, o);
+        let cycle_end = d.status.credits.as_ref().and_then(|c| c.cycle_end.clone());
+        (d.status, d.events, (d.requeue, cycle_end))
+    })
+    .await?;
+    obs.inventory = None;
+
+    let (requeue, cycle_end) = requeue;
+    let mut wait = match requeue {
+        Requeue::Retry => RETRY,
+        Requeue::Resync => ctx.config.resync_period(),
+    };
+    if let Some(end) = cycle_end {
+        // Roll the credits cycle at its exact end (on the operator's clock).
+        wait = wait.min(ctx.clock.real_until(end.0).max(Duration::from_millis(100)));
+    }
+    Ok(Action::requeue(wait))
+}
+
+/// Reaches Twilio for the account and gathers what the decision needs.
+async fn observe(ctx: &Context, account: &TelephonyAccount, terms: &Terms) -> Observation {
+    let recorded_sid = account.status.as_ref().and_then(|s| s.account_sid.clone());
+    let (api, mut obs) = match account.spec.mode {
+        AccountMode::BringYourOwn => match account_access::access_for(ctx, account).await {
+            Err(e) => return access_failed(&e),
+            Ok(access) => (access.api, Observation::new(Connection::NotAttempted)),
+        },
+        AccountMode::Managed => {
+            // No subaccount before the terms are accepted; an existing one is still observed.
+            if matches!(terms, Terms::Blocked { .. }) && recorded_sid.is_none() {
+                return Observation::new(Connection::NotAttempted);
+            }
+            let master = match account_access::master_credentials(ctx).await {
+                Err(e) => return access_failed(&e),
+                Ok(m) => m,
+            };
+            let mut obs = Observation::new(Connection::NotAttempted);
+            let sid = match recorded_sid {
+                Some(sid) => sid,
+                None => match ensure_subaccount(ctx, &master, account, &mut obs).await {
+                    Ok(sid) => sid,
+                    Err(e) => return Observation::new(Connection::Twilio(e)),
+                },
+            };
+            (ctx.twilio.subaccount(&master, &sid, &routing(account)), obs)
+        }
+    };
+    let fetched = match api.fetch_account().await {
+        Ok(a) => a,
+        Err(e) => {
+            obs.connection = Connection::Twilio(e);
+            return obs;
+        }
+    };
+    let balance = if account.spec.mode == AccountMode::BringYourOwn {
+        match api.balance().await {
+            Ok(b) => Some(Balance {
+                amount: money(b.balance),
+                currency: b.currency,
+            }),
+            Err(e) => {
+                tracing::debug!(account = %account.name_any(), error = %e, "reading the Twilio balance");
+                None
+            }
+        }
+    } else {
+        None
+    };
+    let active = fetched.status.eq_ignore_ascii_case("active");
+    obs.connection = Connection::Connected(Connected {
+        account_sid: fetched.sid.clone(),
+        account_status: fetched.status.clone(),
+        account_type: fetched.r#type.clone(),
+        balance,
+    });
+    if active {
+        obs.inventory = inventory(ctx, &api, account).await;
+    }
+    obs
+}
+
+fn access_failed(e: &account_access::AccessError) -> Observation {
+    Observation::new(Connection::AccessFailed {
+        reason: e.reason().to_string(),
+        message: e.to_string(),
+        transient: e.is_transient(),
+    })
+}
+
+/// Finds the account's subaccount by its deterministic FriendlyName, creating it when absent.
+/// An unknown create outcome is followed by a new lookup, never by a blind second create.
+async fn ensure_subaccount(
+    ctx: &Context,
+    master: &Credentials,
+    account: &TelephonyAccount,
+    obs: &mut Observation,
+) -> Result<String, crate::twilio::TwilioError> {
+    let parent = ctx.twilio.account(master, &routing(account));
+    let name = decisions::subaccount_friendly_name(account);
+    if let Some(sid) = find_subaccount(&parent, &name, obs).await? {
+        return Ok(sid);
+    }
+    match parent.create_subaccount(&name).await {
+        Ok(created) => {
+            ctx.metrics.action("subaccount_create");
+            obs.subaccount_created = Some(created.sid.clone());
+            Ok(created.sid)
+        }
+        Err(e) if e.is_outcome_unknown() => match find_subaccount(&parent, &name, obs).await? {
+            Some(sid) => {
+                obs.subaccount_created = Some(sid.clone());
+                Ok(sid)
+            }
+            None => Err(e),
+        },
+        Err(e) => Err(e),
+    }
+}
+
+async fn find_subaccount(
+    parent: &AccountApi,
+    name: &str,
+    obs: &mut Observation,
+) -> Result<Option<String>, crate::twilio::TwilioError> {
+    let listed = parent.list_accounts(Some(name), None).await?;
+    let Some(chosen) = decisions::pick_subaccount(&listed, name) else {
+        return Ok(None);
+    };
+    let dups = decisions::duplicates(&listed, name, &chosen.sid);
+    if !dups.is_empty() {
+        obs.subaccount_warning = Some(format!(
+            "several open Twilio subaccounts are named {name:?}; using {} (the oldest), not {}",
+            chosen.sid,
+            dups.join(", ")
+        ));
+    }
+    Ok(Some(chosen.sid.clone()))
+}
+
+/// The inventory summary from one snapshot (shared with the PhoneNumbers of the account) and the
+/// PhoneNumbers of the namespace. None when either could not be read (the previous summary stays).
+async fn inventory(
+    ctx: &Context,
+    api: &AccountApi,
+    account: &TelephonyAccount,
+) -> Option<crate::api::InventoryStatus> {
+    let snapshot = match ctx
+        .inventory
+        .snapshot(api, ctx.config.resync_period())
+        .await
+    {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::debug!(account = %account.name_any(), error = %e, "listing the Twilio inventory");
+            return None;
+        }
+    };
+    let numbers = match list_phone_numbers(ctx, account).await {
+        Ok(n) => n,
+        Err(e) => {
+            tracing::debug!(account = %account.name_any(), error = %e, "listing PhoneNumbers");
+            return None;
+        }
+    };
+    let owned: Vec<String> = snapshot
+        .numbers()
+        .into_iter()
+        .map(|n| n.phone_number)
+        .collect();
+    let claims = decisions::claims_of(&account.name_any(), &numbers);
+    Some(decisions::summarize(&owned, &claims, snapshot.fetched_at))
+}
+
+/// The PhoneNumbers of the account's namespace.
+pub(super) async fn list_phone_numbers(
+    ctx: &Context,
+    account: &TelephonyAccount,
+) -> Result<Vec<PhoneNumber>, kube::Error> {
+    let namespace = account.namespace().unwrap_or_default();
+    let api: Api<PhoneNumber> = Api::namespaced(ctx.kube.clone(), &namespace);
+    Ok(api.list(&ListParams::default()).await?.items)
+}

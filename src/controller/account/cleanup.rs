@@ -1,0 +1,68 @@
+//! The finalizer: an account is not deleted while PhoneNumbers of its namespace reference it;
+//! a Managed account's subaccount is closed once they are gone; then the finalizer goes.
+
+use super::Error;
+use super::apply::list_phone_numbers;
+use super::write::{publish, write_status};
+use crate::api::TelephonyAccount;
+use crate::controller::Context;
+use crate::controller::account_access::{self, routing};
+use crate::controller::conditions::{ReasonMessage, Summary, get_condition, kstatus};
+use crate::reconcile::account::{self as decisions, DeletionStep, EventNote};
+use crate::twilio::codes;
+use kube::ResourceExt;
+use kube::runtime::controller::Action;
+
+pub(super) async fn cleanup(ctx: &Context, account: &TelephonyAccount) -> Result<Action, Error> {
+    let numbers = list_phone_numbers(ctx, account).await?;
+    let referencing = decisions::referencing(&account.name_any(), &numbers);
+    match decisions::deletion_step(account, &referencing) {
+        DeletionStep::Blocked { message } => {
+            let now = ctx.clock.now();
+            write_status(ctx, account, |fresh| {
+                let mut st = fresh.status.clone().unwrap_or_default();
+                let already = get_condition(&st.conditions, crate::api::condition::READY)
+                    .is_some_and(|c| c.reason == "DeletionBlocked" && c.message == message);
+                let events = if already {
+                    Vec::new()
+                } else {
+                    vec![EventNote {
+                        warning: true,
+                        reason: "DeletionBlocked".into(),
+                        note: message.clone(),
+                    }]
+                };
+                let summary =
+                    Summary::Progressing(ReasonMessage::new("DeletionBlocked", message.clone()));
+                kstatus(&mut st.conditions, &summary, fresh.metadata.generation, now);
+                (st, events, ())
+            })
+            .await?;
+            Err(Error::DeletionBlocked(message))
+        }
+        DeletionStep::CloseSubaccount { sid } => {
+            let master = account_access::master_credentials(ctx).await?;
+            let parent = ctx.twilio.account(&master, &routing(account));
+            match parent.close_subaccount(&sid).await {
+                Ok(_) => {}
+                // Already closed or gone: nothing left to do.
+                Err(e) if e.is_not_found() || e.code() == Some(codes::SUBACCOUNT_CLOSED) => {}
+                Err(e) => return Err(e.into()),
+            }
+            ctx.metrics.action("subaccount_close");
+            ctx.inventory.invalidate(&sid);
+            publish(
+                ctx,
+                account,
+                &[EventNote {
+                    warning: false,
+                    reason: "SubaccountClosed".into(),
+                    note: format!("closed Twilio subaccount {sid}; the account can now be deleted"),
+                }],
+            )
+            .await;
+            Ok(Action::await_change())
+        }
+        DeletionStep::RemoveFinalizer => Ok(Action::await_change()),
+    }
+}

@@ -1,0 +1,186 @@
+//! The TelephonyAccount controller: connects each account to Twilio (verifying BringYourOwn
+//! credentials, creating the Managed subaccount idempotently), keeps its status (conditions,
+//! inventory summary, credits) and guards its deletion. Decisions are in
+//! `crate::reconcile::account`; this module performs the I/O they ask for.
+//!
+//! Watches: TelephonyAccounts (the configured namespaces, or all; label selector applied), and
+//! Secrets, mapped to the accounts that use them — a tenant Secret to the accounts of its
+//! namespace whose `credentialsSecretRef.name` matches, the master credentials Secret (operator
+//! namespace) to every Managed account — so credential rotation is picked up without a restart.
+//! With a namespace list, one controller runs per namespace (joined).
+
+mod apply;
+mod cleanup;
+mod write;
+
+use super::Context;
+use crate::api::{AccountMode, FINALIZER, TelephonyAccount};
+use futures::StreamExt;
+use k8s_openapi::api::core::v1::Secret;
+use kube::runtime::controller::{Action, Controller};
+use kube::runtime::finalizer::{Event as FinalizerEvent, finalizer};
+use kube::runtime::reflector::{ObjectRef, Store};
+use kube::runtime::watcher;
+use kube::{Api, ResourceExt};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// Kind label for metrics.
+const KIND: &str = "TelephonyAccount";
+
+/// Why a reconcile failed (retried by the error policy).
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("kubernetes: {0}")]
+    Kube(#[from] kube::Error),
+    #[error("{0}")]
+    DeletionBlocked(String),
+    #[error("closing the Twilio subaccount: {0}")]
+    Twilio(#[from] crate::twilio::TwilioError),
+    #[error("master credentials: {0}")]
+    Access(#[from] super::account_access::AccessError),
+    #[error("status write kept conflicting")]
+    Conflicts,
+    #[error("object has no namespace")]
+    NoNamespace,
+}
+
+/// Runs the controller until `shutdown` is cancelled.
+pub async fn run(ctx: Arc<Context>, shutdown: CancellationToken) {
+    if ctx.config.namespaces.is_empty() {
+        run_one(ctx.clone(), None, shutdown).await;
+    } else {
+        let runs = ctx
+            .config
+            .namespaces
+            .iter()
+            .map(|ns| run_one(ctx.clone(), Some(ns.clone()), shutdown.clone()));
+        futures::future::join_all(runs).await;
+    }
+}
+
+async fn run_one(ctx: Arc<Context>, namespace: Option<String>, shutdown: CancellationToken) {
+    let client = ctx.kube.clone();
+    let (accounts, secrets): (Api<TelephonyAccount>, Api<Secret>) = match &namespace {
+        Some(ns) => (
+            Api::namespaced(client.clone(), ns),
+            Api::namespaced(client.clone(), ns),
+        ),
+        None => (Api::all(client.clone()), Api::all(client.clone())),
+    };
+    let mut wc = watcher::Config::default();
+    if let Some(sel) = &ctx.config.label_selector {
+        wc = wc.labels(sel);
+    }
+    let controller = Controller::new(accounts, wc.clone());
+    let store = controller.store();
+    let master_ns = ctx.config.operator_namespace.clone();
+    let master_name = ctx.config.master_credentials_secret.clone();
+    let master_api: Api<Secret> = Api::namespaced(client.clone(), &master_ns);
+    let master_wc = watcher::Config::default().fields(&format!("metadata.name={master_name}"));
+    let tenant_store = store.clone();
+    let (tenant_master_ns, tenant_master_name) = (master_ns.clone(), master_name.clone());
+    let master_store = store.clone();
+    let concurrency = ctx.config.reconcile_concurrency;
+    let config = kube::runtime::controller::Config::default().concurrency(concurrency);
+    controller
+        .with_config(config)
+        .watches(
+            secrets,
+            watcher::Config::default(),
+            move |secret: Secret| {
+                let ns = secret.namespace().unwrap_or_default();
+                // The master Secret is handled by its own watch below.
+                if ns == tenant_master_ns && secret.name_any() == tenant_master_name {
+                    return Vec::new();
+                }
+                accounts_using_secret(&tenant_store, &ns, &secret.name_any())
+            },
+        )
+        .watches(master_api, master_wc, move |_secret: Secret| {
+            managed_accounts(&master_store)
+        })
+        .graceful_shutdown_on(shutdown.cancelled_owned())
+        .run(reconcile, error_policy, ctx.clone())
+        .for_each(|res| async move {
+            if let Err(e) = res {
+                tracing::debug!(error = %e, "telephony account reconcile");
+            }
+        })
+        .await;
+}
+
+/// The accounts in `namespace` whose BringYourOwn Secret is `name`.
+pub fn accounts_using_secret(
+    store: &Store<TelephonyAccount>,
+    namespace: &str,
+    name: &str,
+) -> Vec<ObjectRef<TelephonyAccount>> {
+    store
+        .state()
+        .iter()
+        .filter(|a| a.namespace().as_deref() == Some(namespace))
+        .filter(|a| {
+            a.spec
+                .credentials_secret_ref
+                .as_ref()
+                .is_some_and(|r| r.name == name)
+        })
+        .map(|a| ObjectRef::from_obj(a.as_ref()))
+        .collect()
+}
+
+/// Every Managed account (they all use the master credentials).
+pub fn managed_accounts(store: &Store<TelephonyAccount>) -> Vec<ObjectRef<TelephonyAccount>> {
+    store
+        .state()
+        .iter()
+        .filter(|a| {
+            a.spec.mode == AccountMode::Managed
+                || a.status.as_ref().and_then(|s| s.mode) == Some(AccountMode::Managed)
+        })
+        .map(|a| ObjectRef::from_obj(a.as_ref()))
+        .collect()
+}
+
+async fn reconcile(
+    account: Arc<TelephonyAccount>,
+    ctx: Arc<Context>,
+) -> Result<Action, kube::runtime::finalizer::Error<Error>> {
+    ctx.metrics.reconciled(KIND);
+    let namespace = account
+        .namespace()
+        .ok_or(kube::runtime::finalizer::Error::ApplyFailed(
+            Error::NoNamespace,
+        ))?;
+    let api: Api<TelephonyAccount> = Api::namespaced(ctx.kube.clone(), &namespace);
+    finalizer(&api, FINALIZER, account, |event| async {
+        match event {
+            FinalizerEvent::Apply(account) => apply::apply(&ctx, &account).await,
+            FinalizerEvent::Cleanup(account) => cleanup::cleanup(&ctx, &account).await,
+        }
+    })
+    .await
+}
+
+fn error_policy(
+    account: Arc<TelephonyAccount>,
+    error: &kube::runtime::finalizer::Error<Error>,
+    ctx: Arc<Context>,
+) -> Action {
+    use kube::runtime::finalizer::Error as F;
+    let blocked = matches!(error, F::CleanupFailed(Error::DeletionBlocked(_)));
+    if !blocked {
+        ctx.metrics.failed(KIND);
+        tracing::warn!(account = %account.name_any(), namespace = ?account.namespace(), error = %error, "reconcile failed");
+    }
+    let delay = match error {
+        F::CleanupFailed(Error::DeletionBlocked(_)) => Duration::from_secs(10),
+        F::ApplyFailed(Error::Conflicts) | F::CleanupFailed(Error::Conflicts) => {
+            Duration::from_secs(1)
+        }
+        _ => Duration::from_secs(15),
+    };
+    Action::requeue(delay)
+}
