@@ -217,6 +217,24 @@ fn conflict_error(res: &ResourceInfo, name: &str, conflicts: &[(String, String)]
     e
 }
 
+/// kubectl's client-side → server-side apply migration (`csaupgrade`) needs `managedFields`,
+/// which the emulator does not return; do its effect here: the `kubectl` manager inherits what
+/// `kubectl-client-side-apply` owned.
+pub fn migrate_csa(st: &mut State, res: &ResourceInfo, ns: &str, name: &str, manager: &str) {
+    if manager != "kubectl" {
+        return;
+    }
+    let okey = (res.store_key.clone(), ns.to_string(), name.to_string());
+    if let Some(owners) = st.managers.get_mut(&okey)
+        && let Some(csa) = owners.remove(&("kubectl-client-side-apply".to_string(), String::new()))
+    {
+        owners
+            .entry((manager.to_string(), String::new()))
+            .or_default()
+            .extend(csa);
+    }
+}
+
 /// After a successful apply: the manager now owns exactly `paths`; with `force`, others lose them.
 #[allow(clippy::too_many_arguments)]
 pub fn record(

@@ -24,6 +24,16 @@ pub fn selectors(
 
 /// Parse a request body as JSON, falling back to YAML.
 pub fn parse_body(req: &Req) -> Result<Value, ApiError> {
+    let ct = req.content_type();
+    if ct.contains("protobuf") || ct.contains("cbor") {
+        return Err(ApiError::new(
+            415,
+            "UnsupportedMediaType",
+            format!(
+                "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (got {ct})"
+            ),
+        ));
+    }
     match serde_json::from_slice::<Value>(&req.body) {
         Ok(v) => Ok(v),
         Err(je) => {

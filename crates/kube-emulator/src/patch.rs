@@ -195,6 +195,9 @@ pub fn handle(shared: &Arc<Shared>, req: &Req, t: &Target) -> Result<Response, A
                 }
             }
             let m = manager.as_deref().unwrap_or("");
+            if !status_only {
+                crate::apply::migrate_csa(&mut st, res, &ns, name, m);
+            }
             let (new, paths) = crate::apply::compute(
                 &st,
                 res,
