@@ -119,9 +119,26 @@ pub(crate) fn evaluate(
     obj: &Value,
     old: Option<&Value>,
 ) -> Vec<Cause> {
-    match kube_cel::validate_compiled(compiled, obj, old) {
+    // Upstream never evaluates rules on null values; object members holding null (only
+    // nullable fields keep them after defaulting) are hidden from CEL as if absent.
+    let obj = without_nulls(obj);
+    let old = old.map(without_nulls);
+    match kube_cel::validate_compiled(compiled, &obj, old.as_ref()) {
         Ok(()) => Vec::new(),
         Err(errs) => errs.iter().map(|err| to_cause(err, schema)).collect(),
+    }
+}
+
+fn without_nulls(v: &Value) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .filter(|(_, x)| !x.is_null())
+                .map(|(k, x)| (k.clone(), without_nulls(x)))
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.iter().map(without_nulls).collect()),
+        other => other.clone(),
     }
 }
 

@@ -21,6 +21,8 @@
 //!   only map-keyed and set lists correlate; atomic lists do not), so a transition rule under
 //!   an atomic list may run where upstream would skip it.
 //! - `type: number` fields holding integral JSON values are seen by CEL as `int`, not `double`.
+//! - Object members holding `null` (nullable fields) are hidden from CEL, as if absent: rules on
+//!   them do not run (as upstream) and `has(self.x)` is false for them.
 //! - CRD validation ratcheting (unchanged invalid fields forgiven on update) is not done.
 //! - Root-level rules see the whole object incl. all of `metadata` (upstream exposes only
 //!   `metadata.name` and `metadata.generateName`).

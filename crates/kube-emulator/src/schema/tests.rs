@@ -656,3 +656,29 @@ fn openapi_documents_serve_kubectl() {
         format!("/openapi/v3/apis/telephony.agni.ai/v1alpha1?hash={h1}")
     );
 }
+
+#[test]
+fn cel_rules_skip_null_values() {
+    let schema = json!({"type":"object","properties":{"spec":{"type":"object",
+        "x-kubernetes-validations":[{"rule":"!has(self.a) || self.a.x > 0","message":"outer"}],
+        "properties":{"a":{"type":"object","nullable":true,
+            "x-kubernetes-validations":[{"rule":"self.x > 0","message":"inner"}],
+            "properties":{"x":{"type":"integer"}}}}}}});
+    let s = CompiledSchema::compile(&schema).unwrap();
+    let mut obj = json!({"metadata":{"name":"x"},"spec":{"a":null}});
+    s.admit(&mut obj, None, FieldValidation::Ignore).unwrap();
+    assert_eq!(obj["spec"]["a"], Value::Null);
+    let mut bad = json!({"metadata":{"name":"x"},"spec":{"a":{"x":0}}});
+    let causes = s
+        .admit(&mut bad, None, FieldValidation::Ignore)
+        .unwrap_err();
+    let mut m = messages(&causes);
+    m.sort();
+    assert_eq!(
+        m,
+        vec![
+            "spec.a: Invalid value: \"object\": inner",
+            "spec: Invalid value: \"object\": outer",
+        ]
+    );
+}
