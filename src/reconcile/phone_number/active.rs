@@ -13,8 +13,29 @@ use crate::api::{AccountMode, Phase, PhoneNumberStatus, RenewalPolicy};
 use crate::controller::conditions::{ReasonMessage, time, timestamp};
 use jiff::Timestamp;
 
-fn earliest(a: Timestamp, b: Option<Timestamp>) -> Timestamp {
-    b.map_or(a, |b| a.min(b))
+/// The status written when a number is confirmed (bought or adopted): the full owned status. If
+/// the configuration still differs (an adopted number), the status is computed without drift
+/// facts; the sync follows in the same reconcile.
+pub(crate) fn confirm_status(
+    cx: &Ctx,
+    st: PhoneNumberStatus,
+    mode: AccountMode,
+    account_sid: &str,
+) -> Decision {
+    let d = decide_owned(cx, st.clone(), mode, account_sid);
+    if d.action == Action::Wait {
+        return d;
+    }
+    let mut o = cx.obs.clone();
+    o.owned = None;
+    o.renewal = None;
+    let cx2 = Ctx {
+        pn: cx.pn,
+        obs: &o,
+        generation: cx.generation,
+        now: cx.now,
+    };
+    decide_owned(&cx2, st, mode, account_sid)
 }
 
 /// Decides for a number recorded in `st` (sid set).
@@ -130,7 +151,7 @@ pub(crate) fn decide_owned(
         return Decision {
             action: Action::Wait,
             status: st,
-            requeue_at: Some(cx.resync_at()),
+            requeue_at: None,
             event: Some(Event::warning("NumberLost", why.message)),
         };
     }
@@ -143,14 +164,7 @@ pub(crate) fn decide_owned(
             st.phase = Some(Phase::Active);
             st.conditions
                 .retain(|c| c.type_ != crate::api::condition::RENEWAL_DUE);
-            summarize(
-                cx,
-                st,
-                &number,
-                account_sid,
-                config_ok,
-                earliest(cx.resync_at(), next),
-            )
+            summarize(cx, st, &number, account_sid, config_ok, next)
         }
         AccountMode::Managed => {
             managed(cx, st, &number, &sid, account_sid, purchased_at, config_ok)
@@ -164,7 +178,7 @@ fn summarize(
     number: &str,
     account_sid: &str,
     config_ok: bool,
-    requeue: Timestamp,
+    requeue: Option<Timestamp>,
 ) -> Decision {
     if config_ok {
         ready(
@@ -177,7 +191,7 @@ fn summarize(
         Decision {
             action: Action::Wait,
             status: st,
-            requeue_at: Some(requeue),
+            requeue_at: requeue,
             event: None,
         }
     } else {
@@ -195,7 +209,7 @@ fn summarize(
         Decision {
             action: Action::Wait,
             status: st,
-            requeue_at: Some(requeue),
+            requeue_at: requeue,
             event: Some(Event::warning(&why.reason, why.message)),
         }
     }
@@ -245,14 +259,7 @@ fn managed(
             generation,
             now,
         );
-        let mut d = summarize(
-            cx,
-            st,
-            number,
-            account_sid,
-            config_ok,
-            earliest(cx.resync_at(), Some(due)),
-        );
+        let mut d = summarize(cx, st, number, account_sid, config_ok, Some(due));
         if d.event.is_none() {
             d.event = event;
         }
@@ -328,7 +335,7 @@ fn managed(
     Decision {
         action: Action::Wait,
         status: st,
-        requeue_at: Some(earliest(deadline, Some(cx.resync_at()))),
+        requeue_at: Some(deadline),
         event,
     }
 }

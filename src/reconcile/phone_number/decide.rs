@@ -27,11 +27,6 @@ pub(crate) struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    pub fn resync_at(&self) -> Timestamp {
-        self.now
-            .checked_add(self.obs.resync)
-            .unwrap_or(Timestamp::MAX)
-    }
     pub fn wait(
         &self,
         status: PhoneNumberStatus,
@@ -48,8 +43,8 @@ impl Ctx<'_> {
     pub fn stall(&self, mut st: PhoneNumberStatus, why: ReasonMessage, phase: Phase) -> Decision {
         stalled(&mut st, &why, phase, self.generation, self.now);
         let event = Event::warning(&why.reason, why.message.clone());
-        // Stalled needs a person; still look again at the resync period (drift, account fixes).
-        self.wait(st, Some(self.resync_at()), Some(event))
+        // Stalled needs a person; the controller still looks again every resync period.
+        self.wait(st, None, Some(event))
     }
 }
 
@@ -102,7 +97,7 @@ pub fn decide(pn: &PhoneNumber, obs: &Observed) -> Decision {
                 format!("waiting for TelephonyAccount {account:?}: {}", why.message),
             );
             progressing(&mut st, &why, cx.generation, cx.now);
-            return cx.wait(st, Some(cx.resync_at()), None);
+            return cx.wait(st, None, None);
         }
         AccountView::NotUsable {
             why,
@@ -197,7 +192,7 @@ fn pending(
                         "Adopted",
                         format!("{n} is already in account {account_sid}: adopted, not bought"),
                     );
-                    let d = active::decide_owned(cx, st2, mode, account_sid);
+                    let d = active::confirm_status(cx, st2, mode, account_sid);
                     return Decision {
                         action: Action::Confirm {
                             number: owned.clone(),
@@ -218,11 +213,11 @@ fn pending(
         };
         let pick = found.iter().find(|a| {
             !obs.claimed_numbers.contains(&a.phone_number)
-                && !obs
+                && obs
                     .owned
                     .as_ref()
                     .and_then(|o| o.number.as_ref())
-                    .is_some_and(|n| n.phone_number == a.phone_number)
+                    .is_none_or(|n| n.phone_number != a.phone_number)
         });
         match pick {
             Some(a) => a.phone_number.clone(),
@@ -414,7 +409,7 @@ fn recover(
         if let Some(n) = obs.owned.as_ref().and_then(|o| o.number.as_ref()) {
             let mut st2 = st.clone();
             record_owned(&mut st2, &cx.pn.spec, n, account_sid, None, cx.now);
-            let d = active::decide_owned(cx, st2, mode, account_sid);
+            let d = active::confirm_status(cx, st2, mode, account_sid);
             let event = Event::normal(
                 "Adopted",
                 format!(
@@ -475,7 +470,7 @@ fn recover(
                 release_hold: managed,
             },
             status: st,
-            requeue_at: Some(cx.resync_at()),
+            requeue_at: None,
             event: Some(event),
         };
     }
@@ -494,7 +489,7 @@ fn recover(
             .and_then(|s| s.iter().find(|a| a.phone_number == n.phone_number));
         let mut st2 = st.clone();
         record_owned(&mut st2, &cx.pn.spec, n, account_sid, found, cx.now);
-        let d = active::decide_owned(cx, st2, mode, account_sid);
+        let d = active::confirm_status(cx, st2, mode, account_sid);
         let event = Event::normal(
             "Purchased",
             format!(

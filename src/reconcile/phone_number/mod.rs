@@ -137,8 +137,6 @@ pub struct Observed {
     pub released: bool,
     /// See [`DEFAULT_INTENT_SETTLE`].
     pub intent_settle: SignedDuration,
-    /// Drift period: the latest time to look again.
-    pub resync: SignedDuration,
 }
 
 impl Observed {
@@ -158,7 +156,6 @@ impl Observed {
             renewal: None,
             released: false,
             intent_settle: DEFAULT_INTENT_SETTLE,
-            resync: SignedDuration::from_mins(5),
         }
     }
 }
@@ -238,7 +235,9 @@ impl Event {
 }
 
 /// A decision: the action, the status to write (before the action for `RecordIntent`/`RetryBuy`,
-/// after it for `Confirm`/`Abandon`, as is for `Wait`), when to look again, and an event.
+/// after it for `Confirm`/`Abandon`, as is for `Wait`; fact-gathering actions carry the status as
+/// read), the next deadline to look again at (the controller also looks every resync period), and
+/// an event.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Decision {
     pub action: Action,

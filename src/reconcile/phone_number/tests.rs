@@ -1,1 +1,0 @@
-//! Decision tests (see tests/ submodules).
