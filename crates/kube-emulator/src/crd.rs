@@ -284,24 +284,18 @@ pub fn unregister(st: &mut State, crd: &Value) {
     }
 }
 
-/// Map schema admission causes to the real server's answer.
+/// Map schema admission causes to the real server's answer: Strict unknown fields are a 400
+/// `strict decoding error` on create/update and a 422 on patch; the rest is 422 Invalid.
 pub fn admission_error(res: &ResourceInfo, name: &str, causes: &[Cause], verb: Verb) -> ApiError {
-    let strict = !causes.is_empty()
-        && causes
-            .iter()
-            .all(|c| c.reason == "FieldValueUnknown" || c.message.starts_with("unknown field"));
-    if strict && verb != Verb::Patch {
-        let msgs: Vec<String> = causes
-            .iter()
-            .map(|c| {
-                if c.message.starts_with("unknown field") {
-                    c.message.clone()
-                } else {
-                    format!("unknown field \"{}\"", c.field)
-                }
-            })
-            .collect();
-        return ApiError::bad_request(format!("strict decoding error: {}", msgs.join(", ")));
+    let strict = !causes.is_empty() && causes.iter().all(crate::schema::is_unknown_field);
+    if strict {
+        let msg = crate::schema::strict_decoding_message(causes);
+        if verb != Verb::Patch {
+            return ApiError::bad_request(msg);
+        }
+        let mut e = ApiError::invalid(&res.group, &res.kind, name, causes);
+        e.message = msg;
+        return e;
     }
     ApiError::invalid(&res.group, &res.kind, name, causes)
 }

@@ -59,7 +59,12 @@ fn wants_metadata(req: &Req) -> bool {
 
 fn table(res: &ResourceInfo, req: &Req, objs: &[Value], rv: &str) -> Response {
     let include = req.q("includeObject").unwrap_or("Metadata");
-    let t = crate::schema::render_table(&res.columns, objs, chrono::Utc::now(), include, rv, None);
+    let now = chrono::Utc::now();
+    let t = if res.custom {
+        crate::schema::render_table(&res.columns, objs, now, include, rv, None)
+    } else {
+        crate::schema::builtin_table(&res.kind, objs, now, rv)
+    };
     with_content_type(
         json_response(200, &t, &[]),
         "application/json;as=Table;v=v1;g=meta.k8s.io",

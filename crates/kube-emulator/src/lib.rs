@@ -72,7 +72,6 @@ mod kubeconfig;
 mod openapi;
 mod patch;
 mod resources;
-#[path = "schema_fallback.rs"]
 pub mod schema;
 mod selectors;
 mod server;

@@ -1,9 +1,6 @@
 //! `/openapi/v3` index and per-group-version documents (built by the schema module), which
 //! kubectl needs to use server-side field validation; `/openapi/v2` is not served (404).
 
-use std::collections::hash_map::DefaultHasher;
-use std::hash::{Hash, Hasher};
-
 use axum::response::Response;
 use serde_json::Value;
 
@@ -43,27 +40,16 @@ fn doc_for(shared: &Shared, gv: &str) -> Value {
     crate::schema::openapi_v3_group_version_doc(gv, &kinds(shared, gv))
 }
 
-fn hash_of(v: &Value) -> String {
-    let mut h = DefaultHasher::new();
-    v.to_string().hash(&mut h);
-    format!("{:016X}", h.finish())
-}
-
 pub fn index(shared: &Shared) -> Response {
-    let gvs = gv_list(shared);
-    let mut idx = crate::schema::openapi_v3_index(&gvs);
-    // Make the hash follow the content so kubectl's cache refreshes.
-    if let Some(paths) = idx.get_mut("paths").and_then(Value::as_object_mut) {
-        for (p, entry) in paths.iter_mut() {
-            let gv = p
-                .strip_prefix("apis/")
-                .or_else(|| p.strip_prefix("api/"))
-                .unwrap_or(p);
-            let h = hash_of(&doc_for(shared, gv));
-            entry["serverRelativeURL"] = Value::String(format!("/openapi/v3/{p}?hash={h}"));
-        }
-    }
-    json_response(200, &idx, &[])
+    // The hash follows each document's content so kubectl's cache refreshes when a CRD changes.
+    let entries: Vec<(String, String)> = gv_list(shared)
+        .into_iter()
+        .map(|gv| {
+            let h = crate::schema::openapi_doc_hash(&doc_for(shared, &gv));
+            (gv, h)
+        })
+        .collect();
+    json_response(200, &crate::schema::openapi_v3_index_hashed(&entries), &[])
 }
 
 pub fn gv_doc(shared: &Shared, rest: &[&str]) -> Result<Response, ApiError> {

@@ -94,18 +94,7 @@ impl ResourceInfo {
     }
 }
 
-fn col(name: &str, type_: &str, json_path: &str, priority: i64) -> PrinterColumn {
-    PrinterColumn {
-        name: name.into(),
-        type_: type_.into(),
-        format: String::new(),
-        description: String::new(),
-        priority,
-        json_path: json_path.into(),
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
+/// A built-in resource; tables for these come from `schema::builtin_table`.
 fn builtin(
     group: &str,
     kind: &str,
@@ -114,7 +103,6 @@ fn builtin(
     short: &[&str],
     has_status: bool,
     store_key: &str,
-    columns: Vec<PrinterColumn>,
 ) -> ResourceInfo {
     ResourceInfo {
         group: group.into(),
@@ -133,30 +121,14 @@ fn builtin(
         crd_name: None,
         schema: None,
         raw_schema: json!({"type": "object", "x-kubernetes-preserve-unknown-fields": true}),
-        columns,
+        columns: Vec::new(),
         field_extra: Vec::new(),
     }
 }
 
 /// The built-in resources served from the start.
 pub fn builtins() -> Vec<Arc<ResourceInfo>> {
-    let age = || col("Age", "date", ".metadata.creationTimestamp", 0);
-    let mut core_events = builtin(
-        "",
-        "Event",
-        "events",
-        true,
-        &["ev"],
-        false,
-        "events",
-        vec![
-            col("Type", "string", ".type", 0),
-            col("Reason", "string", ".reason", 0),
-            col("Object", "string", ".involvedObject.name", 0),
-            col("Message", "string", ".message", 0),
-            age(),
-        ],
-    );
+    let mut core_events = builtin("", "Event", "events", true, &["ev"], false, "events");
     core_events.field_extra = vec![
         ("involvedObject.name", "/involvedObject/name"),
         ("involvedObject.namespace", "/involvedObject/namespace"),
@@ -181,11 +153,6 @@ pub fn builtins() -> Vec<Arc<ResourceInfo>> {
         &["ev"],
         false,
         "events",
-        vec![
-            col("Type", "string", ".type", 0),
-            col("Reason", "string", ".reason", 0),
-            age(),
-        ],
     );
     events_v1.field_extra = vec![
         ("regarding.name", "/involvedObject/name"),
@@ -203,7 +170,6 @@ pub fn builtins() -> Vec<Arc<ResourceInfo>> {
         &["crd", "crds"],
         true,
         "customresourcedefinitions.apiextensions.k8s.io",
-        vec![col("Created At", "date", ".metadata.creationTimestamp", 0)],
     );
     crd.generation = true;
     vec![
@@ -215,7 +181,6 @@ pub fn builtins() -> Vec<Arc<ResourceInfo>> {
             &["ns"],
             true,
             "namespaces",
-            vec![col("Status", "string", ".status.phase", 0), age()],
         )),
         Arc::new(builtin(
             "",
@@ -225,7 +190,6 @@ pub fn builtins() -> Vec<Arc<ResourceInfo>> {
             &["cm"],
             false,
             "configmaps",
-            vec![age()],
         )),
         Arc::new(builtin(
             "",
@@ -235,7 +199,6 @@ pub fn builtins() -> Vec<Arc<ResourceInfo>> {
             &[],
             false,
             "secrets",
-            vec![col("Type", "string", ".type", 0), age()],
         )),
         Arc::new(core_events),
         Arc::new(events_v1),
@@ -247,7 +210,6 @@ pub fn builtins() -> Vec<Arc<ResourceInfo>> {
             &[],
             false,
             "leases.coordination.k8s.io",
-            vec![col("Holder", "string", ".spec.holderIdentity", 0), age()],
         )),
         Arc::new(crd),
     ]
