@@ -23,3 +23,6 @@ pub use money::{MoneyError, format_money, parse_money};
 pub use rate_card::{DEFAULT_RATE_CARD_YAML, RateCard, RateCardError, RatePrices};
 pub use renewal::{RenewalDecision, RenewalInput, RenewalPhase};
 pub use twilio_date::twilio_next_billing_date;
+
+#[cfg(test)]
+mod tests;
