@@ -4,10 +4,8 @@
 
 use super::config::{diff, field_names};
 use super::decide::Ctx;
-use super::renewal::{self, arith};
-use super::status::{
-    pricing, progressing, ready, set_config_synced, set_purchased, set_renewal_due, stalled,
-};
+use super::renewal;
+use super::status::{pricing, ready, set_config_synced, set_purchased, set_renewal_due, stalled};
 use super::{Action, Decision, Event, RenewalOutcome};
 use crate::api::{AccountMode, Phase, PhoneNumberStatus, RenewalPolicy};
 use crate::controller::conditions::{ReasonMessage, time, timestamp};
@@ -215,7 +213,9 @@ fn summarize(
     }
 }
 
-/// Managed: 28-day periods charged to credits, grace, lapse.
+/// Managed: 28-day periods charged to credits, grace, lapse — the timeline is
+/// `billing::renewal::decide`; this adds the facts of this reconcile (a renewal just charged or
+/// refused, a lapse just done) and the status.
 fn managed(
     cx: &Ctx,
     mut st: PhoneNumberStatus,
@@ -225,104 +225,119 @@ fn managed(
     purchased_at: Timestamp,
     config_ok: bool,
 ) -> Decision {
+    use crate::billing::renewal::{
+        RenewalDecision, RenewalInput, RenewalPhase, decide as timeline, due_at, grace_deadline,
+        grace_retry_at,
+    };
     let (generation, now) = (cx.generation, cx.now);
     let auto = cx.pn.spec.renewal.as_ref().is_none_or(|r| r.auto_renew);
-    let mut r = match st.renewal.clone() {
-        Some(r) if r.policy == RenewalPolicy::Managed && r.next_renewal_at.is_some() => r,
-        _ => renewal::managed(purchased_at, 1, auto),
+    let recorded = st
+        .renewal
+        .clone()
+        .filter(|r| r.policy == RenewalPolicy::Managed);
+    let mut input = RenewalInput {
+        purchased_at,
+        current_period: recorded.as_ref().and_then(|r| r.period).unwrap_or(1).max(1),
+        auto_renew: auto,
+        phase: if st.phase == Some(Phase::GracePeriod) {
+            RenewalPhase::GracePeriod
+        } else {
+            RenewalPhase::Active
+        },
+        grace_deadline: recorded
+            .as_ref()
+            .and_then(|r| r.grace_deadline.as_ref())
+            .map(timestamp),
     };
-    r.auto_renew = Some(auto);
     let mut event = None;
     // A renewal charged in this reconcile moves the cycle on.
     if let Some(RenewalOutcome::Renewed { period }) = &cx.obs.renewal
-        && Some(*period) == r.period.map(|p| p + 1)
-        && let Some(due) = r.next_renewal_at.as_ref().map(timestamp)
+        && *period == input.current_period + 1
     {
-        r = renewal::managed(due, *period, auto);
+        input.current_period = *period;
+        input.phase = RenewalPhase::Active;
+        input.grace_deadline = None;
         event = Some(Event::normal(
             "Renewed",
-            format!("{number} renewed for period {period} (28 days from {due})"),
+            format!("{number} renewed for period {period}"),
         ));
     }
-    let due = r.next_renewal_at.as_ref().map(timestamp).unwrap_or(now);
-    let period = r.period.unwrap_or(1);
-
-    if now < due {
-        r.grace_deadline = None;
-        st.renewal = Some(r);
-        st.phase = Some(Phase::Active);
-        set_renewal_due(
-            &mut st,
-            false,
-            "Paid",
-            &format!("paid until {due}"),
-            generation,
-            now,
-        );
-        let mut d = summarize(cx, st, number, account_sid, config_ok, Some(due));
-        if d.event.is_none() {
-            d.event = event;
-        }
-        return d;
-    }
-
-    let deadline = arith::grace_deadline(due);
     let refused = match &cx.obs.renewal {
         Some(RenewalOutcome::Refused(why)) => Some(why.clone()),
         _ => None,
     };
-    if auto && refused.is_none() {
-        return match cx.obs.price.as_ref() {
-            Some(q) => Decision {
-                action: Action::Renew {
-                    period: period + 1,
-                    amount: q.monthly_fee,
-                    due,
-                },
-                status: cx.pn.status.clone().unwrap_or_default(),
-                requeue_at: None,
-                event: None,
-            },
-            None => {
-                let mut o = cx.obs.clone();
-                o.renewal = Some(RenewalOutcome::Refused(ReasonMessage::new(
-                    "NotOnRateCard",
-                    format!("the rate card has no price for {number}"),
-                )));
-                let cx2 = Ctx {
-                    pn: cx.pn,
-                    obs: &o,
-                    generation,
-                    now,
-                };
-                managed(&cx2, st, number, sid, account_sid, purchased_at, config_ok)
+    let mut r = renewal::managed(
+        due_at(purchased_at, input.current_period - 1),
+        input.current_period,
+        auto,
+    );
+    r.next_renewal_at = Some(time(due_at(purchased_at, input.current_period)));
+
+    let (why, deadline, requeue) = match timeline(&input, now) {
+        RenewalDecision::NotDue { next_check } => {
+            st.renewal = Some(r);
+            st.phase = Some(Phase::Active);
+            set_renewal_due(
+                &mut st,
+                false,
+                "Paid",
+                &format!("paid until {next_check}"),
+                generation,
+                now,
+            );
+            let mut d = summarize(cx, st, number, account_sid, config_ok, Some(next_check));
+            if d.event.is_none() {
+                d.event = event;
             }
-        };
-    }
-    if now >= deadline {
-        return Decision {
-            action: Action::Lapse {
-                sid: sid.to_string(),
-            },
-            status: cx.pn.status.clone().unwrap_or_default(),
-            requeue_at: None,
-            event: None,
-        };
-    }
-    let why = match refused {
-        Some(w) => ReasonMessage::new(
-            w.reason.clone(),
-            format!(
-                "{number} was not renewed ({}); it is released permanently at {deadline} unless the credits are topped up before then",
-                w.message
-            ),
-        ),
-        None => ReasonMessage::new(
-            "AutoRenewOff",
-            format!(
-                "{number} was due for renewal at {due} and spec.renewal.autoRenew is false; it is released permanently at {deadline} unless autoRenew is set to true before then"
-            ),
-        ),
+            return d;
+        }
+        RenewalDecision::Lapse => return lapse(cx, sid),
+        RenewalDecision::RenewNow { period, due } => {
+            let deadline = input.grace_deadline.unwrap_or_else(|| grace_deadline(due));
+            match (&refused, cx.obs.price.as_ref()) {
+                (None, Some(q)) => {
+                    return Decision {
+                        action: Action::Renew {
+                            period,
+                            amount: q.monthly_fee,
+                            due,
+                        },
+                        status: cx.pn.status.clone().unwrap_or_default(),
+                        requeue_at: None,
+                        event: None,
+                    };
+                }
+                _ if now >= deadline => return lapse(cx, sid),
+                (Some(w), _) => (
+                    ReasonMessage::new(
+                        w.reason.clone(),
+                        format!(
+                            "{number} was not renewed ({}); it is released permanently at {deadline} unless the credits are topped up before then",
+                            w.message
+                        ),
+                    ),
+                    deadline,
+                    grace_retry_at(now, deadline),
+                ),
+                (None, None) => (
+                    ReasonMessage::new(
+                        "NotOnRateCard",
+                        format!(
+                            "{number} cannot be renewed: the platform's rate card has no price for it; it is released permanently at {deadline}"
+                        ),
+                    ),
+                    deadline,
+                    deadline,
+                ),
+            }
+        }
+        RenewalDecision::EnterGrace { due, deadline } => {
+            (auto_off(number, due, deadline), deadline, deadline)
+        }
+        RenewalDecision::StillInGrace { deadline } => {
+            let due = due_at(purchased_at, input.current_period);
+            (auto_off(number, due, deadline), deadline, deadline)
+        }
     };
     let entering = st.phase != Some(Phase::GracePeriod);
     r.grace_deadline = Some(time(deadline));
@@ -330,12 +345,31 @@ fn managed(
     st.phase = Some(Phase::GracePeriod);
     set_renewal_due(&mut st, true, &why.reason, &why.message, generation, now);
     stalled(&mut st, &why, Phase::GracePeriod, generation, now);
-    let _ = progressing;
     let event = entering.then(|| Event::warning("GracePeriod", why.message.clone()));
     Decision {
         action: Action::Wait,
         status: st,
-        requeue_at: Some(deadline),
+        requeue_at: Some(requeue),
         event,
+    }
+}
+
+fn auto_off(number: &str, due: Timestamp, deadline: Timestamp) -> ReasonMessage {
+    ReasonMessage::new(
+        "AutoRenewOff",
+        format!(
+            "{number} was due for renewal at {due} and spec.renewal.autoRenew is false; it is released permanently at {deadline} unless autoRenew is set to true before then"
+        ),
+    )
+}
+
+fn lapse(cx: &Ctx, sid: &str) -> Decision {
+    Decision {
+        action: Action::Lapse {
+            sid: sid.to_string(),
+        },
+        status: cx.pn.status.clone().unwrap_or_default(),
+        requeue_at: None,
+        event: None,
     }
 }

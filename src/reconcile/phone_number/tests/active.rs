@@ -193,7 +193,8 @@ fn short_credits_enter_grace_then_renewal_in_window_returns_to_active() {
         cond(&d.status, RENEWAL_DUE),
         Some(("True", "InsufficientCredits"))
     );
-    assert_eq!(d.requeue_at, Some(ts("2026-03-31T12:00:00Z")));
+    // Credits may be topped up any time: retry every 15 minutes (billing's rule) until the deadline.
+    assert_eq!(d.requeue_at, Some(ts("2026-03-29T12:15:00Z")));
     assert_eq!(d.event.unwrap().reason, "GracePeriod");
     // Topped up within the window.
     o.now = ts("2026-03-30T12:00:00Z");
@@ -238,4 +239,32 @@ fn auto_renew_off_lapses_after_grace_and_is_released_for_good() {
     let d = decide(&p, &o);
     assert_eq!(d.action, Action::Wait);
     assert_eq!(d.status.phase, Some(Phase::Released));
+}
+
+#[test]
+fn credits_still_short_at_the_deadline_lapse() {
+    let (mut p, mut o) = managed_active(true);
+    o.now = ts("2026-03-29T12:00:00Z");
+    let refused = RenewalOutcome::Refused(crate::controller::conditions::ReasonMessage::new(
+        "InsufficientCredits",
+        "short",
+    ));
+    o.renewal = Some(refused.clone());
+    step(&mut p, &o);
+    o.now = ts("2026-03-31T11:59:00Z");
+    o.renewal = None;
+    // Within the window every look retries the charge.
+    assert!(matches!(
+        decide(&p, &o).action,
+        Action::Renew { period: 2, .. }
+    ));
+    o.renewal = Some(refused);
+    assert_eq!(
+        decide(&p, &o).status.phase,
+        Some(crate::api::Phase::GracePeriod)
+    );
+    // At the deadline (inclusive): lapse.
+    o.now = ts("2026-03-31T12:00:00Z");
+    o.renewal = None;
+    assert!(matches!(decide(&p, &o).action, Action::Lapse { .. }));
 }
