@@ -37,7 +37,28 @@ fn kinds(shared: &Shared, gv: &str) -> Vec<KindSchema> {
 }
 
 fn doc_for(shared: &Shared, gv: &str) -> Value {
-    crate::schema::openapi_v3_group_version_doc(gv, &kinds(shared, gv))
+    let custom = {
+        let st = shared.lock();
+        st.resources
+            .iter()
+            .any(|r| r.custom && r.group_version() == gv)
+    };
+    let mut doc = crate::schema::openapi_v3_group_version_doc(gv, &kinds(shared, gv));
+    if custom {
+        // Custom resources take no strategic merge patch; kubectl picks the patch type from the
+        // PATCH request body types listed here (it would send strategic merge and get 415).
+        if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
+            for item in paths.values_mut() {
+                if let Some(content) = item
+                    .pointer_mut("/patch/requestBody/content")
+                    .and_then(Value::as_object_mut)
+                {
+                    content.remove("application/strategic-merge-patch+json");
+                }
+            }
+        }
+    }
+    doc
 }
 
 pub fn index(shared: &Shared) -> Response {

@@ -1,0 +1,382 @@
+//! The real `kubectl` against the emulator: client-side and server-side apply of a CRD and CRs,
+//! `get -o wide|yaml|json` with printer columns, `describe`, `wait --for=condition=Ready`,
+//! `delete` waiting on a finalizer, `patch --subresource=status`, strict field validation.
+//! Each test has its own emulator, kubeconfig and HOME (private discovery cache). Skipped with a
+//! message when `kubectl` is not on PATH.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::Output;
+use std::time::Duration;
+
+use common::{Widget, eventually};
+use kube::CustomResourceExt;
+use kube::api::{Api, Patch, PatchParams};
+use serde_json::{Value, json};
+
+struct Kubectl {
+    emu: kube_emulator::EmulatorHandle,
+    dir: tempfile::TempDir,
+    client: kube::Client,
+}
+
+fn kubectl_on_path() -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join("kubectl").is_file()))
+}
+
+impl Kubectl {
+    async fn new(test: &str) -> Option<Kubectl> {
+        if !kubectl_on_path() {
+            eprintln!("skipping {test}: kubectl is not on PATH");
+            return None;
+        }
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let emu = kube_emulator::start(kube_emulator::EmulatorConfig::default())
+            .await
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        emu.write_kubeconfig(&dir.path().join("kubeconfig"))
+            .unwrap();
+        let client = kube::Client::try_from(kube::Config::new(emu.url().parse().unwrap())).unwrap();
+        Some(Kubectl { emu, dir, client })
+    }
+
+    fn kubeconfig(&self) -> PathBuf {
+        self.dir.path().join("kubeconfig")
+    }
+
+    fn command(&self, args: &[&str]) -> tokio::process::Command {
+        let mut c = tokio::process::Command::new("kubectl");
+        c.arg("--kubeconfig").arg(self.kubeconfig()).args(args);
+        c.env("KUBECONFIG", self.kubeconfig())
+            .env("HOME", self.dir.path())
+            .kill_on_drop(true);
+        c
+    }
+
+    async fn run(&self, args: &[&str]) -> Output {
+        let out = tokio::time::timeout(Duration::from_secs(60), self.command(args).output())
+            .await
+            .expect("kubectl finished in time")
+            .expect("run kubectl");
+        out
+    }
+
+    /// Run and require success; returns stdout.
+    async fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args).await;
+        let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+        assert!(
+            out.status.success(),
+            "kubectl {args:?} failed: {}\n{stdout}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        stdout
+    }
+
+    fn write(&self, name: &str, v: &Value) -> String {
+        let p = self.dir.path().join(name);
+        std::fs::write(&p, serde_json::to_string_pretty(v).unwrap()).unwrap();
+        p.to_string_lossy().to_string()
+    }
+
+    fn crd_file(&self) -> String {
+        self.write("crd.json", &serde_json::to_value(Widget::crd()).unwrap())
+    }
+
+    fn widget_file(&self, name: &str, size: i64, extra: Value) -> String {
+        let mut w = json!({"apiVersion":"emu.example.com/v1","kind":"Widget","metadata":{"name": name},"spec":{"size": size}});
+        if let (Some(m), Some(e)) = (w["spec"].as_object_mut(), extra.as_object()) {
+            m.extend(e.clone());
+        }
+        self.write(&format!("{name}-{size}.json"), &w)
+    }
+
+    fn widgets(&self) -> Api<Widget> {
+        Api::namespaced(self.client.clone(), "default")
+    }
+
+    async fn done(self) {
+        self.emu.shutdown().await;
+    }
+}
+
+fn get_json(s: &str) -> Value {
+    serde_json::from_str(s).expect("kubectl json output")
+}
+
+#[tokio::test]
+async fn client_side_apply_get_and_describe() {
+    let Some(k) = Kubectl::new("client_side_apply_get_and_describe").await else {
+        return;
+    };
+    let out = k.ok(&["apply", "-f", &k.crd_file()]).await;
+    assert!(out.contains("widgets.emu.example.com created"), "{out}");
+    let out = k
+        .ok(&[
+            "apply",
+            "-f",
+            &k.widget_file("w1", 3, json!({"note":"hello"})),
+        ])
+        .await;
+    assert!(out.contains("widget.emu.example.com/w1 created"), "{out}");
+
+    // printer columns: NOTE has priority 1 → only with -o wide
+    let plain = k.ok(&["get", "widgets"]).await;
+    let header: Vec<&str> = plain.lines().next().unwrap().split_whitespace().collect();
+    assert_eq!(header, ["NAME", "SIZE", "READY", "AGE"], "{plain}");
+    assert!(plain.lines().nth(1).unwrap().starts_with("w1 "), "{plain}");
+    let wide = k.ok(&["get", "wd", "-o", "wide"]).await;
+    assert!(wide.lines().next().unwrap().contains("NOTE"), "{wide}");
+    assert!(wide.contains("hello"), "{wide}");
+
+    let y = k.ok(&["get", "widget", "w1", "-o", "yaml"]).await;
+    assert!(y.contains("size: 3") && y.contains("generation: 1"), "{y}");
+    let j = get_json(&k.ok(&["get", "widget", "w1", "-o", "json"]).await);
+    assert_eq!(j["spec"]["size"], 3);
+
+    // re-apply with a change: merge patch, generation 2, last-applied annotation kept current
+    let out = k
+        .ok(&["apply", "-f", &k.widget_file("w1", 4, json!({}))])
+        .await;
+    assert!(out.contains("configured"), "{out}");
+    let j = get_json(&k.ok(&["get", "widget", "w1", "-o", "json"]).await);
+    assert_eq!(
+        (
+            j["spec"]["size"].clone(),
+            j["metadata"]["generation"].clone()
+        ),
+        (json!(4), json!(2))
+    );
+    assert!(
+        j["spec"].get("note").is_none(),
+        "field removed from the manifest is removed: {j}"
+    );
+    let unchanged = k
+        .ok(&["apply", "-f", &k.widget_file("w1", 4, json!({}))])
+        .await;
+    assert!(unchanged.contains("unchanged"), "{unchanged}");
+
+    let d = k.ok(&["describe", "widget", "w1"]).await;
+    assert!(
+        d.contains("Name:") && d.contains("w1") && d.contains("Size:"),
+        "{d}"
+    );
+
+    // all namespaces: NAMESPACE column comes from the row metadata
+    let all = k.ok(&["get", "widgets", "-A"]).await;
+    assert!(all.lines().nth(1).unwrap().starts_with("default "), "{all}");
+    k.done().await;
+}
+
+#[tokio::test]
+async fn server_side_apply_and_strict_validation() {
+    let Some(k) = Kubectl::new("server_side_apply_and_strict_validation").await else {
+        return;
+    };
+    k.ok(&["apply", "--server-side", "-f", &k.crd_file()]).await;
+    let out = k
+        .ok(&[
+            "apply",
+            "--server-side",
+            "-f",
+            &k.widget_file("s1", 1, json!({"note":"n"})),
+        ])
+        .await;
+    assert!(out.contains("serverside-applied"), "{out}");
+    k.ok(&[
+        "apply",
+        "--server-side",
+        "-f",
+        &k.widget_file("s1", 2, json!({})),
+    ])
+    .await;
+    let j = get_json(&k.ok(&["get", "widget", "s1", "-o", "json"]).await);
+    assert_eq!(j["spec"]["size"], 2);
+    assert!(
+        j["spec"].get("note").is_none(),
+        "SSA removed the dropped field: {j}"
+    );
+
+    // unknown fields are rejected (kubectl sends fieldValidation=Strict once OpenAPI v3 is served)
+    let bad = k.widget_file("s2", 1, json!({"bogus": true}));
+    let out = k.run(&["apply", "-f", &bad]).await;
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("unknown field") && err.contains("spec.bogus"),
+        "{err}"
+    );
+    // a schema violation: size must be an integer
+    let wrong = k.write("wrong.json", &json!({"apiVersion":"emu.example.com/v1","kind":"Widget","metadata":{"name":"s3"},"spec":{"size":"big"}}));
+    let out = k.run(&["apply", "-f", &wrong]).await;
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("is invalid") && err.contains("spec.size"),
+        "{err}"
+    );
+    k.done().await;
+}
+
+#[tokio::test]
+async fn wait_for_condition_and_patch_status() {
+    let Some(k) = Kubectl::new("wait_for_condition_and_patch_status").await else {
+        return;
+    };
+    k.ok(&["apply", "-f", &k.crd_file()]).await;
+    k.ok(&["apply", "-f", &k.widget_file("r1", 1, json!({}))])
+        .await;
+    let waiter = k
+        .command(&[
+            "wait",
+            "--for=condition=Ready",
+            "widget/r1",
+            "--timeout=60s",
+        ])
+        .output();
+    let waiter = tokio::spawn(waiter);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        !waiter.is_finished(),
+        "kubectl wait must block until the condition holds"
+    );
+    // set the status from the test with kube-rs SSA
+    k.widgets()
+        .patch_status(
+            "r1",
+            &PatchParams::apply("test").force(),
+            &Patch::Apply(json!({"apiVersion":"emu.example.com/v1","kind":"Widget","status":{"conditions":[{"type":"Ready","status":"True"}]}})),
+        )
+        .await
+        .unwrap();
+    let out = tokio::time::timeout(Duration::from_secs(60), waiter)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("condition met"));
+
+    // kubectl patch --subresource=status changes status only
+    k.ok(&[
+        "patch",
+        "widget",
+        "r1",
+        "--subresource=status",
+        "--type=merge",
+        "-p",
+        r#"{"spec":{"size":9},"status":{"message":"patched"}}"#,
+    ])
+    .await;
+    let j = get_json(&k.ok(&["get", "widget", "r1", "-o", "json"]).await);
+    assert_eq!(j["status"]["message"], "patched");
+    assert_eq!(j["spec"]["size"], 1);
+    let ready = k.ok(&["get", "widget", "r1"]).await;
+    assert!(
+        ready.lines().nth(1).unwrap().contains("True"),
+        "READY column: {ready}"
+    );
+    k.done().await;
+}
+
+#[tokio::test]
+async fn delete_waits_for_finalizer() {
+    let Some(k) = Kubectl::new("delete_waits_for_finalizer").await else {
+        return;
+    };
+    k.ok(&["apply", "-f", &k.crd_file()]).await;
+    let f = k.write("fin.json", &json!({"apiVersion":"emu.example.com/v1","kind":"Widget","metadata":{"name":"d1","finalizers":["emu.example.com/hold"]},"spec":{"size":1}}));
+    k.ok(&["apply", "-f", &f]).await;
+    let deleter = tokio::spawn(
+        k.command(&["delete", "widget", "d1", "--timeout=60s"])
+            .output(),
+    );
+    let api = k.widgets();
+    eventually("deletionTimestamp set", || async {
+        api.get("d1")
+            .await
+            .ok()?
+            .metadata
+            .deletion_timestamp
+            .map(|_| ())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        !deleter.is_finished(),
+        "kubectl delete waits while the finalizer is there"
+    );
+    api.patch(
+        "d1",
+        &PatchParams::default(),
+        &Patch::Merge(json!({"metadata":{"finalizers":null}})),
+    )
+    .await
+    .unwrap();
+    let out = tokio::time::timeout(Duration::from_secs(60), deleter)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("deleted"));
+    assert!(api.get_opt("d1").await.unwrap().is_none());
+    k.done().await;
+}
+
+#[tokio::test]
+async fn builtins_and_describe_events() {
+    let Some(k) = Kubectl::new("builtins_and_describe_events").await else {
+        return;
+    };
+    let ns = k.ok(&["get", "namespaces"]).await;
+    for n in ["default", "kube-system", "kube-public", "kube-node-lease"] {
+        assert!(ns.contains(n), "{ns}");
+    }
+    let cm = k.write(
+        "cm.json",
+        &json!({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c1"},"data":{"a":"1"}}),
+    );
+    k.ok(&["apply", "-f", &cm]).await;
+    let cm2 = k.write("cm2.json", &json!({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c1"},"data":{"a":"1","b":"2"}}));
+    k.ok(&["apply", "-f", &cm2]).await; // strategic merge patch
+    let got = get_json(&k.ok(&["get", "configmap", "c1", "-o", "json"]).await);
+    assert_eq!(got["data"], json!({"a":"1","b":"2"}));
+    let sec = k.write(
+        "s.json",
+        &json!({"apiVersion":"v1","kind":"Secret","metadata":{"name":"s1"},"stringData":{"k":"v"}}),
+    );
+    k.ok(&["apply", "-f", &sec]).await;
+    let s = get_json(&k.ok(&["get", "secret", "s1", "-o", "json"]).await);
+    assert_eq!(s["data"]["k"], "dg==");
+
+    // an event about a Widget shows up in describe
+    k.ok(&["apply", "-f", &k.crd_file()]).await;
+    k.ok(&["apply", "-f", &k.widget_file("e1", 1, json!({}))])
+        .await;
+    let w = k.widgets().get("e1").await.unwrap();
+    let uid = w.metadata.uid.clone().unwrap();
+    let ev = k.write("ev.json", &json!({"apiVersion":"events.k8s.io/v1","kind":"Event","metadata":{"name":"e1.abc"},
+        "eventTime":"2025-01-01T00:00:00.000000Z","reason":"Bought","note":"bought +15550001111","type":"Normal","action":"Buy",
+        "reportingController":"ctrl","reportingInstance":"pod",
+        "regarding":{"apiVersion":"emu.example.com/v1","kind":"Widget","name":"e1","namespace":"default","uid": uid}}));
+    k.ok(&["create", "-f", &ev]).await;
+    let d = k.ok(&["describe", "widget", "e1"]).await;
+    assert!(
+        d.contains("Bought") && d.contains("bought +15550001111"),
+        "{d}"
+    );
+    let evs = k.ok(&["get", "events"]).await;
+    assert!(evs.contains("Bought"), "{evs}");
+    k.done().await;
+}
