@@ -69,7 +69,7 @@ impl ResourceInfo {
     }
 
     /// What this endpoint received → stored form.
-    pub fn from_view(&self, mut v: Value) -> Value {
+    pub fn to_stored(&self, mut v: Value) -> Value {
         if self.is_events_v1() {
             crate::events::events_v1_to_core(&mut v);
             if let Some(m) = v.as_object_mut() {

@@ -201,10 +201,11 @@ pub fn commit(
                 m.remove("deletionGracePeriodSeconds");
                 m.remove("generation");
             }
-            if res.has_status && res.custom {
-                if let Some(m) = new.as_object_mut() {
-                    m.remove("status");
-                }
+            if res.has_status
+                && res.custom
+                && let Some(m) = new.as_object_mut()
+            {
+                m.remove("status");
             }
         }
     }
@@ -236,7 +237,7 @@ pub fn commit(
         };
         new["metadata"]["generation"] = json!(g);
     }
-    let stored_new = res.from_view(new);
+    let stored_new = res.to_stored(new);
     if let Some(o) = &old
         && strip_rv(o) == strip_rv(&stored_new)
     {

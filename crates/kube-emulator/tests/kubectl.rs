@@ -57,11 +57,10 @@ impl Kubectl {
     }
 
     async fn run(&self, args: &[&str]) -> Output {
-        let out = tokio::time::timeout(Duration::from_secs(60), self.command(args).output())
+        tokio::time::timeout(Duration::from_secs(60), self.command(args).output())
             .await
             .expect("kubectl finished in time")
-            .expect("run kubectl");
-        out
+            .expect("run kubectl")
     }
 
     /// Run and require success; returns stdout.
