@@ -115,6 +115,9 @@ pub fn decide(pn: &PhoneNumber, obs: &Observed) -> Decision {
         AccountView::Usable { mode, account_sid } => (*mode, account_sid.clone()),
     };
 
+    if let Some(why) = &obs.refusal {
+        return cx.stall(st, why.clone(), Phase::Failed);
+    }
     if st.sid.is_some() {
         return active::decide_owned(&cx, st, mode, &account_sid);
     }
@@ -468,6 +471,24 @@ fn recover(
         return Decision {
             action: Action::Abandon {
                 release_hold: managed,
+            },
+            status: st,
+            requeue_at: None,
+            event: Some(event),
+        };
+    }
+
+    if let Some(BuyFailure::NoCredits { message }) = &obs.buy_failure {
+        let why = ReasonMessage::new(
+            "InsufficientCredits",
+            format!("not enough credits to buy {number}: {message}; top up the account's credits"),
+        );
+        st.purchase_intent = None;
+        stalled(&mut st, &why, Phase::Failed, cx.generation, cx.now);
+        let event = Event::warning(&why.reason, why.message.clone());
+        return Decision {
+            action: Action::Abandon {
+                release_hold: false,
             },
             status: st,
             requeue_at: None,

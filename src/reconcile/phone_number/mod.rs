@@ -98,8 +98,8 @@ pub struct PriceQuote {
 pub enum BuyFailure {
     /// Twilio refused (definite: nothing was bought).
     Refused { code: Option<u32>, message: String },
-    /// The outcome is unknown: the number must be looked up before anything else.
-    OutcomeUnknown,
+    /// The credits hold was refused (Managed): nothing was held, nothing bought.
+    NoCredits { message: String },
 }
 
 /// How a renewal charge ended.
@@ -130,6 +130,9 @@ pub struct Observed {
     /// Numbers other PhoneNumbers of the account claim (a search skips them).
     pub claimed_numbers: Vec<String>,
     pub buy_failure: Option<BuyFailure>,
+    /// Twilio refused a call for good (credentials refused, permanent search error): the object
+    /// is Stalled with this reason until something changes.
+    pub refusal: Option<ReasonMessage>,
     /// A configuration update Twilio refused.
     pub sync_failure: Option<ReasonMessage>,
     pub renewal: Option<RenewalOutcome>,
@@ -152,6 +155,7 @@ impl Observed {
             claimed_by: None,
             claimed_numbers: Vec::new(),
             buy_failure: None,
+            refusal: None,
             sync_failure: None,
             renewal: None,
             released: false,

@@ -1,0 +1,130 @@
+//! The side effects of a PhoneNumber reconcile other than Twilio calls: status writes (optimistic
+//! concurrency), credits (Managed hold/settle/release) and events. A trait, so the purchase steps
+//! run unchanged against Kubernetes (`KubeEffects`) or an in-memory store in tests.
+
+use crate::api::{ChargeKind, PhoneNumber, PhoneNumberStatus};
+use crate::controller::Context;
+use crate::controller::credits::{self, CreditsError, HoldOutcome};
+use crate::reconcile::phone_number::{Event, EventType};
+use kube::api::PostParams;
+use kube::{Api, Resource, ResourceExt};
+use rust_decimal::Decimal;
+use std::future::Future;
+use std::sync::Arc;
+
+/// Why a status write failed.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    /// The object changed since it was read (409): re-read and decide again; never act on it.
+    #[error("the PhoneNumber changed since it was read (conflict)")]
+    Conflict,
+    #[error("kubernetes: {0}")]
+    Kube(#[from] kube::Error),
+}
+
+/// Status store, credits and events of PhoneNumbers.
+pub trait Effects: Send + Sync {
+    /// Replaces `pn`'s status with `status`, carrying `pn`'s resourceVersion. Returns the object
+    /// as written (new resourceVersion).
+    fn write_status(
+        &self,
+        pn: &PhoneNumber,
+        status: &PhoneNumberStatus,
+    ) -> impl Future<Output = Result<PhoneNumber, WriteError>> + Send;
+    /// `credits::hold` on the PhoneNumber's account.
+    fn hold(
+        &self,
+        pn: &PhoneNumber,
+        key: &str,
+        amount: Decimal,
+        kind: ChargeKind,
+    ) -> impl Future<Output = Result<HoldOutcome, CreditsError>> + Send;
+    /// `credits::settle`.
+    fn settle(
+        &self,
+        pn: &PhoneNumber,
+        key: &str,
+        number: &str,
+    ) -> impl Future<Output = Result<(), CreditsError>> + Send;
+    /// `credits::release_hold`.
+    fn release_hold(
+        &self,
+        pn: &PhoneNumber,
+        key: &str,
+    ) -> impl Future<Output = Result<(), CreditsError>> + Send;
+    /// Records an event on `pn` (best effort).
+    fn event(&self, pn: &PhoneNumber, event: &Event) -> impl Future<Output = ()> + Send;
+}
+
+/// Effects against the Kubernetes API.
+pub struct KubeEffects {
+    pub ctx: Arc<Context>,
+}
+
+impl Effects for KubeEffects {
+    async fn write_status(
+        &self,
+        pn: &PhoneNumber,
+        status: &PhoneNumberStatus,
+    ) -> Result<PhoneNumber, WriteError> {
+        let api: Api<PhoneNumber> =
+            Api::namespaced(self.ctx.kube.clone(), &pn.namespace().unwrap_or_default());
+        let mut obj = pn.clone();
+        obj.status = Some(status.clone());
+        obj.metadata.managed_fields = None;
+        match api
+            .replace_status(&pn.name_any(), &PostParams::default(), &obj)
+            .await
+        {
+            Ok(o) => Ok(o),
+            Err(kube::Error::Api(s)) if s.code == 409 => Err(WriteError::Conflict),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn hold(
+        &self,
+        pn: &PhoneNumber,
+        key: &str,
+        amount: Decimal,
+        kind: ChargeKind,
+    ) -> Result<HoldOutcome, CreditsError> {
+        let ns = pn.namespace().unwrap_or_default();
+        credits::hold(
+            &self.ctx,
+            &ns,
+            &pn.spec.account_ref.name,
+            key,
+            &pn.name_any(),
+            amount,
+            kind,
+        )
+        .await
+    }
+
+    async fn settle(&self, pn: &PhoneNumber, key: &str, number: &str) -> Result<(), CreditsError> {
+        let ns = pn.namespace().unwrap_or_default();
+        credits::settle(&self.ctx, &ns, &pn.spec.account_ref.name, key, number).await
+    }
+
+    async fn release_hold(&self, pn: &PhoneNumber, key: &str) -> Result<(), CreditsError> {
+        let ns = pn.namespace().unwrap_or_default();
+        credits::release_hold(&self.ctx, &ns, &pn.spec.account_ref.name, key).await
+    }
+
+    async fn event(&self, pn: &PhoneNumber, event: &Event) {
+        let ev = kube::runtime::events::Event {
+            type_: match event.type_ {
+                EventType::Normal => kube::runtime::events::EventType::Normal,
+                EventType::Warning => kube::runtime::events::EventType::Warning,
+            },
+            reason: event.reason.clone(),
+            note: Some(event.note.chars().take(1000).collect()),
+            action: event.reason.clone(),
+            secondary: None,
+        };
+        if let Err(e) = self.ctx.recorder.publish(&ev, &pn.object_ref(&())).await {
+            tracing::debug!(error = %e, "publishing event");
+        }
+    }
+}

@@ -1,0 +1,423 @@
+//! Drives the pure decisions of `crate::reconcile::phone_number`: decide → perform the one action
+//! → add its outcome to the observations → decide again, until the decision is to wait.
+//!
+//! Exactly-once purchase lives in the order of the steps (docs/exactly-once-purchase.md):
+//! `WriteIntent` (status with resourceVersion; a conflict stops here) → `Hold` (Managed) → `Buy`
+//! → `Settle` (Managed) → `WriteActive`. A crash between any two steps leaves an intent that the
+//! next reconcile resolves with a lookup before any new buy. Tests inject such crashes through
+//! `Env::crash`.
+
+use super::effects::{Effects, WriteError};
+use crate::api::{ChargeKind, PhoneNumber};
+use crate::billing::charge_key;
+use crate::clock::Clock;
+use crate::controller::conditions::ReasonMessage;
+use crate::controller::credits::CreditsError;
+use crate::controller::inventory::InventoryCache;
+use crate::controller::metrics::Metrics;
+use crate::reconcile::phone_number::{
+    Action, BuyFailure, CleanupAction, CleanupObserved, Observed, Ownership, RenewalOutcome,
+    config, decide, decide_cleanup,
+};
+use crate::twilio::{AccountApi, IncomingFilter, PurchaseRequest, TwilioError, codes};
+use jiff::Timestamp;
+use kube::ResourceExt;
+
+/// Most decide/act rounds in one reconcile (a purchase takes 3–5; anything longer requeues).
+pub const MAX_ROUNDS: usize = 12;
+
+/// The steps of a purchase where a crash is simulated in tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Step {
+    Search,
+    Lookup,
+    WriteIntent,
+    Hold,
+    Buy,
+    Settle,
+    WriteActive,
+    ReleaseHold,
+    WriteAbandon,
+    SyncConfig,
+    Renew,
+    Release,
+    WriteStatus,
+}
+
+/// Why a reconcile stopped early (retried by the controller with backoff).
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("status write: {0}")]
+    Write(#[from] WriteError),
+    #[error("twilio: {0}")]
+    Twilio(#[from] TwilioError),
+    #[error("credits: {0}")]
+    Credits(#[from] CreditsError),
+    #[error("{0}")]
+    Blocked(String),
+    #[error("simulated crash before {0:?}")]
+    Crashed(Step),
+}
+
+impl EngineError {
+    /// A write conflict: requeue at once (someone else changed the object).
+    pub fn is_conflict(&self) -> bool {
+        matches!(self, EngineError::Write(WriteError::Conflict))
+    }
+}
+
+/// Everything a reconcile of one number acts through.
+pub struct Env<'a, E: Effects> {
+    pub effects: &'a E,
+    pub api: &'a AccountApi,
+    pub inventory: &'a InventoryCache,
+    pub clock: &'a dyn Clock,
+    pub metrics: Option<&'a Metrics>,
+    /// Test hook: return `true` to stop ("crash") just before a step.
+    pub crash: Option<&'a (dyn Fn(Step) -> bool + Send + Sync)>,
+}
+
+impl<E: Effects> Env<'_, E> {
+    fn checkpoint(&self, step: Step) -> Result<(), EngineError> {
+        match self.crash {
+            Some(f) if f(step) => Err(EngineError::Crashed(step)),
+            _ => Ok(()),
+        }
+    }
+    fn count(&self, action: &str) {
+        if let Some(m) = self.metrics {
+            m.action(action);
+        }
+    }
+}
+
+/// A permanent Twilio refusal as a Stalled reason (credentials, account state, bad request).
+pub fn refusal_of(e: &TwilioError) -> ReasonMessage {
+    if e.is_auth() {
+        return ReasonMessage::new(
+            "InvalidCredentials",
+            "Twilio refused the account's credentials (20003): fix the Secret of the TelephonyAccount".to_string(),
+        );
+    }
+    let code = e
+        .code()
+        .map(|c| format!(" (error {c})"))
+        .unwrap_or_default();
+    ReasonMessage::new(
+        "TwilioRefused",
+        format!(
+            "Twilio refused the {} call{code}: {}",
+            e.operation, e.message
+        ),
+    )
+}
+
+async fn lookup(api: &AccountApi, number: &str, now: Timestamp) -> Result<Ownership, TwilioError> {
+    let filter = IncomingFilter {
+        phone_number: Some(number.to_string()),
+        ..Default::default()
+    };
+    let found = api.list_incoming(&filter).await?;
+    Ok(Ownership {
+        number: found.into_iter().find(|n| n.phone_number == number),
+        as_of: now,
+        targeted: true,
+    })
+}
+
+fn uid(pn: &PhoneNumber) -> String {
+    pn.uid()
+        .unwrap_or_else(|| format!("{}/{}", pn.namespace().unwrap_or_default(), pn.name_any()))
+}
+
+/// Runs one reconcile of a PhoneNumber that is not being deleted. Returns the object as last
+/// written and the next deadline to look again at.
+pub async fn drive<E: Effects>(
+    env: &Env<'_, E>,
+    mut pn: PhoneNumber,
+    mut obs: Observed,
+) -> Result<(PhoneNumber, Option<Timestamp>), EngineError> {
+    for _ in 0..MAX_ROUNDS {
+        obs.now = env.clock.now();
+        let d = decide(&pn, &obs);
+        let key1 = charge_key(&uid(&pn), 1);
+        match d.action {
+            Action::Wait => {
+                if pn.status.as_ref() != Some(&d.status) {
+                    env.checkpoint(Step::WriteStatus)?;
+                    pn = env.effects.write_status(&pn, &d.status).await?;
+                    if let Some(ev) = &d.event {
+                        env.effects.event(&pn, ev).await;
+                    }
+                }
+                return Ok((pn, d.requeue_at));
+            }
+            Action::Search(q) => {
+                env.checkpoint(Step::Search)?;
+                match env.api.search_available(&q).await {
+                    Ok(found) => obs.search = Some(found),
+                    Err(e) if e.is_retryable() => return Err(e.into()),
+                    Err(e) => obs.refusal = Some(refusal_of(&e)),
+                }
+            }
+            Action::Lookup { number } => {
+                env.checkpoint(Step::Lookup)?;
+                match lookup(env.api, &number, obs.now).await {
+                    Ok(o) => obs.owned = Some(o),
+                    Err(e) if e.is_auth() => obs.refusal = Some(refusal_of(&e)),
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            Action::RecordIntent { number, charge } | Action::RetryBuy { number, charge } => {
+                env.checkpoint(Step::WriteIntent)?;
+                pn = env.effects.write_status(&pn, &d.status).await?;
+                if let Some(amount) = charge {
+                    env.checkpoint(Step::Hold)?;
+                    match env
+                        .effects
+                        .hold(&pn, &key1, amount, ChargeKind::Purchase)
+                        .await
+                    {
+                        Ok(_) => {}
+                        Err(CreditsError::InsufficientCredits { balance, needed }) => {
+                            obs.buy_failure = Some(BuyFailure::NoCredits {
+                                message: format!("balance {balance}, needed {needed}"),
+                            });
+                            continue;
+                        }
+                        Err(e) => return Err(e.into()),
+                    }
+                }
+                env.checkpoint(Step::Buy)?;
+                let req = PurchaseRequest {
+                    phone_number: Some(number.clone()),
+                    area_code: None,
+                    config: config::desired(&pn.spec),
+                };
+                match env.api.buy(&req).await {
+                    Ok(bought) => {
+                        env.count("purchase");
+                        env.inventory
+                            .note_purchased(env.api.account_sid(), bought.clone());
+                        obs.owned = Some(Ownership {
+                            number: Some(bought),
+                            as_of: env.clock.now(),
+                            targeted: true,
+                        });
+                        obs.buy_failure = None;
+                    }
+                    Err(e) if e.is_outcome_unknown() => {
+                        // Never retried blindly: the next round looks the number up.
+                        obs.owned = None;
+                        obs.buy_failure = None;
+                    }
+                    Err(e) if e.is_retryable() => return Err(e.into()),
+                    Err(e) => {
+                        obs.owned = obs.owned.filter(|o| o.targeted);
+                        obs.buy_failure = Some(BuyFailure::Refused {
+                            code: e.code(),
+                            message: e.message.clone(),
+                        });
+                    }
+                }
+            }
+            Action::Confirm {
+                number,
+                settle,
+                adopted,
+            } => {
+                if settle {
+                    env.checkpoint(Step::Settle)?;
+                    match env.effects.settle(&pn, &key1, &number.phone_number).await {
+                        Ok(()) | Err(CreditsError::UnknownKey { .. }) => {}
+                        Err(e) => return Err(e.into()),
+                    }
+                }
+                env.checkpoint(Step::WriteActive)?;
+                pn = env.effects.write_status(&pn, &d.status).await?;
+                if adopted {
+                    env.count("adoption");
+                    env.inventory
+                        .note_purchased(env.api.account_sid(), number.clone());
+                }
+                if let Some(ev) = &d.event {
+                    env.effects.event(&pn, ev).await;
+                }
+                obs.buy_failure = None;
+                obs.owned = Some(Ownership {
+                    number: Some(number),
+                    as_of: env.clock.now(),
+                    targeted: true,
+                });
+            }
+            Action::Abandon { release_hold } => {
+                if release_hold {
+                    env.checkpoint(Step::ReleaseHold)?;
+                    env.effects.release_hold(&pn, &key1).await?;
+                }
+                env.checkpoint(Step::WriteAbandon)?;
+                pn = env.effects.write_status(&pn, &d.status).await?;
+                if let Some(ev) = &d.event {
+                    env.effects.event(&pn, ev).await;
+                }
+                return Ok((pn, d.requeue_at));
+            }
+            Action::SyncConfig { sid, diff } => {
+                env.checkpoint(Step::SyncConfig)?;
+                match env.api.update_incoming(&sid, &diff).await {
+                    Ok(updated) => {
+                        env.count("config_sync");
+                        env.inventory
+                            .note_purchased(env.api.account_sid(), updated.clone());
+                        obs.owned = Some(Ownership {
+                            number: Some(updated),
+                            as_of: env.clock.now(),
+                            targeted: true,
+                        });
+                        if let Some(ev) = &d.event {
+                            env.effects.event(&pn, ev).await;
+                        }
+                    }
+                    Err(e) if e.is_retryable() || e.is_outcome_unknown() => return Err(e.into()),
+                    Err(e) if e.is_not_found() => {
+                        obs.owned = Some(Ownership {
+                            number: None,
+                            as_of: env.clock.now(),
+                            targeted: true,
+                        });
+                    }
+                    Err(e) => {
+                        let mut why = refusal_of(&e);
+                        if why.reason == "TwilioRefused" {
+                            why.reason = "ConfigRejected".into();
+                        }
+                        obs.sync_failure = Some(why);
+                    }
+                }
+            }
+            Action::Renew {
+                period,
+                amount,
+                due: _,
+            } => {
+                env.checkpoint(Step::Renew)?;
+                let key = charge_key(&uid(&pn), period);
+                let number = pn
+                    .status
+                    .as_ref()
+                    .and_then(|s| s.phone_number.clone())
+                    .unwrap_or_default();
+                match env
+                    .effects
+                    .hold(&pn, &key, amount, ChargeKind::Renewal)
+                    .await
+                {
+                    Ok(_) => {
+                        env.effects.settle(&pn, &key, &number).await?;
+                        env.count("renewal");
+                        obs.renewal = Some(RenewalOutcome::Renewed { period });
+                    }
+                    Err(CreditsError::InsufficientCredits { balance, needed }) => {
+                        obs.renewal = Some(RenewalOutcome::Refused(ReasonMessage::new(
+                            "InsufficientCredits",
+                            format!("credits balance {balance}, renewal needs {needed}"),
+                        )));
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            Action::Lapse { sid } => {
+                env.checkpoint(Step::Release)?;
+                match env.api.release(&sid).await {
+                    Ok(()) => {}
+                    Err(e) if e.is_not_found() => {}
+                    Err(e) => return Err(e.into()),
+                }
+                env.count("lapse");
+                if let Some(n) = pn.status.as_ref().and_then(|s| s.phone_number.clone()) {
+                    env.inventory.note_released(env.api.account_sid(), &n);
+                }
+                obs.released = true;
+            }
+        }
+    }
+    // Too many rounds: look again soon (each round made progress or gathered a fact).
+    Ok((pn, Some(env.clock.now())))
+}
+
+/// Runs deletion: returns when the finalizer may be removed. `api` is `None` when the account
+/// cannot be reached (then only Retain, skip-release or nothing-bought can complete).
+pub async fn drive_cleanup<E: Effects>(
+    effects: &E,
+    api: Option<&AccountApi>,
+    inventory: &InventoryCache,
+    clock: &dyn Clock,
+    metrics: Option<&Metrics>,
+    pn: &PhoneNumber,
+    mut obs: CleanupObserved,
+) -> Result<(), EngineError> {
+    for _ in 0..MAX_ROUNDS {
+        match decide_cleanup(pn, &obs) {
+            CleanupAction::Done {
+                release_hold,
+                event,
+            } => {
+                if release_hold {
+                    match effects.release_hold(pn, &charge_key(&uid(pn), 1)).await {
+                        Ok(())
+                        | Err(CreditsError::UnknownKey { .. })
+                        | Err(CreditsError::AccountNotFound { .. }) => {}
+                        Err(e) => return Err(e.into()),
+                    }
+                }
+                if let Some((reason, note)) = event {
+                    let ev = if reason == "ReleaseSkipped" {
+                        crate::reconcile::phone_number::Event::warning(&reason, note)
+                    } else {
+                        crate::reconcile::phone_number::Event::normal(&reason, note)
+                    };
+                    effects.event(pn, &ev).await;
+                }
+                return Ok(());
+            }
+            CleanupAction::Blocked(why) => {
+                effects
+                    .event(
+                        pn,
+                        &crate::reconcile::phone_number::Event::warning(
+                            &why.reason,
+                            why.message.clone(),
+                        ),
+                    )
+                    .await;
+                return Err(EngineError::Blocked(why.message));
+            }
+            CleanupAction::Lookup { number } => {
+                let api = api
+                    .ok_or_else(|| EngineError::Blocked("the account cannot be reached".into()))?;
+                obs.owned = Some(lookup(api, &number, clock.now()).await?);
+            }
+            CleanupAction::Release { sid, number } => {
+                let api = api
+                    .ok_or_else(|| EngineError::Blocked("the account cannot be reached".into()))?;
+                match api.release(&sid).await {
+                    Ok(()) => {}
+                    Err(e) if e.is_not_found() => {}
+                    Err(e) if e.code() == Some(codes::AUTHENTICATION) => {
+                        return Err(EngineError::Blocked(format!(
+                            "cannot release {number}: Twilio refused the credentials; fix them, or set the annotation {}=\"true\"",
+                            crate::api::SKIP_RELEASE_ANNOTATION
+                        )));
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+                if let Some(m) = metrics {
+                    m.action("release");
+                }
+                inventory.note_released(api.account_sid(), &number);
+                obs.released = true;
+            }
+        }
+    }
+    Err(EngineError::Blocked("deletion did not converge".into()))
+}

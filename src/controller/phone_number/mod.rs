@@ -1,0 +1,293 @@
+//! The PhoneNumber controller: buys (exactly once), adopts, configures, renews and releases the
+//! numbers declared as PhoneNumbers. Decisions are in `crate::reconcile::phone_number`; `engine`
+//! performs them; `observe` gathers their inputs; `effects` is the Kubernetes side (status writes
+//! with optimistic concurrency, credits, events) behind a trait so tests can drive the steps.
+//!
+//! Watches PhoneNumbers (the configured namespaces, or all; label selector applied) and
+//! TelephonyAccounts, mapping an account change (connected, credits topped up, credentials
+//! fixed) to the PhoneNumbers of the same namespace whose `spec.accountRef.name` names it. With a
+//! namespace list, one controller runs per namespace (joined). Requeues at the next deadline
+//! (renewal, grace) through `ctx.clock.real_until`, and at least every resync period for drift.
+
+pub mod effects;
+pub mod engine;
+pub mod observe;
+
+#[cfg(test)]
+mod tests;
+
+use super::Context;
+use crate::api::{FINALIZER, PhoneNumber, TelephonyAccount};
+use crate::reconcile::phone_number::{AccountView, CleanupObserved, validate::validate};
+use effects::KubeEffects;
+use engine::{EngineError, Env};
+use futures::StreamExt;
+use kube::runtime::controller::{Action, Controller};
+use kube::runtime::finalizer::{Event as FinalizerEvent, finalizer};
+use kube::runtime::reflector::{ObjectRef, Store};
+use kube::runtime::watcher;
+use kube::{Api, ResourceExt};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// Kind label for metrics.
+const KIND: &str = "PhoneNumber";
+
+/// Why a reconcile failed (retried with per-object exponential backoff).
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("kubernetes: {0}")]
+    Kube(#[from] kube::Error),
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    #[error("object has no namespace")]
+    NoNamespace,
+}
+
+/// Shared state of one controller run.
+pub struct Data {
+    pub ctx: Arc<Context>,
+    pub store: Store<PhoneNumber>,
+    failures: Mutex<HashMap<ObjectRef<PhoneNumber>, u32>>,
+}
+
+/// Runs the controller until `shutdown` is cancelled.
+pub async fn run(ctx: Arc<Context>, shutdown: CancellationToken) {
+    if ctx.config.namespaces.is_empty() {
+        run_one(ctx, None, shutdown).await;
+    } else {
+        let runs = ctx
+            .config
+            .namespaces
+            .clone()
+            .into_iter()
+            .map(|ns| run_one(ctx.clone(), Some(ns), shutdown.clone()));
+        futures::future::join_all(runs).await;
+    }
+}
+
+async fn run_one(ctx: Arc<Context>, namespace: Option<String>, shutdown: CancellationToken) {
+    let client = ctx.kube.clone();
+    let (numbers, accounts): (Api<PhoneNumber>, Api<TelephonyAccount>) = match &namespace {
+        Some(ns) => (
+            Api::namespaced(client.clone(), ns),
+            Api::namespaced(client.clone(), ns),
+        ),
+        None => (Api::all(client.clone()), Api::all(client)),
+    };
+    let mut wc = watcher::Config::default();
+    if let Some(sel) = &ctx.config.label_selector {
+        wc = wc.labels(sel);
+    }
+    let controller = Controller::new(numbers, wc.clone());
+    let store = controller.store();
+    let mapper_store = store.clone();
+    let data = Arc::new(Data {
+        ctx: ctx.clone(),
+        store,
+        failures: Mutex::new(HashMap::new()),
+    });
+    let config =
+        kube::runtime::controller::Config::default().concurrency(ctx.config.reconcile_concurrency);
+    controller
+        .with_config(config)
+        .watches(accounts, wc, move |account: TelephonyAccount| {
+            numbers_of_account(&mapper_store, &account)
+        })
+        .graceful_shutdown_on(shutdown.cancelled_owned())
+        .run(reconcile, error_policy, data)
+        .for_each(|res| async move {
+            if let Err(e) = res {
+                tracing::debug!(error = %e, "phone number reconcile");
+            }
+        })
+        .await;
+}
+
+/// The PhoneNumbers of the account's namespace that reference it.
+pub fn numbers_of_account(
+    store: &Store<PhoneNumber>,
+    account: &TelephonyAccount,
+) -> Vec<ObjectRef<PhoneNumber>> {
+    let ns = account.namespace();
+    let name = account.name_any();
+    store
+        .state()
+        .iter()
+        .filter(|p| p.namespace() == ns && p.spec.account_ref.name == name)
+        .map(|p| ObjectRef::from_obj(p.as_ref()))
+        .collect()
+}
+
+async fn reconcile(
+    pn: Arc<PhoneNumber>,
+    data: Arc<Data>,
+) -> Result<Action, kube::runtime::finalizer::Error<Error>> {
+    let ctx = &data.ctx;
+    ctx.metrics.reconciled(KIND);
+    let ns = pn
+        .namespace()
+        .ok_or(kube::runtime::finalizer::Error::ApplyFailed(
+            Error::NoNamespace,
+        ))?;
+    let api: Api<PhoneNumber> = Api::namespaced(ctx.kube.clone(), &ns);
+    let result = finalizer(&api, FINALIZER, pn.clone(), |event| async {
+        match event {
+            FinalizerEvent::Apply(pn) => apply(&data, &api, pn).await,
+            FinalizerEvent::Cleanup(pn) => cleanup(&data, pn).await,
+        }
+    })
+    .await;
+    if result.is_ok() {
+        data.failures
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&ObjectRef::from_obj(pn.as_ref()));
+    }
+    result
+}
+
+fn requeue(ctx: &Context, deadline: Option<jiff::Timestamp>) -> Action {
+    let resync = ctx.config.resync_period();
+    let wait = deadline.map_or(resync, |d| ctx.clock.real_until(d).min(resync));
+    Action::requeue(wait.max(Duration::from_millis(50)))
+}
+
+async fn apply(data: &Data, api: &Api<PhoneNumber>, pn: Arc<PhoneNumber>) -> Result<Action, Error> {
+    let ctx = &data.ctx;
+    let effects = KubeEffects { ctx: ctx.clone() };
+    // Before a number is recorded, act only on the freshest object (the cache may lag behind our
+    // own last write); a stale resourceVersion would only cost a conflict, but a read is cheaper.
+    let mut pn = (*pn).clone();
+    if pn.status.as_ref().is_none_or(|s| s.sid.is_none())
+        && let Some(fresh) = api.get_opt(&pn.name_any()).await?
+    {
+        pn = fresh;
+    }
+    let now = ctx.clock.now();
+    let (view, account_api) = if validate(&pn.spec).is_ok() {
+        observe::account(ctx, &pn).await?
+    } else {
+        (AccountView::Missing, None)
+    };
+    let mut obs = observe::minimal(now, view.clone());
+    let Some(account_api) = account_api else {
+        // Validation failure or unusable account: the decision stalls without Twilio.
+        let stall_only = drive_without_twilio(ctx, &effects, pn, obs).await?;
+        return Ok(requeue(ctx, stall_only));
+    };
+    let AccountView::Usable { mode, .. } = view else {
+        return Ok(requeue(ctx, None));
+    };
+    match observe::price(ctx, &account_api, mode, &pn, now).await {
+        Ok((quote, problem)) => {
+            obs.price = quote;
+            obs.price_problem = problem;
+        }
+        Err(e) => return Err(EngineError::Twilio(e).into()),
+    }
+    match observe::ownership(
+        &ctx.inventory,
+        &account_api,
+        &pn,
+        ctx.config.resync_period(),
+    )
+    .await
+    {
+        Ok(o) => obs.owned = o,
+        Err(e) if e.is_auth() => obs.refusal = Some(engine::refusal_of(&e)),
+        Err(e) => return Err(EngineError::Twilio(e).into()),
+    }
+    let (claimed_by, claimed_numbers) = observe::claims(&data.store, &pn);
+    obs.claimed_by = claimed_by;
+    obs.claimed_numbers = claimed_numbers;
+    let env = Env {
+        effects: &effects,
+        api: &account_api,
+        inventory: &ctx.inventory,
+        clock: ctx.clock.as_ref(),
+        metrics: Some(&ctx.metrics),
+        crash: None,
+    };
+    let (_, deadline) = engine::drive(&env, pn, obs).await?;
+    Ok(requeue(ctx, deadline))
+}
+
+/// Runs the decision when no Twilio call can be needed (it can only stall or wait).
+async fn drive_without_twilio(
+    ctx: &Context,
+    effects: &KubeEffects,
+    pn: PhoneNumber,
+    obs: crate::reconcile::phone_number::Observed,
+) -> Result<Option<jiff::Timestamp>, Error> {
+    use crate::reconcile::phone_number::{Action as A, decide};
+    let d = decide(&pn, &obs);
+    if d.action != A::Wait {
+        // Not reachable for an unusable account; look again later rather than act blind.
+        return Ok(Some(ctx.clock.now()));
+    }
+    if pn.status.as_ref() != Some(&d.status) {
+        use effects::Effects;
+        let written = effects
+            .write_status(&pn, &d.status)
+            .await
+            .map_err(EngineError::from)?;
+        if let Some(ev) = &d.event {
+            effects.event(&written, ev).await;
+        }
+    }
+    Ok(d.requeue_at)
+}
+
+async fn cleanup(data: &Data, pn: Arc<PhoneNumber>) -> Result<Action, Error> {
+    let ctx = &data.ctx;
+    let effects = KubeEffects { ctx: ctx.clone() };
+    let (view, account_api) = observe::account(ctx, &pn).await?;
+    let obs = CleanupObserved {
+        account: view,
+        owned: None,
+        released: false,
+    };
+    engine::drive_cleanup(
+        &effects,
+        account_api.as_ref(),
+        &ctx.inventory,
+        ctx.clock.as_ref(),
+        Some(&ctx.metrics),
+        &pn,
+        obs,
+    )
+    .await?;
+    Ok(Action::await_change())
+}
+
+fn error_policy(
+    pn: Arc<PhoneNumber>,
+    error: &kube::runtime::finalizer::Error<Error>,
+    data: Arc<Data>,
+) -> Action {
+    use kube::runtime::finalizer::Error as F;
+    let conflict = matches!(error, F::ApplyFailed(Error::Engine(e)) | F::CleanupFailed(Error::Engine(e)) if e.is_conflict());
+    if conflict {
+        return Action::requeue(Duration::from_millis(200));
+    }
+    data.ctx.metrics.failed(KIND);
+    tracing::warn!(phone_number = %pn.name_any(), namespace = ?pn.namespace(), error = %error, "reconcile failed");
+    let n = {
+        let mut f = data.failures.lock().unwrap_or_else(|p| p.into_inner());
+        let n = f.entry(ObjectRef::from_obj(pn.as_ref())).or_insert(0);
+        *n = n.saturating_add(1);
+        *n
+    };
+    Action::requeue(backoff(n))
+}
+
+/// Exponential backoff with jitter: 1 s, 2 s, 4 s … capped at 5 minutes.
+pub fn backoff(failures: u32) -> Duration {
+    let base = Duration::from_secs(1u64 << failures.saturating_sub(1).min(8))
+        .min(Duration::from_secs(300));
+    let jitter = rand::random::<f64>() * 0.25;
+    base.mul_f64(1.0 + jitter)
+}

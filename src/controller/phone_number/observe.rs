@@ -1,0 +1,254 @@
+//! Gathers what a decision needs before it runs: the account's usability and API, the prices
+//! (Managed rate card, or the Pricing API through the cache), the account's inventory snapshot
+//! (one paged list per account per resync, shared), and which numbers other PhoneNumbers claim.
+
+use crate::api::{AccountMode, NumberType, PhoneNumber, TelephonyAccount};
+use crate::controller::Context;
+use crate::controller::account_access::access_for;
+use crate::controller::conditions::ReasonMessage;
+use crate::controller::inventory::InventoryCache;
+use crate::controller::pricing::DEFAULT_PRICING_TTL;
+use crate::reconcile::phone_number::status::country_and_type;
+use crate::reconcile::phone_number::{AccountView, Observed, Ownership, PriceQuote, PriceSource};
+use crate::twilio::{AccountApi, TwilioError};
+use jiff::Timestamp;
+use kube::runtime::reflector::Store;
+use kube::{Api, ResourceExt};
+use std::time::Duration;
+
+/// Account reasons that resolve themselves (the account controller is still connecting).
+const TRANSIENT_ACCOUNT_REASONS: &[&str] = &[
+    "AccountNotConnected",
+    "NotConnected",
+    "Connecting",
+    "Reconciling",
+    "Progressing",
+    "KubernetesError",
+];
+
+/// The account view and, when usable, its API.
+pub async fn account(
+    ctx: &Context,
+    pn: &PhoneNumber,
+) -> Result<(AccountView, Option<AccountApi>), kube::Error> {
+    let ns = pn.namespace().unwrap_or_default();
+    let accounts: Api<TelephonyAccount> = Api::namespaced(ctx.kube.clone(), &ns);
+    let Some(acct) = accounts.get_opt(&pn.spec.account_ref.name).await? else {
+        return Ok((AccountView::Missing, None));
+    };
+    if let Err(nu) = crate::reconcile::account::usable(&acct, &ctx.config.terms_version) {
+        let transient = TRANSIENT_ACCOUNT_REASONS.contains(&nu.reason.as_str());
+        return Ok((
+            AccountView::NotUsable {
+                why: ReasonMessage::new(nu.reason, nu.message),
+                transient,
+            },
+            None,
+        ));
+    }
+    match access_for(ctx, &acct).await {
+        Ok(access) => {
+            let account_sid = acct
+                .status
+                .as_ref()
+                .and_then(|s| s.account_sid.clone())
+                .unwrap_or_else(|| access.api.account_sid().to_string());
+            Ok((
+                AccountView::Usable {
+                    mode: access.mode,
+                    account_sid,
+                },
+                Some(access.api),
+            ))
+        }
+        Err(e) => {
+            let why = ReasonMessage::new(e.reason(), e.to_string());
+            Ok((
+                AccountView::NotUsable {
+                    why,
+                    transient: e.is_transient(),
+                },
+                None,
+            ))
+        }
+    }
+}
+
+/// Country and type the number has (or will have).
+pub fn country_type(pn: &PhoneNumber) -> (Option<String>, Option<NumberType>) {
+    let st = pn.status.as_ref();
+    if let (Some(c), Some(t)) = (
+        st.and_then(|s| s.country.clone()),
+        st.and_then(|s| s.r#type),
+    ) {
+        return (Some(c), Some(t));
+    }
+    let e164 = st
+        .and_then(|s| {
+            s.phone_number
+                .clone()
+                .or_else(|| s.purchase_intent.as_ref().map(|i| i.phone_number.clone()))
+        })
+        .or_else(|| pn.spec.number.clone())
+        .unwrap_or_default();
+    country_and_type(&pn.spec, &e164, None)
+}
+
+/// The price quote: Managed from the rate card; BringYourOwn from the Pricing API (cached per
+/// account and country). A transient Pricing API failure is an error only when the price guard
+/// needs the price.
+pub async fn price(
+    ctx: &Context,
+    api: &AccountApi,
+    mode: AccountMode,
+    pn: &PhoneNumber,
+    now: Timestamp,
+) -> Result<(Option<PriceQuote>, Option<ReasonMessage>), TwilioError> {
+    let (Some(country), Some(t)) = country_type(pn) else {
+        return Ok((
+            None,
+            Some(ReasonMessage::new(
+                "PriceUnknown",
+                "the number's country is not known",
+            )),
+        ));
+    };
+    match mode {
+        AccountMode::Managed => Ok(match ctx.rate_card.price_for(&country, t) {
+            Some(r) => (
+                Some(PriceQuote {
+                    currency: r.currency,
+                    monthly_fee: r.monthly_fee,
+                    inbound_per_minute: Some(r.inbound_per_minute),
+                    outbound_per_minute: Some(r.outbound_per_minute),
+                    source: PriceSource::RateCard,
+                    fetched_at: None,
+                }),
+                None,
+            ),
+            None => (
+                None,
+                Some(ReasonMessage::new(
+                    "NotOnRateCard",
+                    format!("the rate card has no {t} numbers in {country}"),
+                )),
+            ),
+        }),
+        AccountMode::BringYourOwn => match ctx
+            .pricing
+            .country(api, &country, DEFAULT_PRICING_TTL, now)
+            .await
+        {
+            Ok(prices) => Ok(match prices.for_type(t) {
+                Some(p) => (
+                    Some(PriceQuote {
+                        currency: p.currency,
+                        monthly_fee: p.monthly_fee,
+                        inbound_per_minute: p.inbound_per_minute,
+                        outbound_per_minute: p.outbound_per_minute,
+                        source: PriceSource::TwilioPricingApi,
+                        fetched_at: Some(p.fetched_at),
+                    }),
+                    None,
+                ),
+                None => (
+                    None,
+                    Some(ReasonMessage::new(
+                        "PriceUnknown",
+                        format!("Twilio publishes no monthly price for {t} numbers in {country}"),
+                    )),
+                ),
+            }),
+            Err(e)
+                if e.is_retryable()
+                    && pn.spec.max_monthly_price.is_some()
+                    && pn.status.as_ref().is_none_or(|s| s.sid.is_none()) =>
+            {
+                Err(e)
+            }
+            Err(e) => Ok((
+                None,
+                Some(ReasonMessage::new(
+                    "PriceUnknown",
+                    format!("the Pricing API answered: {e}"),
+                )),
+            )),
+        },
+    }
+}
+
+/// Ownership from the account's snapshot, for the number the decision is about (spec.number
+/// before purchase, or the bought number). Nothing for a search or an intent (the decision asks
+/// for a targeted lookup there).
+pub async fn ownership(
+    inventory: &InventoryCache,
+    api: &AccountApi,
+    pn: &PhoneNumber,
+    max_age: Duration,
+) -> Result<Option<Ownership>, TwilioError> {
+    let st = pn.status.clone().unwrap_or_default();
+    let number = if st.sid.is_some() {
+        st.phone_number.clone()
+    } else if st.purchase_intent.is_none() {
+        pn.spec.number.clone()
+    } else {
+        None
+    };
+    let Some(number) = number else {
+        return Ok(None);
+    };
+    let snap = inventory.snapshot(api, max_age).await?;
+    Ok(Some(Ownership {
+        number: snap.get(&number),
+        as_of: snap.fetched_at,
+        targeted: false,
+    }))
+}
+
+/// The numbers other PhoneNumbers of the same account claim, and which of them claims ours.
+pub fn claims(store: &Store<PhoneNumber>, pn: &PhoneNumber) -> (Option<String>, Vec<String>) {
+    let ns = pn.namespace();
+    let me = pn.name_any();
+    let mine = pn.spec.number.clone();
+    let mut claimed_by = None;
+    let mut numbers = Vec::new();
+    for other in store.state() {
+        if other.namespace() != ns
+            || other.name_any() == me
+            || other.spec.account_ref != pn.spec.account_ref
+        {
+            continue;
+        }
+        let st = other.status.as_ref();
+        let theirs = st
+            .and_then(|s| {
+                s.phone_number
+                    .clone()
+                    .or_else(|| s.purchase_intent.as_ref().map(|i| i.phone_number.clone()))
+            })
+            .or_else(|| other.spec.number.clone());
+        if let Some(n) = theirs {
+            if mine.as_deref() == Some(n.as_str()) && claimed_by.is_none() && older(&other, pn) {
+                claimed_by = Some(other.name_any());
+            }
+            numbers.push(n);
+        }
+    }
+    (claimed_by, numbers)
+}
+
+/// Whether `a` was created before `b` (ties: name order), so exactly one of two claimants wins.
+fn older(a: &PhoneNumber, b: &PhoneNumber) -> bool {
+    let key = |p: &PhoneNumber| {
+        (
+            p.metadata.creation_timestamp.clone().map(|t| t.0),
+            p.name_any(),
+        )
+    };
+    key(a) < key(b)
+}
+
+/// Observations for a decision with only the account known (validation, unusable account).
+pub fn minimal(now: Timestamp, account: AccountView) -> Observed {
+    Observed::new(now, account)
+}
