@@ -25,7 +25,10 @@ pub fn selectors(
 /// Parse a request body as JSON, falling back to YAML.
 pub fn parse_body(req: &Req) -> Result<Value, ApiError> {
     let ct = req.content_type();
-    if ct.contains("protobuf") || ct.contains("cbor") {
+    if ct.contains("protobuf") {
+        return crate::proto::decode(&req.body, ct);
+    }
+    if ct.contains("cbor") {
         return Err(ApiError::new(
             415,
             "UnsupportedMediaType",

@@ -24,7 +24,10 @@
 //! - Plain http only, no TLS, no authorization; a configured bearer token is checked on every
 //!   request (kubectl sends no token over http, so only use it with kube-rs).
 //! - JSON only: protobuf/CBOR-preferring Accept headers are answered with JSON; `/openapi/v2`
-//!   is 404 (kubectl tolerates it).
+//!   is 404 (kubectl tolerates it). Protobuf request bodies are decoded only for ConfigMap,
+//!   Secret and Namespace creation (what `kubectl create configmap|secret|namespace` sends;
+//!   ObjectMeta name/generateName/namespace/labels/annotations/finalizers); other protobuf or
+//!   CBOR bodies get 415.
 //! - `limit`/`continue` are ignored: lists always return everything in one page.
 //! - `resourceVersion` on GET/LIST is ignored (always the latest state); `resourceVersionMatch=Exact`
 //!   is not honoured. A watch from a revision ahead of the current one starts from the current one.
@@ -71,6 +74,7 @@ mod faults;
 mod kubeconfig;
 mod openapi;
 mod patch;
+mod proto;
 mod resources;
 pub mod schema;
 mod selectors;
@@ -104,7 +108,7 @@ impl Default for EmulatorConfig {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             bearer_token: None,
-            watch_history: 100_000,
+            watch_history: 10_000,
             bookmark_interval: Duration::from_secs(30),
         }
     }

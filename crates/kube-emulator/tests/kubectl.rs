@@ -358,6 +358,32 @@ async fn builtins_and_describe_events() {
     k.ok(&["apply", "-f", &sec]).await;
     let s = get_json(&k.ok(&["get", "secret", "s1", "-o", "json"]).await);
     assert_eq!(s["data"]["k"], "dg==");
+    // generators send protobuf bodies
+    k.ok(&["create", "configmap", "c2", "--from-literal=x=1"])
+        .await;
+    k.ok(&["create", "secret", "generic", "s2", "--from-literal=p=q"])
+        .await;
+    k.ok(&["create", "namespace", "n1"]).await;
+    k.ok(&["label", "configmap", "c2", "team=voice"]).await;
+    let c2 = get_json(&k.ok(&["get", "configmap", "c2", "-o", "json"]).await);
+    assert_eq!(
+        (
+            c2["data"]["x"].as_str(),
+            c2["metadata"]["labels"]["team"].as_str()
+        ),
+        (Some("1"), Some("voice"))
+    );
+    let s2 = get_json(&k.ok(&["get", "secret", "s2", "-o", "json"]).await);
+    assert_eq!(s2["data"]["p"], "cQ==");
+    let listed = k.ok(&["get", "secrets,configmaps"]).await;
+    assert!(
+        listed.contains("secret/s2")
+            && listed.contains("Opaque")
+            && listed.contains("configmap/c2"),
+        "{listed}"
+    );
+    k.ok(&["delete", "namespace", "n1"]).await;
+    assert!(!k.run(&["get", "namespace", "n1"]).await.status.success());
 
     // an event about a Widget shows up in describe
     k.ok(&["apply", "-f", &k.crd_file()]).await;
