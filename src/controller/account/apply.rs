@@ -55,7 +55,10 @@ pub(super) async fn apply(ctx: &Context, account: &TelephonyAccount) -> Result<A
         let mut o = obs.clone();
         if let Some(m) = &managed {
             let prev = fresh.status.as_ref().and_then(|s| s.credits.as_ref());
-            o.credits = Some(current_credits(prev, m, now));
+            match current_credits(prev, m, now) {
+                Ok(c) => o.credits = Some(c),
+                Err(e) => tracing::warn!(account = %fresh.name_any(), error = %e, "credits ledger"),
+            }
         }
         let d = decisions::decide(&fresh, &terms_version, now, &gate, o);
         let cycle_end = d.status.credits.as_ref().and_then(|c| c.cycle_end.clone());
