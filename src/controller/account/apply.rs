@@ -37,7 +37,7 @@ pub(super) async fn apply(ctx: &Context, account: &TelephonyAccount) -> Result<A
         decisions::adopt_mode_change(working.status.get_or_insert_with(Default::default), to);
     }
 
-    let mut obs = match &gate {
+    let obs = match &gate {
         Gate::ModeRefused { .. } => Observation::new(Connection::NotAttempted),
         Gate::Proceed { terms, .. } => observe(ctx, &working, terms).await,
     };
@@ -65,7 +65,6 @@ pub(super) async fn apply(ctx: &Context, account: &TelephonyAccount) -> Result<A
         (d.status, d.events, (d.requeue, cycle_end))
     })
     .await?;
-    obs.inventory = None;
 
     let (requeue, cycle_end) = requeue;
     let mut wait = match requeue {

@@ -7,14 +7,15 @@
 //! Secrets, mapped to the accounts that use them — a tenant Secret to the accounts of its
 //! namespace whose `credentialsSecretRef.name` matches, the master credentials Secret (operator
 //! namespace) to every Managed account — so credential rotation is picked up without a restart.
-//! With a namespace list, one controller runs per namespace (joined).
+//! PhoneNumbers are watched only to wake an account whose deletion waits for them. With a
+//! namespace list, one controller runs per namespace (joined).
 
 mod apply;
 mod cleanup;
 mod write;
 
 use super::Context;
-use crate::api::{AccountMode, FINALIZER, TelephonyAccount};
+use crate::api::{AccountMode, FINALIZER, PhoneNumber, TelephonyAccount};
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::Secret;
 use kube::runtime::controller::{Action, Controller};
@@ -82,6 +83,11 @@ async fn run_one(ctx: Arc<Context>, namespace: Option<String>, shutdown: Cancell
     let tenant_store = store.clone();
     let (tenant_master_ns, tenant_master_name) = (master_ns.clone(), master_name.clone());
     let master_store = store.clone();
+    let deleting_store = store.clone();
+    let numbers: Api<PhoneNumber> = match &namespace {
+        Some(ns) => Api::namespaced(client.clone(), ns),
+        None => Api::all(client.clone()),
+    };
     let concurrency = ctx.config.reconcile_concurrency;
     let config = kube::runtime::controller::Config::default().concurrency(concurrency);
     controller
@@ -101,6 +107,12 @@ async fn run_one(ctx: Arc<Context>, namespace: Option<String>, shutdown: Cancell
         .watches(master_api, master_wc, move |_secret: Secret| {
             managed_accounts(&master_store)
         })
+        // A PhoneNumber change only matters to an account waiting to be deleted.
+        .watches(
+            numbers,
+            watcher::Config::default(),
+            move |pn: PhoneNumber| deleting_account_of(&deleting_store, &pn),
+        )
         .graceful_shutdown_on(shutdown.cancelled_owned())
         .run(reconcile, error_policy, ctx.clone())
         .for_each(|res| async move {
@@ -129,6 +141,17 @@ pub fn accounts_using_secret(
         })
         .map(|a| ObjectRef::from_obj(a.as_ref()))
         .collect()
+}
+
+/// The account `pn` references, if that account is being deleted (it waits for its numbers).
+pub fn deleting_account_of(
+    store: &Store<TelephonyAccount>,
+    pn: &PhoneNumber,
+) -> Option<ObjectRef<TelephonyAccount>> {
+    let namespace = pn.namespace()?;
+    let key = ObjectRef::new(&pn.spec.account_ref.name).within(&namespace);
+    let account = store.get(&key)?;
+    account.metadata.deletion_timestamp.is_some().then_some(key)
 }
 
 /// Every Managed account (they all use the master credentials).
