@@ -60,14 +60,18 @@ fn wants_metadata(req: &Req) -> bool {
     req.accept().contains("as=PartialObjectMetadata")
 }
 
-fn table(res: &ResourceInfo, req: &Req, objs: &[Value], rv: &str) -> Response {
-    let include = req.q("includeObject").unwrap_or("Metadata");
+/// A `meta.k8s.io/v1` Table of `objs` (printer columns for CRs, upstream-like for built-ins).
+pub fn render_table(res: &ResourceInfo, include: &str, objs: &[Value], rv: &str) -> Value {
     let now = chrono::Utc::now();
-    let t = if res.custom {
+    if res.custom {
         crate::schema::render_table(&res.columns, objs, now, include, rv, None)
     } else {
         crate::schema::builtin_table(&res.kind, objs, now, rv)
-    };
+    }
+}
+
+fn table(res: &ResourceInfo, req: &Req, objs: &[Value], rv: &str) -> Response {
+    let t = render_table(res, req.q("includeObject").unwrap_or("Metadata"), objs, rv);
     with_content_type(
         json_response(200, &t, &[]),
         "application/json;as=Table;v=v1;g=meta.k8s.io",

@@ -26,6 +26,9 @@ struct Params {
     initial_events: bool,
     timeout: Option<Duration>,
     metadata_only: bool,
+    /// `Accept: ...as=Table` (kubectl get -w): each event object is a one-row Table.
+    table: bool,
+    include_object: String,
 }
 
 struct OpenGuard(Arc<Shared>);
@@ -62,6 +65,8 @@ pub fn serve(shared: Arc<Shared>, req: &Req, t: Target) -> Response {
             .and_then(|s| s.parse::<u64>().ok())
             .map(Duration::from_secs),
         metadata_only: req.accept().contains("as=PartialObjectMetadata"),
+        table: req.accept().contains("as=Table"),
+        include_object: req.q("includeObject").unwrap_or("Metadata").to_string(),
     };
     let (tx, rx) = mpsc::channel::<Bytes>(1024);
     shared.counters.watches_open.fetch_add(1, Ordering::Relaxed);
@@ -91,7 +96,19 @@ impl Params {
 
     fn event(&self, t: &Target, etype: &str, stored: &Value) -> Bytes {
         let view = t.res.to_view(stored);
-        let obj = if self.metadata_only {
+        let obj = if self.table {
+            let rv = view
+                .pointer("/metadata/resourceVersion")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string();
+            crate::crud::render_table(
+                &t.res,
+                &self.include_object,
+                std::slice::from_ref(&view),
+                &rv,
+            )
+        } else if self.metadata_only {
             crate::crud::metadata_only(&view)
         } else {
             view

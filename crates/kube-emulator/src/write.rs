@@ -252,9 +252,16 @@ pub fn commit(
     let no_finalizers = stored_new.pointer("/metadata/finalizers").is_none();
     if opts.dry_run {
         let code = if old.is_some() { 200 } else { 201 };
+        let mut preview = stored_new;
+        if let Some(rv) = old
+            .as_deref()
+            .and_then(|o| o.pointer("/metadata/resourceVersion"))
+        {
+            preview["metadata"]["resourceVersion"] = rv.clone();
+        }
         return Ok(WriteResult {
             code,
-            obj: res.to_view(&stored_new),
+            obj: res.to_view(&preview),
             warnings,
             changed: false,
         });

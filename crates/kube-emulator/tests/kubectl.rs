@@ -405,3 +405,49 @@ async fn builtins_and_describe_events() {
     assert!(evs.contains("Bought"), "{evs}");
     k.done().await;
 }
+
+#[tokio::test]
+async fn get_watch_prints_printer_columns() {
+    use tokio::io::AsyncBufReadExt;
+    let Some(k) = Kubectl::new("get_watch_prints_printer_columns").await else {
+        return;
+    };
+    k.ok(&["apply", "-f", &k.crd_file()]).await;
+    k.ok(&["apply", "-f", &k.widget_file("g1", 1, json!({}))])
+        .await;
+    let mut child = k
+        .command(&["get", "widgets", "-w"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut next = async || {
+        tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap()
+    };
+    let header = next().await;
+    assert_eq!(
+        header.split_whitespace().collect::<Vec<_>>(),
+        ["NAME", "SIZE", "READY", "AGE"]
+    );
+    assert!(next().await.starts_with("g1"));
+    k.widgets()
+        .patch(
+            "g1",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"spec":{"size":42}})),
+        )
+        .await
+        .unwrap();
+    let row = next().await;
+    assert_eq!(
+        row.split_whitespace().take(2).collect::<Vec<_>>(),
+        ["g1", "42"],
+        "{row}"
+    );
+    child.kill().await.unwrap();
+    k.done().await;
+}
