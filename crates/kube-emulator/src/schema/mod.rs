@@ -12,9 +12,15 @@
 //!
 //! CEL (evaluated by `kube_cel` 0.8 on top of `cel` 0.13):
 //! - Rules are parsed when the CRD is compiled; a rule that does not parse is rejected then.
-//!   References to functions or macros the engine lacks (upstream lists `sortBy`, `cel.bind`,
-//!   two-variable comprehensions; anything not in kube-cel) are only found when the rule runs:
-//!   the write then fails closed with `unsupported rule "<rule>": …` — never a silent pass.
+//!   Syntax the parser lacks — optional field selection `self.?x` / `m.?k` — rejects the CRD
+//!   with `unsupported rule: the emulator's CEL parser lacks this syntax`.
+//! - References to functions or macros the engine lacks are only found when the rule runs: the
+//!   write then fails closed with `unsupported rule "<rule>": rule references 'sortBy' …` —
+//!   never a silent pass. Checked missing: `sortBy`, `cel.bind`, `transformMap`/`transformList`
+//!   and the other two-variable comprehensions (`all(i, v, …)`), `type()`, `dyn()`.
+//!   Checked working: `has`, `all`/`exists`/`exists_one`/`map`/`filter`, `in`, `matches`,
+//!   strings/lists/sets/math/base64 libraries, `quantity`, `url`, `ip`/`cidr`, `semver`,
+//!   `format.*`, `isURL`/`isIP`, `timestamp`/`duration` (incl. `date-time`/`duration` fields).
 //! - No type-checking at CRD time (upstream rejects e.g. `self.size > 'a'` then; here it fails at
 //!   evaluation as a `rule evaluation error`). No cost estimation or cost budget.
 //! - Transition rules correlate old and new values by property name and list index (upstream:
