@@ -316,3 +316,70 @@ async fn list_then_try_stream_collects() {
     assert_eq!(names, vec!["x0", "x1", "x2", "x3", "x4"]);
     env.cleanup().await;
 }
+
+async fn reconcile_owned(
+    w: Arc<Widget>,
+    client: Arc<kube::Client>,
+) -> Result<Action, ReconcileError> {
+    use k8s_openapi::api::core::v1::ConfigMap;
+    let ns = w.namespace().unwrap_or_default();
+    let cms: Api<ConfigMap> = Api::namespaced((*client).clone(), &ns);
+    let oref = w
+        .controller_owner_ref(&())
+        .ok_or_else(|| ReconcileError("no owner ref".into()))?;
+    let cm = json!({"apiVersion":"v1","kind":"ConfigMap",
+        "metadata":{"name": format!("{}-cfg", w.name_any()),"ownerReferences":[oref]},
+        "data":{"size": w.spec.size.to_string()}});
+    cms.patch(
+        &format!("{}-cfg", w.name_any()),
+        &PatchParams::apply("widget-ctrl").force(),
+        &Patch::Apply(cm),
+    )
+    .await
+    .map_err(|e| ReconcileError(e.to_string()))?;
+    Ok(Action::await_change())
+}
+
+#[tokio::test]
+async fn controller_owns_children_via_metadata_watch_and_gc() {
+    use k8s_openapi::api::core::v1::ConfigMap;
+    let env = TestEnv::new().await;
+    env.install_crd().await;
+    let api = env.widgets();
+    let cms: Api<ConfigMap> = Api::namespaced(env.client.clone(), &env.namespace);
+    let ctrl = Controller::new(api.clone(), watcher::Config::default())
+        .owns(cms.clone(), watcher::Config::default())
+        .run(
+            reconcile_owned,
+            |_, _, _| Action::requeue(Duration::from_millis(100)),
+            Arc::new(env.client.clone()),
+        )
+        .for_each(|_| async {});
+    let task = tokio::spawn(ctrl);
+    api.create(&PostParams::default(), &widget("o1", 3))
+        .await
+        .unwrap();
+    let cm = eventually("child created", || async {
+        cms.get_opt("o1-cfg").await.ok()?
+    })
+    .await;
+    assert_eq!(cm.data.unwrap()["size"], "3");
+    let first_uid = cm.metadata.uid.unwrap();
+    // deleting the child wakes the owner's reconcile (metadata watch of owned objects)
+    cms.delete("o1-cfg", &DeleteParams::default())
+        .await
+        .unwrap();
+    eventually("child recreated", || async {
+        let c = cms.get_opt("o1-cfg").await.ok()??;
+        (c.metadata.uid.as_deref() != Some(first_uid.as_str())).then_some(())
+    })
+    .await;
+    task.abort();
+    // deleting the owner garbage-collects the child
+    api.delete("o1", &DeleteParams::default()).await.unwrap();
+    eventually("child collected", || async {
+        cms.get_opt("o1-cfg").await.ok()?.is_none().then_some(())
+    })
+    .await;
+    env.cleanup().await;
+}
