@@ -190,7 +190,7 @@ fn pending(
             Some(o) => {
                 if let Some(owned) = &o.number {
                     let mut st2 = st.clone();
-                    record_owned(&mut st2, spec, owned, account_sid, None, cx.now);
+                    record_owned(&mut st2, spec, owned, account_sid, None, true, cx.now);
                     let event = Event::normal(
                         "Adopted",
                         format!("{n} is already in account {account_sid}: adopted, not bought"),
@@ -411,7 +411,7 @@ fn recover(
         }
         if let Some(n) = obs.owned.as_ref().and_then(|o| o.number.as_ref()) {
             let mut st2 = st.clone();
-            record_owned(&mut st2, &cx.pn.spec, n, account_sid, None, cx.now);
+            record_owned(&mut st2, &cx.pn.spec, n, account_sid, None, true, cx.now);
             let d = active::confirm_status(cx, st2, mode, account_sid);
             let event = Event::normal(
                 "Adopted",
@@ -509,7 +509,7 @@ fn recover(
             .as_ref()
             .and_then(|s| s.iter().find(|a| a.phone_number == n.phone_number));
         let mut st2 = st.clone();
-        record_owned(&mut st2, &cx.pn.spec, n, account_sid, found, cx.now);
+        record_owned(&mut st2, &cx.pn.spec, n, account_sid, found, false, cx.now);
         let d = active::confirm_status(cx, st2, mode, account_sid);
         let event = Event::normal(
             "Purchased",

@@ -179,12 +179,15 @@ pub fn country_and_type(
 
 /// Records an owned number in the status: phase Active, identity, capabilities, purchase time,
 /// intent cleared. `found` is the search result it came from, when known (locality, region).
+/// `purchasedAt` is the operator's clock for a purchase (the renewal cycle runs on that clock),
+/// Twilio's `date_created` for an adopted number (never later than now).
 pub fn record_owned(
     st: &mut PhoneNumberStatus,
     spec: &PhoneNumberSpec,
     n: &IncomingNumber,
     account_sid: &str,
     found: Option<&AvailableNumber>,
+    adopted: bool,
     now: Timestamp,
 ) {
     let (country, t) = country_and_type(spec, &n.phone_number, n.number_type.as_deref());
@@ -207,6 +210,11 @@ pub fn record_owned(
         st.locality = f.locality.clone();
         st.region = f.region.clone();
     }
-    st.purchased_at = Some(time(n.date_created.unwrap_or(now)));
+    let purchased = if adopted {
+        n.date_created.map_or(now, |d| d.min(now))
+    } else {
+        now
+    };
+    st.purchased_at = Some(time(purchased));
     st.purchase_intent = None;
 }

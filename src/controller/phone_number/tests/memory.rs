@@ -1,0 +1,165 @@
+//! An in-memory `Effects`: one PhoneNumber with resourceVersion checks (409 on a stale write,
+//! injectable foreign writes), a credits ledger (hold/settle/release by key, balance never below
+//! zero), and a record of events. Lets the engine's step sequence run without a Kubernetes API.
+
+use crate::api::{ChargeKind, PhoneNumber, PhoneNumberStatus};
+use crate::controller::credits::{CreditsError, HoldOutcome};
+use crate::controller::phone_number::effects::{Effects, WriteError};
+use crate::reconcile::phone_number::Event;
+use rust_decimal::Decimal;
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChargeState {
+    Held,
+    Settled,
+}
+
+pub struct State {
+    pub object: PhoneNumber,
+    pub rv: u64,
+    pub status_writes: u32,
+    pub conflicts: u32,
+    /// Writes to reject after a foreign update, counted down.
+    pub inject_conflicts: Vec<u32>,
+    pub balance: Decimal,
+    pub ledger: BTreeMap<String, (Decimal, ChargeState)>,
+    pub events: Vec<Event>,
+}
+
+pub struct MemoryEffects {
+    pub state: Mutex<State>,
+}
+
+impl MemoryEffects {
+    pub fn new(mut object: PhoneNumber, balance: Decimal) -> Self {
+        object.metadata.resource_version = Some("1".into());
+        Self {
+            state: Mutex::new(State {
+                object,
+                rv: 1,
+                status_writes: 0,
+                conflicts: 0,
+                inject_conflicts: Vec::new(),
+                balance,
+                ledger: BTreeMap::new(),
+                events: Vec::new(),
+            }),
+        }
+    }
+
+    /// The object as stored now.
+    pub fn get(&self) -> PhoneNumber {
+        self.state.lock().unwrap().object.clone()
+    }
+
+    /// Makes the `n`-th status write from now (1 = the next) meet a foreign update first.
+    pub fn conflict_on_write(&self, n: u32) {
+        let mut s = self.state.lock().unwrap();
+        let base = s.status_writes + s.conflicts;
+        s.inject_conflicts.push(base + n);
+    }
+
+    pub fn settled(&self) -> Vec<(String, Decimal)> {
+        let s = self.state.lock().unwrap();
+        s.ledger
+            .iter()
+            .filter(|(_, (_, st))| *st == ChargeState::Settled)
+            .map(|(k, (a, _))| (k.clone(), *a))
+            .collect()
+    }
+
+    pub fn held(&self) -> Vec<String> {
+        let s = self.state.lock().unwrap();
+        s.ledger
+            .iter()
+            .filter(|(_, (_, st))| *st == ChargeState::Held)
+            .map(|(k, _)| k.clone())
+            .collect()
+    }
+}
+
+impl Effects for MemoryEffects {
+    async fn write_status(
+        &self,
+        pn: &PhoneNumber,
+        status: &PhoneNumberStatus,
+    ) -> Result<PhoneNumber, WriteError> {
+        let mut s = self.state.lock().unwrap();
+        let attempt = s.status_writes + s.conflicts + 1;
+        if let Some(i) = s.inject_conflicts.iter().position(|&n| n == attempt) {
+            s.inject_conflicts.remove(i);
+            // Someone else updated the object (e.g. a label) just before this write.
+            s.rv += 1;
+            let rv = s.rv.to_string();
+            s.object.metadata.resource_version = Some(rv);
+        }
+        if pn.metadata.resource_version != s.object.metadata.resource_version {
+            s.conflicts += 1;
+            return Err(WriteError::Conflict);
+        }
+        s.rv += 1;
+        s.status_writes += 1;
+        s.object.status = Some(status.clone());
+        s.object.metadata.resource_version = Some(s.rv.to_string());
+        Ok(s.object.clone())
+    }
+
+    async fn hold(
+        &self,
+        _pn: &PhoneNumber,
+        key: &str,
+        amount: Decimal,
+        _kind: ChargeKind,
+    ) -> Result<HoldOutcome, CreditsError> {
+        let mut s = self.state.lock().unwrap();
+        match s.ledger.get(key) {
+            Some((_, ChargeState::Held)) => return Ok(HoldOutcome::AlreadyHeld),
+            Some((_, ChargeState::Settled)) => return Ok(HoldOutcome::AlreadySettled),
+            None => {}
+        }
+        let spent: Decimal = s.ledger.values().map(|(a, _)| *a).sum();
+        if s.balance - spent < amount {
+            return Err(CreditsError::InsufficientCredits {
+                balance: s.balance - spent,
+                needed: amount,
+            });
+        }
+        s.ledger
+            .insert(key.to_string(), (amount, ChargeState::Held));
+        Ok(HoldOutcome::Held)
+    }
+
+    async fn settle(
+        &self,
+        _pn: &PhoneNumber,
+        key: &str,
+        _number: &str,
+    ) -> Result<(), CreditsError> {
+        let mut s = self.state.lock().unwrap();
+        match s.ledger.get_mut(key) {
+            Some(entry) => {
+                entry.1 = ChargeState::Settled;
+                Ok(())
+            }
+            None => Err(CreditsError::UnknownKey {
+                namespace: "ns".into(),
+                name: "acct".into(),
+                key: key.into(),
+            }),
+        }
+    }
+
+    async fn release_hold(&self, _pn: &PhoneNumber, key: &str) -> Result<(), CreditsError> {
+        let mut s = self.state.lock().unwrap();
+        if matches!(s.ledger.get(key), Some((_, ChargeState::Held))) {
+            s.ledger.remove(key);
+        }
+        Ok(())
+    }
+
+    async fn event(&self, _pn: &PhoneNumber, event: &Event) {
+        self.state.lock().unwrap().events.push(event.clone());
+    }
+}
