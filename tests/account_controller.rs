@@ -9,6 +9,7 @@ use kube::api::{DeleteParams, Patch, PatchParams, PostParams};
 use kube::{Api, Client};
 use serde_json::json;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 use telephony_operator::api::condition::*;
 use telephony_operator::api::{AccountMode, FINALIZER, PhoneNumber, TelephonyAccount, crds};
@@ -29,12 +30,20 @@ struct Env {
     sim_server: Option<twilio_sim::SimServer>,
     client: Client,
     master_sid: String,
+    /// Subaccount creates seen by the lossy proxy.
+    creates: Arc<AtomicUsize>,
     token: CancellationToken,
     task: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Env {
     async fn start() -> Env {
+        Self::start_with(false).await
+    }
+
+    /// `lossy`: Twilio is reached through a proxy whose first subaccount create is committed at
+    /// the simulator and then answered with a 500 (the client reports OutcomeUnknown).
+    async fn start_with(lossy: bool) -> Env {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let emulator = kube_emulator::start(kube_emulator::EmulatorConfig::default())
             .await
@@ -67,7 +76,13 @@ impl Env {
         let master = sim.add_account("Agni platform");
         sim.assign_number(BYO_SID, "+14155550123").unwrap();
         let sim_server = sim.serve("127.0.0.1:0".parse().unwrap()).await.unwrap();
-        let base: url::Url = sim_server.base_url().parse().unwrap();
+        let creates = Arc::new(AtomicUsize::new(0));
+        let base_url = if lossy {
+            lossy_proxy(sim_server.base_url(), creates.clone()).await
+        } else {
+            sim_server.base_url()
+        };
+        let base: url::Url = base_url.parse().unwrap();
         let mut config = OperatorConfig::for_local(&base);
         config.resync_seconds = 2;
         secret(
@@ -102,6 +117,7 @@ impl Env {
             sim_server: Some(sim_server),
             client,
             master_sid: master.sid,
+            creates,
             token,
             task: Some(task),
         }
@@ -132,6 +148,39 @@ async fn namespace(client: &Client, name: &str) {
     )
     .unwrap();
     let _ = api.create(&PostParams::default(), &ns).await;
+}
+
+async fn lossy_proxy(target: String, creates: Arc<AtomicUsize>) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let http = reqwest::Client::new();
+    let app = axum::Router::new().fallback(move |req: axum::extract::Request| {
+        let (http, target, creates) = (http.clone(), target.clone(), creates.clone());
+        async move {
+            let (parts, body) = req.into_parts();
+            let bytes = axum::body::to_bytes(body, 1 << 20).await.unwrap();
+            let path = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+            let mut rb = http.request(parts.method.clone(), format!("{target}{path}")).body(bytes.to_vec());
+            for (k, v) in parts.headers.iter() {
+                if k != http::header::HOST && k != http::header::CONTENT_LENGTH {
+                    rb = rb.header(k, v);
+                }
+            }
+            let resp = rb.send().await.unwrap();
+            let status = resp.status();
+            let body = resp.bytes().await.unwrap();
+            let is_create = parts.method == http::Method::POST && parts.uri.path() == "/2010-04-01/Accounts.json";
+            if is_create && creates.fetch_add(1, Ordering::SeqCst) == 0 {
+                let lost = r#"{"code":20500,"message":"Internal Server Error","more_info":"https://www.twilio.com/docs/errors/20500","status":500}"#;
+                return (http::StatusCode::INTERNAL_SERVER_ERROR, lost.as_bytes().to_vec());
+            }
+            (status, body.to_vec())
+        }
+    });
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    format!("http://{addr}")
 }
 
 async fn secret(client: &Client, ns: &str, name: &str, sid: &str, token: &str) {
@@ -400,5 +449,61 @@ async fn managed_terms_subaccount_credits_and_deletion() {
         "account deleted"
     );
     assert_eq!(env.sim.subaccounts(&env.master_sid)[0].2, "closed");
+    env.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_create_response_never_creates_a_second_subaccount() {
+    let env = Env::start_with(true).await;
+    let ns = "managed";
+    let api = env.accounts(ns);
+    create(&api, managed(ns, true)).await;
+    let a = wait_for(&api, "main", "Ready", |a| is(a, READY, "True", "Connected")).await;
+    let subs = env.sim.subaccounts(&env.master_sid);
+    assert_eq!(subs.len(), 1, "{subs:?}");
+    assert_eq!(
+        a.status.unwrap().account_sid.as_deref(),
+        Some(subs[0].0.as_str())
+    );
+    assert_eq!(
+        env.creates.load(Ordering::SeqCst),
+        1,
+        "the lost create was found by name, not repeated"
+    );
+    env.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_approved_mode_change_is_adopted() {
+    let env = Env::start().await;
+    let ns = "byo";
+    let api = env.accounts(ns);
+    secret(&env.client, ns, "twilio", BYO_SID, BYO_TOKEN).await;
+    create(&api, byo(ns)).await;
+    wait_for(&api, "main", "Ready", |a| is(a, READY, "True", "Connected")).await;
+    api.patch(
+        "main",
+        &PatchParams::default(),
+        &Patch::Merge(json!({
+            "metadata": {"annotations": {telephony_operator::api::MODE_CHANGE_APPROVED_ANNOTATION: "true"}},
+            "spec": {"mode": "Managed", "managed": {"termsAccepted": true,
+                "termsVersion": telephony_operator::DEFAULT_TERMS_VERSION, "credits": {"perCycle": "5"}}}
+        })),
+    )
+    .await
+    .unwrap();
+    let a = wait_for(&api, "main", "Managed connection", |a| {
+        a.status
+            .as_ref()
+            .is_some_and(|s| s.mode == Some(AccountMode::Managed))
+            && is(a, READY, "True", "Connected")
+    })
+    .await;
+    let subs = env.sim.subaccounts(&env.master_sid);
+    assert_eq!(subs.len(), 1);
+    let st = a.status.unwrap();
+    assert_eq!(st.account_sid.as_deref(), Some(subs[0].0.as_str()));
+    assert!(st.balance.is_none(), "no Twilio balance shown for Managed");
+    assert_eq!(st.credits.unwrap().balance, "5.00");
     env.stop().await;
 }
