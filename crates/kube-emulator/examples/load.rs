@@ -19,7 +19,15 @@ const CRD: &str = r#"{"apiVersion":"apiextensions.k8s.io/v1","kind":"CustomResou
 fn rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).map(|l| l.split_whitespace().nth(1).unwrap_or("0").parse().unwrap_or(0)))
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmRSS:")).map(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .unwrap_or("0")
+                    .parse()
+                    .unwrap_or(0)
+            })
+        })
         .unwrap_or(0)
 }
 
@@ -37,22 +45,36 @@ async fn count_added(http: reqwest::Client, url: String, want: usize) -> Duratio
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let n: usize = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(10_000);
+    let n: usize = std::env::args()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10_000);
     let t0 = Instant::now();
     let emu = kube_emulator::start(kube_emulator::EmulatorConfig::default()).await?;
     let http = reqwest::Client::new();
-    http.get(format!("{}/version", emu.url())).send().await?.error_for_status()?;
-    let startup = t0.elapsed();
-    let base = emu.url();
-    http.post(format!("{base}/apis/apiextensions.k8s.io/v1/customresourcedefinitions"))
-        .header("content-type", "application/json")
-        .body(CRD)
+    http.get(format!("{}/version", emu.url()))
         .send()
         .await?
         .error_for_status()?;
+    let startup = t0.elapsed();
+    let base = emu.url();
+    http.post(format!(
+        "{base}/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
+    ))
+    .header("content-type", "application/json")
+    .body(CRD)
+    .send()
+    .await?
+    .error_for_status()?;
     let coll = format!("{base}/apis/load.example.com/v1/namespaces/default/gadgets");
     let watchers: Vec<_> = (0..3)
-        .map(|_| tokio::spawn(count_added(http.clone(), format!("{coll}?watch=true&resourceVersion=1"), n)))
+        .map(|_| {
+            tokio::spawn(count_added(
+                http.clone(),
+                format!("{coll}?watch=true&resourceVersion=1"),
+                n,
+            ))
+        })
         .collect();
     let rss0 = rss_kib();
 
@@ -65,7 +87,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .map(|b| {
             let http = http.clone();
             let coll = coll.clone();
-            async move { http.post(&coll).json(&b).send().await.map(|r| r.status().as_u16()).unwrap_or(0) }
+            async move {
+                http.post(&coll)
+                    .json(&b)
+                    .send()
+                    .await
+                    .map(|r| r.status().as_u16())
+                    .unwrap_or(0)
+            }
         })
         .buffer_unordered(32)
         .collect()
@@ -78,7 +107,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let list_time = t.elapsed();
     assert_eq!(list["items"].as_array().map(Vec::len), Some(n));
     let t = Instant::now();
-    let sel: Value = http.get(format!("{coll}?labelSelector=batch%3D3")).send().await?.json().await?;
+    let sel: Value = http
+        .get(format!("{coll}?labelSelector=batch%3D3"))
+        .send()
+        .await?
+        .json()
+        .await?;
     let sel_time = t.elapsed();
     assert_eq!(sel["items"].as_array().map(Vec::len), Some(n / 10));
 
@@ -90,12 +124,34 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let rss1 = rss_kib();
     let stats = emu.stats();
     println!("objects: {n}");
-    println!("start-up (start() + first /version): {:.1} ms", startup.as_secs_f64() * 1e3);
-    println!("create {n} (32 in flight): {:.2} s = {:.0}/s", create.as_secs_f64(), n as f64 / create.as_secs_f64());
-    println!("list all: {:.0} ms; list with label selector ({} items): {:.0} ms", list_time.as_secs_f64() * 1e3, n / 10, sel_time.as_secs_f64() * 1e3);
-    println!("3 live watchers got all {n} ADDED within {:.2} s of opening (during creation)", live.iter().max().unwrap_or(&Duration::ZERO).as_secs_f64());
-    println!("fresh watch replaying {n} current objects: {:.0} ms", replay.as_secs_f64() * 1e3);
-    println!("process RSS (server + client): {} MiB before, {} MiB after", rss0 / 1024, rss1 / 1024);
+    println!(
+        "start-up (start() + first /version): {:.1} ms",
+        startup.as_secs_f64() * 1e3
+    );
+    println!(
+        "create {n} (32 in flight): {:.2} s = {:.0}/s",
+        create.as_secs_f64(),
+        n as f64 / create.as_secs_f64()
+    );
+    println!(
+        "list all: {:.0} ms; list with label selector ({} items): {:.0} ms",
+        list_time.as_secs_f64() * 1e3,
+        n / 10,
+        sel_time.as_secs_f64() * 1e3
+    );
+    println!(
+        "3 live watchers got all {n} ADDED within {:.2} s of opening (during creation)",
+        live.iter().max().unwrap_or(&Duration::ZERO).as_secs_f64()
+    );
+    println!(
+        "fresh watch replaying {n} current objects: {:.0} ms",
+        replay.as_secs_f64() * 1e3
+    );
+    println!(
+        "process RSS (server + client): {} MiB before, {} MiB after",
+        rss0 / 1024,
+        rss1 / 1024
+    );
     println!("stats: {stats:?}");
     emu.shutdown().await;
     Ok(())
