@@ -43,8 +43,9 @@ fn built_in_card_covers_a_few_countries() {
 
 #[test]
 fn loads_a_card_from_a_file() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("card.yaml");
+    let dir = std::env::temp_dir().join(format!("billing-rate-card-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("card.yaml");
     std::fs::write(
         &path,
         "countries:\n  FR:\n    currency: EUR\n    inboundPerMinute: \"0.01\"\n    outboundPerMinute: \"0.10\"\n    numbers:\n      Local: {monthlyFee: \"1.00\"}\n",
@@ -54,9 +55,10 @@ fn loads_a_card_from_a_file() {
     let p = card.price_for("FR", NumberType::Local).unwrap();
     assert_eq!((p.currency.as_str(), p.monthly_fee), ("EUR", dec("1.00")));
     assert!(card.price_for("US", NumberType::Local).is_none());
-    let missing = RateCard::from_file(dir.path().join("nope.yaml")).unwrap_err();
+    let missing = RateCard::from_file(dir.join("nope.yaml")).unwrap_err();
     assert!(matches!(missing, RateCardError::Io { .. }), "{missing}");
     assert!(missing.to_string().contains("nope.yaml"));
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 fn card_with(local: &str) -> String {
