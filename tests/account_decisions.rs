@@ -533,6 +533,20 @@ fn deletion_waits_for_numbers_then_closes_managed_subaccount() {
         deletion_step(&a, &[]),
         DeletionStep::CloseSubaccount { sid: SID.into() }
     );
+    // An administrator may leave it open (credentials gone for good).
+    let mut skip = a.clone();
+    skip.metadata.annotations = Some(BTreeMap::from([(
+        SKIP_RELEASE_ANNOTATION.to_string(),
+        "true".to_string(),
+    )]));
+    assert_eq!(
+        deletion_step(&skip, &[]),
+        DeletionStep::LeaveSubaccountOpen { sid: SID.into() }
+    );
+    assert!(matches!(
+        deletion_step(&skip, &["n1".to_string()]),
+        DeletionStep::Blocked { .. }
+    ));
     // BringYourOwn: the workspace's own account is never closed.
     let b = account(AccountMode::BringYourOwn);
     let b = with_status(b.clone(), &run(&b, connected()));

@@ -63,6 +63,23 @@ pub(super) async fn cleanup(ctx: &Context, account: &TelephonyAccount) -> Result
             .await;
             Ok(Action::await_change())
         }
+        DeletionStep::LeaveSubaccountOpen { sid } => {
+            publish(
+                ctx,
+                account,
+                &[EventNote {
+                    warning: true,
+                    reason: "SubaccountLeftOpen".into(),
+                    note: format!(
+                        "Twilio subaccount {sid} was left open at an administrator's request \
+                         (annotation {}); close it in the Twilio console",
+                        crate::api::SKIP_RELEASE_ANNOTATION
+                    ),
+                }],
+            )
+            .await;
+            Ok(Action::await_change())
+        }
         DeletionStep::RemoveFinalizer => Ok(Action::await_change()),
     }
 }

@@ -2,7 +2,8 @@
 //! account's subaccount is closed only after its numbers are gone; a BringYourOwn account (the
 //! workspace's own Twilio account) is never closed.
 
-use crate::api::{AccountMode, TelephonyAccount};
+use crate::api::{AccountMode, SKIP_RELEASE_ANNOTATION, TelephonyAccount};
+use kube::ResourceExt;
 
 /// The next step of the deletion.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -13,6 +14,9 @@ pub enum DeletionStep {
     CloseSubaccount { sid: String },
     /// Nothing left at Twilio to do: remove the finalizer.
     RemoveFinalizer,
+    /// An administrator asked (annotation `telephony.agni.ai/skip-release: "true"`) to leave the
+    /// Managed subaccount `sid` open, e.g. when the master credentials are gone for good.
+    LeaveSubaccountOpen { sid: String },
 }
 
 /// The step for `account` given the PhoneNumbers (names) that still reference it. The mode used
@@ -42,7 +46,15 @@ pub fn deletion_step(account: &TelephonyAccount, referencing: &[String]) -> Dele
                 .and_then(|s| s.account_status.as_deref())
                 .is_some_and(|s| s.eq_ignore_ascii_case("closed")) =>
         {
-            DeletionStep::CloseSubaccount { sid }
+            let skip = account
+                .annotations()
+                .get(SKIP_RELEASE_ANNOTATION)
+                .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
+            if skip {
+                DeletionStep::LeaveSubaccountOpen { sid }
+            } else {
+                DeletionStep::CloseSubaccount { sid }
+            }
         }
         _ => DeletionStep::RemoveFinalizer,
     }
