@@ -72,6 +72,7 @@ mod errors;
 mod events;
 mod faults;
 mod kubeconfig;
+mod meta_validation;
 mod openapi;
 mod patch;
 mod proto;

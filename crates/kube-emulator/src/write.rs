@@ -210,6 +210,11 @@ pub fn commit(
         }
     }
     crate::builtins::prepare(res, &mut new, old_view.as_ref());
+    let is_namespace = res.group.is_empty() && res.plural == "namespaces";
+    let meta_causes = crate::meta_validation::validate(&new, is_namespace);
+    if !meta_causes.is_empty() {
+        return Err(ApiError::invalid(&res.group, &res.kind, name, &meta_causes));
+    }
     let mut warnings = Vec::new();
     if let Some(schema) = &res.schema {
         match schema.admit(&mut new, old_view.as_ref(), opts.fv) {

@@ -450,6 +450,16 @@ async fn tables_metadata_lists_and_errors() {
             .starts_with("Gadget.wire.example.com \"bad\" is invalid: ["),
         "{inv}"
     );
+    // ObjectMeta validation
+    let (code, bad) = w.post(GADGETS, &json!({"apiVersion":"wire.example.com/v1","kind":"Gadget","metadata":{"name":"Bad_Name","labels":{"k":"bad value"}},"spec":{"size":1}})).await;
+    assert_eq!(code, 422, "{bad}");
+    let fields: Vec<&str> = bad["details"]["causes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["metadata.name", "metadata.labels"]);
     // CEL rule
     let (code, cel) = w.post(GADGETS, &gadget("big", 500)).await;
     assert_eq!(code, 422, "{cel}");
