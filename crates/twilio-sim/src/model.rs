@@ -2,11 +2,11 @@
 //! and request counters.
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Capabilities of a number.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct Capabilities {
     pub voice: bool,
     pub sms: bool,
@@ -15,7 +15,7 @@ pub struct Capabilities {
 }
 
 /// A number owned by an account (an IncomingPhoneNumber). Text fields use `""` for "unset".
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OwnedNumber {
     pub sid: String,
     pub account_sid: String,
@@ -57,7 +57,7 @@ pub struct OwnedNumber {
 }
 
 /// One successful purchase (also those whose response was then lost by a fault).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PurchaseRecord {
     pub account_sid: String,
     pub phone_number: String,
@@ -65,7 +65,7 @@ pub struct PurchaseRecord {
 }
 
 /// Injected fault counts.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FaultCounts {
     pub dropped_connections: u64,
     pub rate_limited_429: u64,
@@ -74,7 +74,7 @@ pub struct FaultCounts {
 }
 
 /// Request counters: per endpoint (`METHOD /route/template`), totals, purchases and releases.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Counters {
     /// Requests received per endpoint, including those answered by an injected fault or an error.
     pub requests: BTreeMap<String, u64>,
