@@ -64,353 +64,8 @@ fn logs() -> &'static Capture {
 // ---------------------------------------------------------------------------------------------
 // Scripted Twilio stand-in.
 
-mod mock {
-    use super::*;
-
-    /// One scripted answer, consumed by the next request to a matching operation.
-    #[derive(Clone, Debug)]
-    pub struct Reply {
-        pub status: u16,
-        pub body: Value,
-        pub retry_after: Option<u64>,
-        /// Sleep before answering (to provoke client timeouts).
-        pub delay: Duration,
-        /// Whether the action (e.g. a purchase) happens before this answer.
-        pub execute: bool,
-    }
-
-    impl Reply {
-        pub fn error(status: u16, code: u32) -> Reply {
-            Reply {
-                status,
-                body: json!({"code": code, "message": format!("scripted {code}"),
-                    "more_info": format!("https://www.twilio.com/docs/errors/{code}"), "status": status}),
-                retry_after: None,
-                delay: Duration::ZERO,
-                execute: false,
-            }
-        }
-    }
-
-    #[derive(Clone, Debug)]
-    pub struct Hit {
-        pub method: String,
-        pub path: String,
-        pub query: Vec<(String, String)>,
-        pub form: Vec<(String, String)>,
-        pub user: String,
-        pub at: Instant,
-    }
-
-    #[derive(Default)]
-    pub struct Mock {
-        /// Scripted replies by operation name (`buy`, `list`, `fetch`, …).
-        pub script: Mutex<Vec<(&'static str, VecDeque<Reply>)>>,
-        pub hits: Mutex<Vec<Hit>>,
-        /// Purchases that happened.
-        pub executed_buys: AtomicU32,
-        /// Numbers owned (for paging).
-        pub owned: AtomicUsize,
-        pub inflight: AtomicUsize,
-        pub max_inflight: AtomicUsize,
-        /// Hold every request this long (concurrency test).
-        pub hold: Mutex<Duration>,
-    }
-
-    impl Mock {
-        pub fn script(&self, op: &'static str, replies: Vec<Reply>) {
-            self.script.lock().unwrap().push((op, replies.into()));
-        }
-
-        fn next_scripted(&self, op: &str) -> Option<Reply> {
-            let mut s = self.script.lock().unwrap();
-            s.iter_mut()
-                .find(|(o, q)| *o == op && !q.is_empty())
-                .and_then(|(_, q)| q.pop_front())
-        }
-
-        pub fn hits(&self) -> Vec<Hit> {
-            self.hits.lock().unwrap().clone()
-        }
-
-        pub fn hits_of(&self, method: &str, path_suffix: &str) -> Vec<Hit> {
-            self.hits()
-                .into_iter()
-                .filter(|h| h.method == method && h.path.ends_with(path_suffix))
-                .collect()
-        }
-    }
-
-    fn op_of(method: &Method, path: &str) -> &'static str {
-        let m = method.as_str();
-        if path.ends_with("/IncomingPhoneNumbers.json") {
-            if m == "POST" { "buy" } else { "list" }
-        } else if path.contains("/IncomingPhoneNumbers/") {
-            match m {
-                "POST" => "update",
-                "DELETE" => "release",
-                _ => "fetch",
-            }
-        } else if path.ends_with("/Accounts.json") {
-            if m == "POST" {
-                "create_subaccount"
-            } else {
-                "list_accounts"
-            }
-        } else if path.ends_with("/Balance.json") {
-            "balance"
-        } else if path.starts_with("/v1/") || path.starts_with("/v2/") {
-            "pricing"
-        } else {
-            "account"
-        }
-    }
-
-    pub fn number(i: usize, account: &str) -> Value {
-        json!({"sid": format!("PN{:032x}", i), "account_sid": account,
-            "phone_number": format!("+1415555{:04}", i), "friendly_name": format!("number {i}"),
-            "capabilities": {"voice": true, "SMS": true, "MMS": false, "fax": false},
-            "status": "in-use", "type": "local", "date_created": "Thu, 30 Jul 2015 23:19:04 +0000",
-            "voice_url": "", "voice_method": "POST", "sms_url": null, "address_requirements": "none",
-            "uri": format!("/2010-04-01/Accounts/{account}/IncomingPhoneNumbers/PN{:032x}.json", i)})
-    }
-
-    fn account_of(path: &str) -> String {
-        path.split('/')
-            .nth(3)
-            .unwrap_or("")
-            .trim_end_matches(".json")
-            .to_owned()
-    }
-
-    fn default_reply(
-        method: &Method,
-        path: &str,
-        query: &[(String, String)],
-        form: &[(String, String)],
-        mock: &Mock,
-    ) -> (u16, Value) {
-        let account = account_of(path);
-        match op_of(method, path) {
-            "list" => {
-                let total = mock.owned.load(Ordering::SeqCst);
-                let size: usize = query
-                    .iter()
-                    .find(|(k, _)| k == "PageSize")
-                    .and_then(|(_, v)| v.parse().ok())
-                    .unwrap_or(50);
-                let start: usize = query
-                    .iter()
-                    .find(|(k, _)| k == "PageToken")
-                    .and_then(|(_, v)| v.trim_start_matches("PA").parse().ok())
-                    .unwrap_or(0);
-                let end = (start + size).min(total);
-                let items: Vec<Value> = (start..end).map(|i| number(i, &account)).collect();
-                let filters: Vec<(String, String)> = query
-                    .iter()
-                    .filter(|(k, _)| k != "PageToken" && k != "Page")
-                    .cloned()
-                    .collect();
-                let next = (end < total).then(|| {
-                    let mut q = filters.clone();
-                    q.push(("Page".into(), (start / size + 1).to_string()));
-                    q.push(("PageToken".into(), format!("PA{end}")));
-                    format!("{path}?{}", serde_urlencoded::to_string(&q).unwrap())
-                });
-                (
-                    200,
-                    json!({"incoming_phone_numbers": items, "page": start / size, "page_size": size,
-                    "start": start, "end": end.saturating_sub(1), "next_page_uri": next,
-                    "uri": format!("{path}?{}", serde_urlencoded::to_string(query).unwrap())}),
-                )
-            }
-            "buy" => {
-                let mut n = number(
-                    7000 + mock.executed_buys.load(Ordering::SeqCst) as usize,
-                    &account,
-                );
-                if let Some((_, p)) = form.iter().find(|(k, _)| k == "PhoneNumber") {
-                    n["phone_number"] = json!(p);
-                }
-                (201, n)
-            }
-            "fetch" | "update" => {
-                let mut n = number(1, &account);
-                for (k, v) in form {
-                    if k == "FriendlyName" {
-                        n["friendly_name"] = json!(v);
-                    }
-                    if k == "VoiceUrl" {
-                        n["voice_url"] = json!(v);
-                    }
-                }
-                (200, n)
-            }
-            "release" => (204, Value::Null),
-            "balance" => (
-                200,
-                json!({"account_sid": account, "balance": "12.34", "currency": "USD"}),
-            ),
-            "account" | "create_subaccount" => (
-                if op_of(method, path) == "account" {
-                    200
-                } else {
-                    201
-                },
-                json!({"sid": if account.is_empty() { SUB.to_owned() } else { account.clone() }, "owner_account_sid": ACCOUNT,
-                    "friendly_name": "acme", "status": "active", "type": "Full", "auth_token": TOKEN,
-                    "date_created": "Thu, 30 Jul 2015 20:00:00 +0000"}),
-            ),
-            "list_accounts" => (200, json!({"accounts": [], "next_page_uri": null})),
-            _ => (
-                200,
-                json!({"country": "United States", "iso_country": "US", "price_unit": "USD",
-                "phone_number_prices": [{"number_type": "local", "base_price": "1.00", "current_price": "1.15"}]}),
-            ),
-        }
-    }
-
-    fn user_of(headers: &HeaderMap) -> Option<(String, String)> {
-        let h = headers.get("authorization")?.to_str().ok()?;
-        let raw = base64::engine::general_purpose::STANDARD
-            .decode(h.strip_prefix("Basic ")?)
-            .ok()?;
-        let s = String::from_utf8(raw).ok()?;
-        let (u, p) = s.split_once(':')?;
-        Some((u.to_owned(), p.to_owned()))
-    }
-
-    async fn handle(
-        State(mock): State<Arc<Mock>>,
-        method: Method,
-        uri: Uri,
-        headers: HeaderMap,
-        body: Bytes,
-    ) -> Response {
-        let path = uri.path().to_owned();
-        let query: Vec<(String, String)> =
-            serde_urlencoded::from_str(uri.query().unwrap_or("")).unwrap_or_default();
-        let form: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
-        let (user, pass) = user_of(&headers).unwrap_or_default();
-        mock.hits.lock().unwrap().push(Hit {
-            method: method.to_string(),
-            path: path.clone(),
-            query: query.clone(),
-            form: form.clone(),
-            user: user.clone(),
-            at: Instant::now(),
-        });
-        let now = mock.inflight.fetch_add(1, Ordering::SeqCst) + 1;
-        mock.max_inflight.fetch_max(now, Ordering::SeqCst);
-        let hold = *mock.hold.lock().unwrap();
-        tokio::time::sleep(hold).await;
-        let resp = respond(&mock, &method, &path, &query, &form, &user, &pass).await;
-        mock.inflight.fetch_sub(1, Ordering::SeqCst);
-        resp
-    }
-
-    async fn respond(
-        mock: &Mock,
-        method: &Method,
-        path: &str,
-        query: &[(String, String)],
-        form: &[(String, String)],
-        user: &str,
-        pass: &str,
-    ) -> Response {
-        let authed = (user == ACCOUNT && pass == TOKEN) || (user == KEY_SID && pass == KEY_SECRET);
-        if !authed {
-            return reply(Reply::error(401, codes::AUTHENTICATION), None);
-        }
-        let op = op_of(method, path);
-        let (status, body) = default_reply(method, path, query, form, mock);
-        match mock.next_scripted(op) {
-            Some(r) => {
-                tokio::time::sleep(r.delay).await;
-                if r.execute && op == "buy" {
-                    mock.executed_buys.fetch_add(1, Ordering::SeqCst);
-                }
-                reply(r, Some((status, body)))
-            }
-            None => {
-                if op == "buy" {
-                    mock.executed_buys.fetch_add(1, Ordering::SeqCst);
-                }
-                reply(
-                    Reply {
-                        status,
-                        body,
-                        retry_after: None,
-                        delay: Duration::ZERO,
-                        execute: true,
-                    },
-                    None,
-                )
-            }
-        }
-    }
-
-    fn reply(r: Reply, default: Option<(u16, Value)>) -> Response {
-        let (status, body) = match (r.status, default) {
-            (0, Some(d)) => d,
-            _ => (r.status, r.body),
-        };
-        let status = StatusCode::from_u16(status).unwrap();
-        let mut resp = if body.is_null() {
-            status.into_response()
-        } else {
-            (status, axum::Json(body)).into_response()
-        };
-        if let Some(s) = r.retry_after {
-            resp.headers_mut()
-                .insert("retry-after", s.to_string().parse().unwrap());
-        }
-        resp
-    }
-
-    pub async fn start() -> (Arc<Mock>, url::Url) {
-        let mock = Arc::new(Mock::default());
-        let app = axum::Router::new()
-            .fallback(handle)
-            .with_state(mock.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        (mock, url::Url::parse(&format!("http://{addr}/")).unwrap())
-    }
-
-    /// A server that reads each request and closes the connection without answering.
-    pub async fn dropper() -> (Arc<AtomicU32>, url::Url) {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let count = Arc::new(AtomicU32::new(0));
-        let c = count.clone();
-        tokio::spawn(async move {
-            loop {
-                let Ok((mut sock, _)) = listener.accept().await else {
-                    return;
-                };
-                let c = c.clone();
-                tokio::spawn(async move {
-                    use tokio::io::AsyncReadExt;
-                    let mut buf = vec![0u8; 65536];
-                    let mut seen = Vec::new();
-                    while let Ok(n) = sock.read(&mut buf).await {
-                        if n == 0 {
-                            return;
-                        }
-                        seen.extend_from_slice(&buf[..n]);
-                        if seen.windows(4).any(|w| w == b"\r\n\r\n") {
-                            c.fetch_add(1, Ordering::SeqCst);
-                            return; // drop: connection reset / closed with no response
-                        }
-                    }
-                });
-            }
-        });
-        (count, url::Url::parse(&format!("http://{addr}/")).unwrap())
-    }
-}
+#[path = "fixtures/twilio/mock.rs"]
+mod mock;
 
 use mock::Reply;
 
@@ -896,4 +551,620 @@ async fn secrets_never_in_logs_errors_or_debug() {
         !captured.contains(&b64),
         "Authorization header leaked into logs"
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Against the `twilio-sim` simulator (state, auth, faults as the operator will meet them).
+
+mod sim {
+    use super::*;
+    use telephony_operator::twilio::{AccountApi, NumberKind, SearchQuery};
+    use twilio_sim::{CommitFailMode, FaultConfig, SimConfig, SimServer, Simulator};
+
+    pub struct Env {
+        pub sim: Simulator,
+        pub _server: SimServer,
+        pub client: TwilioClient,
+        pub sid: String,
+        pub creds: Credentials,
+    }
+
+    pub async fn env_with(config: SimConfig, tweak: impl FnOnce(&mut TwilioClientConfig)) -> Env {
+        logs();
+        let sim = Simulator::new(config);
+        let acct = sim.add_account("acme");
+        let server = sim.serve("127.0.0.1:0".parse().unwrap()).await.unwrap();
+        let base = url::Url::parse(&server.base_url()).unwrap();
+        let mut cfg = TwilioClientConfig {
+            api_base: base.clone(),
+            pricing_base: base,
+            timeout: Duration::from_secs(5),
+            max_retries: 3,
+            backoff_base: Duration::from_millis(1),
+            backoff_cap: Duration::from_millis(5),
+            ..Default::default()
+        };
+        tweak(&mut cfg);
+        Env {
+            client: TwilioClient::new(cfg).unwrap(),
+            creds: Credentials::AuthToken {
+                account_sid: acct.sid.clone(),
+                auth_token: Secret::new(acct.auth_token.clone()),
+            },
+            sid: acct.sid,
+            sim,
+            _server: server,
+        }
+    }
+
+    pub async fn env() -> Env {
+        env_with(SimConfig::default(), |_| {}).await
+    }
+
+    impl Env {
+        pub fn api(&self) -> AccountApi {
+            self.client.account(&self.creds, &Routing::default())
+        }
+        pub fn route_count(&self, route: &str) -> u64 {
+            self.sim
+                .counters()
+                .requests
+                .get(route)
+                .copied()
+                .unwrap_or(0)
+        }
+    }
+
+    pub fn us_local(area: u16) -> SearchQuery {
+        SearchQuery {
+            country: "US".into(),
+            number_type: NumberKind::Local,
+            area_code: Some(area),
+            ..Default::default()
+        }
+    }
+
+    pub async fn buy_any(api: &AccountApi, area: u16, n: usize) -> Vec<String> {
+        let found = api.search_available(&us_local(area)).await.unwrap();
+        assert!(found.len() >= n, "inventory offers {} numbers", found.len());
+        let mut bought = Vec::new();
+        for a in found.iter().take(n) {
+            let got = api.buy(&buy_req(&a.phone_number)).await.unwrap();
+            assert_eq!(got.phone_number, a.phone_number);
+            bought.push(got.sid);
+        }
+        bought
+    }
+
+    pub fn faults(f: FaultConfig) -> FaultConfig {
+        f
+    }
+
+    pub fn error500() -> SimConfig {
+        let mut c = SimConfig::default();
+        c.settings.commit_then_fail = CommitFailMode::Error500;
+        c
+    }
+
+    /// Turns faults off once `done` says enough of them were injected.
+    pub fn clear_faults_when(
+        sim: &Simulator,
+        done: impl Fn(&twilio_sim::Counters) -> bool + Send + 'static,
+    ) -> tokio::task::JoinHandle<()> {
+        let sim = sim.clone();
+        tokio::spawn(async move {
+            while !done(&sim.counters()) {
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+            sim.set_faults(FaultConfig::default());
+        })
+    }
+}
+
+const LIST_ROUTE: &str = "GET /2010-04-01/Accounts/{AccountSid}/IncomingPhoneNumbers.json";
+const BUY_ROUTE: &str = "POST /2010-04-01/Accounts/{AccountSid}/IncomingPhoneNumbers.json";
+const FETCH_ROUTE: &str = "GET /2010-04-01/Accounts/{AccountSid}/IncomingPhoneNumbers/{Sid}.json";
+
+#[tokio::test]
+async fn sim_every_call_round_trips() {
+    use telephony_operator::twilio::{NumberKind, SearchQuery};
+    let env = sim::env().await;
+    let api = env.api();
+
+    let acct = api.fetch_account().await.unwrap();
+    assert_eq!(
+        (
+            acct.sid.as_str(),
+            acct.status.as_str(),
+            acct.r#type.as_str()
+        ),
+        (env.sid.as_str(), "active", "Full")
+    );
+    assert_eq!(acct.owner_account_sid, env.sid);
+    assert!(acct.date_created.is_some());
+    let bal = api.balance().await.unwrap();
+    assert_eq!(
+        (bal.balance.to_string(), bal.currency.as_str()),
+        ("20.00".to_owned(), "USD")
+    );
+
+    // Search with filters; buy one with configuration.
+    let found = api
+        .search_available(&SearchQuery {
+            voice: Some(true),
+            sms: Some(true),
+            ..sim::us_local(415)
+        })
+        .await
+        .unwrap();
+    assert!(!found.is_empty() && found.len() <= 30);
+    assert!(
+        found.iter().all(|n| n.phone_number.starts_with("+1415")
+            && n.capabilities.voice
+            && n.capabilities.sms),
+        "{found:?}"
+    );
+    let target = found[0].phone_number.clone();
+    let mut req = buy_req(&target);
+    req.config.voice_url = Some("https://agent.example.com/voice".into());
+    req.config.sms_url = Some("https://agent.example.com/sms".into());
+    let n = api.buy(&req).await.unwrap();
+    assert_eq!(
+        (n.phone_number.as_str(), n.friendly_name.as_str()),
+        (target.as_str(), "line 1")
+    );
+    assert_eq!(
+        n.voice_url.as_deref(),
+        Some("https://agent.example.com/voice")
+    );
+    assert_eq!(n.account_sid, env.sid);
+    assert!(n.sid.starts_with("PN") && n.date_created.is_some());
+    assert_eq!(env.sim.purchase_log().len(), 1);
+    assert_eq!(api.fetch_incoming(&n.sid).await.unwrap(), n);
+
+    // Partial update: only sent fields change; "" clears.
+    let upd = api
+        .update_incoming(
+            &n.sid,
+            &NumberConfig {
+                voice_url: Some("https://agent.example.com/v2".into()),
+                sms_url: Some(String::new()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        upd.voice_url.as_deref(),
+        Some("https://agent.example.com/v2")
+    );
+    assert_eq!(upd.sms_url, None);
+    assert_eq!(upd.friendly_name, "line 1");
+    assert!(
+        upd.drift(&NumberConfig {
+            voice_url: Some("https://agent.example.com/v2".into()),
+            ..Default::default()
+        })
+        .is_empty()
+    );
+
+    // Lookup by number (the recovery path after an unknown outcome).
+    let by_number = api
+        .list_incoming(&IncomingFilter {
+            phone_number: Some(target.clone()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(by_number.len(), 1);
+    assert_eq!(by_number[0].sid, n.sid);
+
+    // Release; a second release is "not found".
+    api.release(&n.sid).await.unwrap();
+    assert!(api.release(&n.sid).await.unwrap_err().is_not_found());
+    assert!(api.fetch_incoming(&n.sid).await.unwrap_err().is_not_found());
+    assert!(env.sim.owned_numbers(&env.sid).is_empty());
+
+    // Toll-free and mobile searches.
+    let tf = api
+        .search_available(&SearchQuery {
+            country: "US".into(),
+            number_type: NumberKind::TollFree,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(!tf.is_empty());
+
+    // Pricing.
+    let np = api.number_prices("US").await.unwrap();
+    assert_eq!(np.price_unit, "USD");
+    assert!(
+        np.monthly_fee(NumberKind::Local).is_some()
+            && np.monthly_fee(NumberKind::TollFree).is_some()
+    );
+    let vp = api.voice_prices("US").await.unwrap();
+    assert!(vp.inbound_for(NumberKind::Local).is_some() && vp.outbound_default().is_some());
+    let vn = api
+        .voice_number_price("+14155551234", Some(&target))
+        .await
+        .unwrap();
+    assert_eq!(vn.iso_country, "US");
+    assert!(vn.outbound_price().is_some());
+}
+
+#[tokio::test]
+async fn sim_list_incoming_pages_through_three_pages() {
+    let env = sim::env().await;
+    let api = env.api();
+    let mut bought = sim::buy_any(&api, 212, 7).await;
+    bought.sort();
+    let before = env.route_count(LIST_ROUTE);
+    let listed = api
+        .list_incoming(&IncomingFilter {
+            page_size: Some(3),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let mut sids: Vec<String> = listed.iter().map(|n| n.sid.clone()).collect();
+    sids.sort();
+    assert_eq!(sids, bought, "every owned number exactly once");
+    assert_eq!(
+        env.route_count(LIST_ROUTE) - before,
+        3,
+        "7 numbers at 3 per page"
+    );
+    assert_eq!(env.client.stats().requests_for("list_incoming"), 3);
+}
+
+#[tokio::test]
+async fn sim_subaccount_with_parent_credentials() {
+    let env = sim::env().await;
+    let parent = env.api();
+    let sub = parent.create_subaccount("tenant-a").await.unwrap();
+    assert_eq!(sub.owner_account_sid, env.sid);
+    assert_eq!(sub.friendly_name, "tenant-a");
+    let listed = parent
+        .list_accounts(Some("tenant-a"), Some("active"))
+        .await
+        .unwrap();
+    assert_eq!(
+        listed.iter().map(|a| a.sid.as_str()).collect::<Vec<_>>(),
+        vec![sub.sid.as_str()]
+    );
+
+    let api = env
+        .client
+        .subaccount(&env.creds, &sub.sid, &Routing::default());
+    assert_eq!(api.account_sid(), sub.sid);
+    assert_eq!(api.fetch_account().await.unwrap().sid, sub.sid);
+    let bought = sim::buy_any(&api, 305, 1).await;
+    let owned = env.sim.owned_numbers(&sub.sid);
+    assert_eq!(owned.len(), 1);
+    assert_eq!(owned[0].sid, bought[0]);
+    assert!(
+        env.sim.owned_numbers(&env.sid).is_empty(),
+        "bought in the subaccount, not the parent"
+    );
+    assert_eq!(
+        api.list_incoming(&IncomingFilter::default())
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    // Pricing works with the parent's credentials.
+    api.number_prices("US").await.unwrap();
+
+    let closed = parent.close_subaccount(&sub.sid).await.unwrap();
+    assert_eq!(closed.status, "closed");
+    assert_eq!(
+        parent
+            .list_accounts(Some("tenant-a"), Some("closed"))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn sim_api_key_auth() {
+    let env = sim::env().await;
+    let (sk, secret) = env.sim.add_api_key(&env.sid, true).unwrap();
+    let key = Credentials::ApiKey {
+        account_sid: env.sid.clone(),
+        key_sid: sk.clone(),
+        key_secret: Secret::new(secret.clone()),
+    };
+    let api = env.client.account(&key, &Routing::default());
+    assert_eq!(api.account_sid(), env.sid);
+    api.balance().await.unwrap();
+    let bought = sim::buy_any(&api, 415, 1).await;
+    assert_eq!(env.sim.owned_numbers(&env.sid)[0].sid, bought[0]);
+    // A wrong secret, then a deleted key, are refused as auth errors (not retried).
+    let wrong = Credentials::ApiKey {
+        account_sid: env.sid.clone(),
+        key_sid: sk.clone(),
+        key_secret: Secret::new("nope".into()),
+    };
+    let e = env
+        .client
+        .account(&wrong, &Routing::default())
+        .balance()
+        .await
+        .unwrap_err();
+    assert!(e.is_auth() && e.class == ErrorClass::Permanent, "{e:?}");
+    assert!(env.sim.remove_api_key(&sk));
+    let e = api.balance().await.unwrap_err();
+    assert!(e.is_auth(), "{e:?}");
+    assert_eq!(e.code(), Some(codes::AUTHENTICATION));
+}
+
+#[tokio::test]
+async fn sim_error_classes() {
+    let env = sim::env().await;
+    let api = env.api();
+    let code_of = |e: TwilioError| (e.class, e.code());
+    // Permanent: invalid number, unavailable number, no numbers in area code, bundle required.
+    assert_eq!(
+        code_of(api.buy(&buy_req("+1415")).await.unwrap_err()),
+        (ErrorClass::Permanent, Some(codes::INVALID_NUMBER))
+    );
+    let owned = sim::buy_any(&api, 415, 1).await;
+    let phone = api.fetch_incoming(&owned[0]).await.unwrap().phone_number;
+    assert_eq!(
+        code_of(api.buy(&buy_req(&phone)).await.unwrap_err()),
+        (ErrorClass::Permanent, Some(codes::NUMBER_UNAVAILABLE))
+    );
+    let e = api
+        .buy(&PurchaseRequest {
+            area_code: Some(533),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        code_of(e),
+        (ErrorClass::Permanent, Some(codes::NO_NUMBERS_IN_AREA_CODE))
+    );
+    let de = api
+        .search_available(&telephony_operator::twilio::SearchQuery {
+            country: "DE".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let first = de.first().expect("the simulator offers DE numbers");
+    let e = api.buy(&buy_req(&first.phone_number)).await.unwrap_err();
+    assert_eq!(
+        code_of(e),
+        (ErrorClass::Permanent, Some(codes::BUNDLE_REQUIRED))
+    );
+    assert!(
+        api.release("PN00000000000000000000000000000000")
+            .await
+            .unwrap_err()
+            .is_not_found()
+    );
+    // Test credentials: purchases of magic numbers only, everything else 20008.
+    let (test_sid, test_token) = env.sim.test_credentials(&env.sid).unwrap();
+    let test = env.client.account(
+        &Credentials::AuthToken {
+            account_sid: test_sid,
+            auth_token: Secret::new(test_token),
+        },
+        &Routing::default(),
+    );
+    assert_eq!(
+        test.buy(&buy_req("+15005550006"))
+            .await
+            .unwrap()
+            .phone_number,
+        "+15005550006"
+    );
+    assert_eq!(
+        code_of(test.buy(&buy_req("+15005550000")).await.unwrap_err()),
+        (ErrorClass::Permanent, Some(codes::NUMBER_UNAVAILABLE))
+    );
+    assert_eq!(
+        code_of(test.balance().await.unwrap_err()),
+        (
+            ErrorClass::Permanent,
+            Some(codes::TEST_CREDENTIALS_NOT_ALLOWED)
+        )
+    );
+    // Retryable: 5xx on every attempt of a GET → 1 + max_retries requests, then Retryable.
+    env.sim.set_faults(sim::faults(FaultConfig {
+        error_5xx_rate: 1.0,
+        ..Default::default()
+    }));
+    let before = env.route_count(FETCH_ROUTE);
+    let e = api.fetch_incoming(&owned[0]).await.unwrap_err();
+    assert!(e.is_retryable() && e.status == Some(503), "{e:?}");
+    assert_eq!(env.route_count(FETCH_ROUTE) - before, 4);
+    // A create answered 5xx without commit is still OutcomeUnknown (the client cannot tell).
+    let before = env.route_count(BUY_ROUTE);
+    let e = api.buy(&buy_req("+14155550123")).await.unwrap_err();
+    assert!(e.is_outcome_unknown(), "{e:?}");
+    assert_eq!(env.route_count(BUY_ROUTE) - before, 1);
+    env.sim.set_faults(FaultConfig::default());
+}
+
+use twilio_sim::FaultConfig;
+
+#[tokio::test]
+async fn sim_get_5xx_is_retried_until_success() {
+    let env = sim::env_with(twilio_sim::SimConfig::default(), |c| {
+        c.max_retries = 20;
+        c.backoff_base = Duration::from_millis(20);
+        c.backoff_cap = Duration::from_millis(100);
+    })
+    .await;
+    let api = env.api();
+    let owned = sim::buy_any(&api, 415, 1).await;
+    env.sim.set_faults(FaultConfig {
+        error_5xx_rate: 1.0,
+        ..Default::default()
+    });
+    let clear = sim::clear_faults_when(&env.sim, |c| c.faults.errors_5xx >= 2);
+    let n = api.fetch_incoming(&owned[0]).await.unwrap();
+    clear.await.unwrap();
+    assert_eq!(n.sid, owned[0]);
+    assert!(env.sim.counters().faults.errors_5xx >= 2);
+    assert!(env.client.stats().retries >= 2);
+}
+
+#[tokio::test]
+async fn sim_429_retry_after_is_honoured() {
+    let env = sim::env().await;
+    let api = env.api();
+    // Every request is throttled with Retry-After: 1 until the first 429 was sent.
+    env.sim.set_faults(FaultConfig {
+        rate_429: 1.0,
+        retry_after_secs: Some(1),
+        ..Default::default()
+    });
+    let clear = sim::clear_faults_when(&env.sim, |c| c.faults.rate_limited_429 >= 1);
+    let started = Instant::now();
+    let bal = api.balance().await.unwrap();
+    let elapsed = started.elapsed();
+    clear.await.unwrap();
+    assert_eq!(bal.account_sid, env.sid);
+    assert_eq!(env.sim.counters().faults.rate_limited_429, 1);
+    assert_eq!(
+        env.route_count("GET /2010-04-01/Accounts/{AccountSid}/Balance.json"),
+        2
+    );
+    assert!(
+        elapsed >= Duration::from_secs(1),
+        "retried after {elapsed:?}; Retry-After was 1 s"
+    );
+    let s = env.client.stats();
+    assert_eq!((s.throttled, s.retries), (1, 1));
+
+    // A create throttled with 429 was not executed: retried, bought exactly once.
+    let found = api.search_available(&sim::us_local(415)).await.unwrap();
+    env.sim.set_faults(FaultConfig {
+        rate_429: 1.0,
+        retry_after_secs: Some(1),
+        ..Default::default()
+    });
+    let clear = sim::clear_faults_when(&env.sim, |c| c.faults.rate_limited_429 >= 2);
+    let n = api.buy(&buy_req(&found[0].phone_number)).await.unwrap();
+    clear.await.unwrap();
+    assert_eq!(env.route_count(BUY_ROUTE), 2);
+    assert_eq!(env.sim.purchase_log().len(), 1);
+    assert_eq!(env.sim.owned_numbers(&env.sid)[0].sid, n.sid);
+}
+
+async fn commit_then_fail_case(config: twilio_sim::SimConfig) {
+    let env = sim::env_with(config, |_| {}).await;
+    let api = env.api();
+    let found = api.search_available(&sim::us_local(415)).await.unwrap();
+    let target = found[0].phone_number.clone();
+    env.sim.set_faults(FaultConfig {
+        commit_then_fail_rate: 1.0,
+        ..Default::default()
+    });
+    let e = api.buy(&buy_req(&target)).await.unwrap_err();
+    env.sim.set_faults(FaultConfig::default());
+    assert_eq!(e.class, ErrorClass::OutcomeUnknown, "{e:?}");
+    let c = env.sim.counters();
+    assert_eq!(c.requests.get(BUY_ROUTE).copied(), Some(1), "not retried");
+    assert_eq!((c.purchases, c.faults.commit_then_fail), (1, 1));
+    assert_eq!(env.sim.purchase_log().len(), 1);
+    let owned = env.sim.owned_numbers(&env.sid);
+    assert_eq!(owned.len(), 1);
+    assert_eq!(owned[0].phone_number, target);
+    // The caller's recovery: look the number up before buying again.
+    let found = api
+        .list_incoming(&IncomingFilter {
+            phone_number: Some(target.clone()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].sid, owned[0].sid);
+}
+
+#[tokio::test]
+async fn sim_commit_then_drop_is_outcome_unknown_not_retried() {
+    commit_then_fail_case(twilio_sim::SimConfig::default()).await;
+}
+
+#[tokio::test]
+async fn sim_commit_then_500_is_outcome_unknown_not_retried() {
+    commit_then_fail_case(sim::error500()).await;
+}
+
+#[tokio::test]
+async fn sim_dropped_connections() {
+    let env = sim::env().await;
+    let api = env.api();
+    let owned = sim::buy_any(&api, 415, 1).await;
+    env.sim.set_faults(FaultConfig {
+        drop_connection_rate: 1.0,
+        ..Default::default()
+    });
+    let e = api.fetch_incoming(&owned[0]).await.unwrap_err();
+    assert_eq!(e.class, ErrorClass::Retryable, "{e:?}");
+    assert_eq!(env.sim.counters().faults.dropped_connections, 4);
+    let e = api.buy(&buy_req("+14155550199")).await.unwrap_err();
+    assert_eq!(e.class, ErrorClass::OutcomeUnknown, "{e:?}");
+    assert_eq!(
+        env.sim.counters().faults.dropped_connections,
+        5,
+        "create sent once"
+    );
+    env.sim.set_faults(FaultConfig::default());
+}
+
+#[tokio::test]
+async fn sim_secrets_never_logged() {
+    let env = sim::env().await;
+    let (sk, secret) = env.sim.add_api_key(&env.sid, true).unwrap();
+    let token = match &env.creds {
+        Credentials::AuthToken { auth_token, .. } => auth_token.expose().to_owned(),
+        Credentials::ApiKey { .. } => unreachable!(),
+    };
+    let key = Credentials::ApiKey {
+        account_sid: env.sid.clone(),
+        key_sid: sk,
+        key_secret: Secret::new(secret.clone()),
+    };
+    let mut texts = Vec::new();
+    for creds in [env.creds.clone(), key] {
+        let api = env.client.account(&creds, &Routing::default());
+        let acct = api.fetch_account().await.unwrap(); // its body carries the auth token
+        texts.push(format!("{acct:?}"));
+        let sub = api.create_subaccount("tenant-x").await.unwrap(); // and the new subaccount's
+        texts.push(format!("{sub:?}"));
+        sim::buy_any(&api, 415, 1).await;
+        env.sim.set_faults(FaultConfig {
+            error_5xx_rate: 1.0,
+            ..Default::default()
+        });
+        let e = api.balance().await.unwrap_err();
+        env.sim.set_faults(FaultConfig::default());
+        texts.push(format!("{e} {e:?} {creds:?} {api:?} {:?}", env.client));
+        let bad = Credentials::AuthToken {
+            account_sid: env.sid.clone(),
+            auth_token: Secret::new(format!("{token}x")),
+        };
+        let e = env
+            .client
+            .account(&bad, &Routing::default())
+            .balance()
+            .await
+            .unwrap_err();
+        texts.push(format!("{e} {e:?}"));
+    }
+    texts.push(String::from_utf8_lossy(&logs().0.lock().unwrap()).into_owned());
+    for t in &texts {
+        assert!(!t.contains(&token), "auth token leaked: {t}");
+        assert!(!t.contains(&secret), "API key secret leaked: {t}");
+    }
 }
