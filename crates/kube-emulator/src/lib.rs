@@ -36,8 +36,9 @@
 //!   `timeoutSeconds` close.
 //! - Server-side apply is an approximation (see the `apply` module): leaf-path ownership per
 //!   manager and subresource, lists are atomic (no `x-kubernetes-list-type: map/set` merging),
-//!   `managedFields` are never returned, and kubectl's client-side→server-side apply migration is a
-//!   no-op. Conflicts are detected only for leaves whose value changes.
+//!   `managedFields` are never returned (kubectl's client-side→server-side apply migration is done
+//!   server-side instead: manager `kubectl` inherits `kubectl-client-side-apply`'s fields).
+//!   Conflicts are detected only for leaves whose value changes.
 //! - Strategic merge patch (built-ins only) is merge patch plus directive stripping,
 //!   `$patch: delete|replace`, a union of `metadata.finalizers` and `ownerReferences` merged by uid.
 //! - CRDs are Established at once (no asynchronous MODIFIED); deleting a CRD removes its objects
@@ -45,9 +46,11 @@
 //!   carry finalizers. Multi-version CRDs share one stored object whose `apiVersion` is rewritten
 //!   per endpoint (no conversion webhooks). No scale subresource, no `selectableFields`.
 //! - Validation of custom objects is delegated to the `schema` module (structural schema,
-//!   pruning, defaulting, a subset of CEL); built-ins are not validated (no DNS-name checks, no
-//!   Event field requirements, no Secret `immutable`), and `fieldValidation=Strict` does nothing
-//!   for them.
+//!   pruning, defaulting, a subset of CEL; see its docs for its own limits). ObjectMeta is checked
+//!   on every write (name syntax, label keys/values, annotation keys and size). Built-in kinds get
+//!   no further validation (no Event field requirements, no Secret `immutable`, no Lease field
+//!   checks), and `fieldValidation=Strict` does nothing for them. Defaults are applied on writes
+//!   only, not on reads of objects stored before a CRD changed.
 //! - Garbage collection: dependents whose `ownerReferences` point at a removed object are deleted
 //!   (Background) or stripped (Orphan) synchronously; `Foreground` behaves like `Background` and no
 //!   `foregroundDeletion`/`orphan` finalizers are ever added; `blockOwnerDeletion` is ignored.
@@ -56,10 +59,13 @@
 //! - No admission beyond the above: no quotas, limit ranges, service accounts, RBAC, TTL for
 //!   Events, `generateName` retries, or creating-on-PUT. `dryRun=All` is honoured for create,
 //!   update, patch and delete.
-//! - Table output for built-ins: Name/Age plus a few upstream-like columns (Secret TYPE,
-//!   Namespace STATUS, Lease HOLDER, Event TYPE/REASON/OBJECT/MESSAGE); ConfigMap DATA is absent.
-//! - `/status` on Namespaces and CRDs is served; `/finalize` on Namespaces is accepted like `/status`'s
-//!   neighbour but has no extra meaning. Other subresources (`scale`, `log`, ...) are 404.
+//! - Table output for built-ins mimics upstream for ConfigMap, Secret, Namespace, Lease and Event
+//!   (other built-ins: Name/Age). Watches with a Table Accept header (`kubectl get -w`) get one-row
+//!   Tables with column definitions in every event.
+//! - `/status` on Namespaces and CRDs is served; `/finalize` on Namespaces is accepted as a plain
+//!   update. Other subresources (`scale`, `log`, ...) are 404. No deprecated `/watch/` paths.
+//! - Field selectors on custom resources support only `metadata.name`/`metadata.namespace`;
+//!   core Events also `involvedObject.*`, `reason`, `type`, `source`, `reportingComponent`.
 //! - Fault knobs (`FaultControl`) exist only here.
 
 mod apply;
