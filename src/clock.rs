@@ -50,8 +50,16 @@ impl ScaledClock {
     /// A clock starting at `origin` and running `scale` times faster (scale ≥ 1 is typical;
     /// values ≤ 0 are treated as 1).
     pub fn new(origin: Timestamp, scale: f64) -> Self {
-        let scale = if scale.is_finite() && scale > 0.0 { scale } else { 1.0 };
-        Self { origin_real: Instant::now(), origin, scale }
+        let scale = if scale.is_finite() && scale > 0.0 {
+            scale
+        } else {
+            1.0
+        };
+        Self {
+            origin_real: Instant::now(),
+            origin,
+            scale,
+        }
     }
     pub fn scale(&self) -> f64 {
         self.scale
@@ -77,7 +85,9 @@ pub struct ManualClock {
 
 impl ManualClock {
     pub fn new(start: Timestamp) -> Self {
-        Self { now: Arc::new(Mutex::new(start)) }
+        Self {
+            now: Arc::new(Mutex::new(start)),
+        }
     }
     pub fn set(&self, t: Timestamp) {
         *self.now.lock().unwrap_or_else(|p| p.into_inner()) = t;
@@ -109,7 +119,10 @@ mod tests {
         assert!(clock.now() >= start);
         let wait = clock.real_duration(SignedDuration::from_hours(2));
         assert_eq!(wait, Duration::from_secs(2));
-        assert_eq!(clock.real_duration(SignedDuration::from_secs(-5)), Duration::ZERO);
+        assert_eq!(
+            clock.real_duration(SignedDuration::from_secs(-5)),
+            Duration::ZERO
+        );
     }
 
     #[test]
@@ -118,6 +131,9 @@ mod tests {
         let clock = ManualClock::new(start);
         assert_eq!(clock.now(), start);
         clock.advance(SignedDuration::from_hours(48));
-        assert_eq!(clock.now(), "2026-01-03T00:00:00Z".parse::<Timestamp>().unwrap());
+        assert_eq!(
+            clock.now(),
+            "2026-01-03T00:00:00Z".parse::<Timestamp>().unwrap()
+        );
     }
 }

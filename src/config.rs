@@ -9,10 +9,18 @@ use std::time::Duration;
 pub struct OperatorConfig {
     /// Base URL of Twilio's REST API (v2010). Point it at `telephony-operator twilio-sim` for
     /// local development.
-    #[arg(long, env = "TWILIO_API_BASE", default_value = "https://api.twilio.com")]
+    #[arg(
+        long,
+        env = "TWILIO_API_BASE",
+        default_value = "https://api.twilio.com"
+    )]
     pub twilio_api_base: url::Url,
     /// Base URL of Twilio's Pricing API.
-    #[arg(long, env = "TWILIO_PRICING_BASE", default_value = "https://pricing.twilio.com")]
+    #[arg(
+        long,
+        env = "TWILIO_PRICING_BASE",
+        default_value = "https://pricing.twilio.com"
+    )]
     pub twilio_pricing_base: url::Url,
     /// Namespaces to watch (comma-separated). Empty: all namespaces.
     #[arg(long, env = "WATCH_NAMESPACES", value_delimiter = ',')]
@@ -49,7 +57,11 @@ pub struct OperatorConfig {
     pub operator_namespace: String,
     /// Secret (in the operator namespace) with the platform's master Twilio credentials for
     /// Managed accounts: keys `accountSid` and `authToken` (or `apiKeySid`/`apiKeySecret`).
-    #[arg(long, env = "MASTER_CREDENTIALS_SECRET", default_value = "twilio-master-credentials")]
+    #[arg(
+        long,
+        env = "MASTER_CREDENTIALS_SECRET",
+        default_value = "twilio-master-credentials"
+    )]
     pub master_credentials_secret: String,
     /// Take a coordination.k8s.io Lease so only one replica acts.
     #[arg(long, env = "LEADER_ELECTION", default_value_t = false)]

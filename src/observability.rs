@@ -11,9 +11,15 @@ use tokio_util::sync::CancellationToken;
 pub fn init_logging(json: bool, default_filter: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     // A second install (tests, sandbox) is harmless: keep the first.
-    let _ = if json { builder.json().try_init() } else { builder.try_init() };
+    let _ = if json {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
 }
 
 /// Readiness flag flipped once the controllers run.
@@ -40,15 +46,26 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     match prometheus_client::encoding::text::encode(&mut body, &state.registry) {
         Ok(()) => (
             StatusCode::OK,
-            [("content-type", "application/openmetrics-text; version=1.0.0; charset=utf-8")],
+            [(
+                "content-type",
+                "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            )],
             body,
         ),
-        Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, [("content-type", "text/plain")], String::new()),
+        Err(_) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            [("content-type", "text/plain")],
+            String::new(),
+        ),
     }
 }
 
 async fn readyz(State(state): State<AppState>) -> StatusCode {
-    if state.ready.get() { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE }
+    if state.ready.get() {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    }
 }
 
 /// Serves metrics and health on `addr` until `shutdown`; returns the bound address.
@@ -58,7 +75,10 @@ pub async fn serve(
     ready: Readiness,
     shutdown: CancellationToken,
 ) -> std::io::Result<SocketAddr> {
-    let state = AppState { registry: Arc::new(metrics_src.registry()), ready };
+    let state = AppState {
+        registry: Arc::new(metrics_src.registry()),
+        ready,
+    };
     let app = Router::new()
         .route("/metrics", get(metrics))
         .route("/healthz", get(|| async { "ok" }))
@@ -67,7 +87,9 @@ pub async fn serve(
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let bound = listener.local_addr()?;
     tokio::spawn(async move {
-        let result = axum::serve(listener, app).with_graceful_shutdown(shutdown.cancelled_owned()).await;
+        let result = axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown.cancelled_owned())
+            .await;
         if let Err(error) = result {
             tracing::error!(%error, "metrics server stopped");
         }

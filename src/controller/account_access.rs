@@ -14,20 +14,42 @@ use kube::{Api, ResourceExt};
 /// can act on; none of them carries a secret value.
 #[derive(Debug, thiserror::Error)]
 pub enum AccessError {
-    #[error("Secret {namespace}/{name} was not found: create it with the account's Twilio credentials")]
+    #[error(
+        "Secret {namespace}/{name} was not found: create it with the account's Twilio credentials"
+    )]
     SecretNotFound { namespace: String, name: String },
     #[error("Secret {namespace}/{name} has no key {key:?}: {hint}")]
-    KeyMissing { namespace: String, name: String, key: String, hint: &'static str },
+    KeyMissing {
+        namespace: String,
+        name: String,
+        key: String,
+        hint: &'static str,
+    },
     #[error("Secret {namespace}/{name}: {problem}")]
-    InvalidCredentials { namespace: String, name: String, problem: String },
+    InvalidCredentials {
+        namespace: String,
+        name: String,
+        problem: String,
+    },
     #[error("spec.credentialsSecretRef is required for a BringYourOwn account")]
     NoSecretRef,
-    #[error("the operator's master Twilio credentials (Secret {namespace}/{name}) are missing or incomplete: {problem}")]
-    MasterCredentialsMissing { namespace: String, name: String, problem: String },
+    #[error(
+        "the operator's master Twilio credentials (Secret {namespace}/{name}) are missing or incomplete: {problem}"
+    )]
+    MasterCredentialsMissing {
+        namespace: String,
+        name: String,
+        problem: String,
+    },
     #[error("the Managed account has no Twilio subaccount yet")]
     NotConnected,
     #[error("reading Secret {namespace}/{name}: {source}")]
-    Kube { namespace: String, name: String, #[source] source: kube::Error },
+    Kube {
+        namespace: String,
+        name: String,
+        #[source]
+        source: kube::Error,
+    },
 }
 
 impl AccessError {
@@ -57,18 +79,31 @@ pub struct AccountAccess {
 
 /// Twilio routing (region/edge) of an account.
 pub fn routing(account: &TelephonyAccount) -> Routing {
-    Routing { region: account.spec.region.clone(), edge: account.spec.edge.clone() }
+    Routing {
+        region: account.spec.region.clone(),
+        edge: account.spec.edge.clone(),
+    }
 }
 
 /// The Twilio API for `account`. Managed accounts need `status.accountSid` (their subaccount).
-pub async fn access_for(ctx: &Context, account: &TelephonyAccount) -> Result<AccountAccess, AccessError> {
+pub async fn access_for(
+    ctx: &Context,
+    account: &TelephonyAccount,
+) -> Result<AccountAccess, AccessError> {
     let routing = routing(account);
     match account.spec.mode {
         AccountMode::BringYourOwn => {
-            let secret_ref = account.spec.credentials_secret_ref.as_ref().ok_or(AccessError::NoSecretRef)?;
+            let secret_ref = account
+                .spec
+                .credentials_secret_ref
+                .as_ref()
+                .ok_or(AccessError::NoSecretRef)?;
             let namespace = account.namespace().unwrap_or_default();
             let creds = byo_credentials(ctx, &namespace, secret_ref).await?;
-            Ok(AccountAccess { api: ctx.twilio.account(&creds, &routing), mode: AccountMode::BringYourOwn })
+            Ok(AccountAccess {
+                api: ctx.twilio.account(&creds, &routing),
+                mode: AccountMode::BringYourOwn,
+            })
         }
         AccountMode::Managed => {
             let sub = account
@@ -77,7 +112,10 @@ pub async fn access_for(ctx: &Context, account: &TelephonyAccount) -> Result<Acc
                 .and_then(|s| s.account_sid.clone())
                 .ok_or(AccessError::NotConnected)?;
             let master = master_credentials(ctx).await?;
-            Ok(AccountAccess { api: ctx.twilio.subaccount(&master, &sub, &routing), mode: AccountMode::Managed })
+            Ok(AccountAccess {
+                api: ctx.twilio.subaccount(&master, &sub, &routing),
+                mode: AccountMode::Managed,
+            })
         }
     }
 }
@@ -93,10 +131,16 @@ pub async fn master_credentials(ctx: &Context) -> Result<Credentials, AccessErro
         api_key_sid_key: None,
         api_key_secret_key: None,
     };
-    byo_credentials(ctx, &namespace, &secret_ref).await.map_err(|e| match e {
-        AccessError::Kube { .. } => e,
-        other => AccessError::MasterCredentialsMissing { namespace, name, problem: other.to_string() },
-    })
+    byo_credentials(ctx, &namespace, &secret_ref)
+        .await
+        .map_err(|e| match e {
+            AccessError::Kube { .. } => e,
+            other => AccessError::MasterCredentialsMissing {
+                namespace,
+                name,
+                problem: other.to_string(),
+            },
+        })
 }
 
 /// Reads BringYourOwn credentials from a Secret.
@@ -106,11 +150,14 @@ pub async fn byo_credentials(
     secret_ref: &CredentialsSecretRef,
 ) -> Result<Credentials, AccessError> {
     let api: Api<Secret> = Api::namespaced(ctx.kube.clone(), namespace);
-    let secret = api.get_opt(&secret_ref.name).await.map_err(|source| AccessError::Kube {
-        namespace: namespace.to_string(),
-        name: secret_ref.name.clone(),
-        source,
-    })?;
+    let secret = api
+        .get_opt(&secret_ref.name)
+        .await
+        .map_err(|source| AccessError::Kube {
+            namespace: namespace.to_string(),
+            name: secret_ref.name.clone(),
+            source,
+        })?;
     let secret = secret.ok_or_else(|| AccessError::SecretNotFound {
         namespace: namespace.to_string(),
         name: secret_ref.name.clone(),
@@ -124,8 +171,16 @@ fn secret_value(secret: &Secret, key: &str) -> Option<String> {
         .as_ref()
         .and_then(|d| d.get(key))
         .and_then(|b| String::from_utf8(b.0.clone()).ok());
-    let from_string_data = || secret.string_data.as_ref().and_then(|d| d.get(key).cloned());
-    from_data.or_else(from_string_data).map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+    let from_string_data = || {
+        secret
+            .string_data
+            .as_ref()
+            .and_then(|d| d.get(key).cloned())
+    };
+    from_data
+        .or_else(from_string_data)
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
 }
 
 /// Pure part of credential resolution: which keys are used and what is wrong with them.
@@ -155,7 +210,10 @@ pub fn credentials_from_secret(
         )));
     }
     if let Some(token) = secret_value(secret, secret_ref.auth_token_key()) {
-        return Ok(Credentials::AuthToken { account_sid, auth_token: TwilioSecret::new(token) });
+        return Ok(Credentials::AuthToken {
+            account_sid,
+            auth_token: TwilioSecret::new(token),
+        });
     }
     match (
         secret_value(secret, secret_ref.api_key_sid_key()),
@@ -168,9 +226,16 @@ pub fn credentials_from_secret(
                     secret_ref.api_key_sid_key()
                 )));
             }
-            Ok(Credentials::ApiKey { account_sid, key_sid, key_secret: TwilioSecret::new(key_secret) })
+            Ok(Credentials::ApiKey {
+                account_sid,
+                key_sid,
+                key_secret: TwilioSecret::new(key_secret),
+            })
         }
-        (Some(_), None) => Err(missing(secret_ref.api_key_secret_key(), "add the API key secret")),
+        (Some(_), None) => Err(missing(
+            secret_ref.api_key_secret_key(),
+            "add the API key secret",
+        )),
         _ => Err(missing(
             secret_ref.auth_token_key(),
             "add an Auth Token, or an API key SID and secret under the apiKeySid/apiKeySecret keys",
@@ -179,7 +244,9 @@ pub fn credentials_from_secret(
 }
 
 fn is_sid(value: &str, prefix: &str) -> bool {
-    value.len() == 34 && value.starts_with(prefix) && value[2..].chars().all(|c| c.is_ascii_hexdigit())
+    value.len() == 34
+        && value.starts_with(prefix)
+        && value[2..].chars().all(|c| c.is_ascii_hexdigit())
 }
 
 #[cfg(test)]
@@ -189,10 +256,15 @@ mod tests {
     use std::collections::BTreeMap;
 
     fn secret(pairs: &[(&str, &str)]) -> Secret {
-        let data: BTreeMap<String, ByteString> =
-            pairs.iter().map(|(k, v)| (k.to_string(), ByteString(v.as_bytes().to_vec()))).collect();
+        let data: BTreeMap<String, ByteString> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), ByteString(v.as_bytes().to_vec())))
+            .collect();
         Secret {
-            metadata: kube::api::ObjectMeta { name: Some("twilio".into()), ..Default::default() },
+            metadata: kube::api::ObjectMeta {
+                name: Some("twilio".into()),
+                ..Default::default()
+            },
             data: Some(data),
             ..Default::default()
         }
@@ -210,7 +282,11 @@ mod tests {
 
     #[test]
     fn auth_token_is_preferred() {
-        let s = secret(&[("accountSid", SID), ("authToken", "tok"), ("apiKeySid", "SKx")]);
+        let s = secret(&[
+            ("accountSid", SID),
+            ("authToken", "tok"),
+            ("apiKeySid", "SKx"),
+        ]);
         let creds = credentials_from_secret("ns", &s, &default_ref()).unwrap();
         assert!(matches!(creds, Credentials::AuthToken { .. }));
         assert_eq!(creds.account_sid(), SID);
@@ -219,7 +295,11 @@ mod tests {
     #[test]
     fn api_key_is_used_without_token() {
         let sk = "SK0123456789abcdef0123456789abcdef";
-        let s = secret(&[("accountSid", SID), ("apiKeySid", sk), ("apiKeySecret", "sec")]);
+        let s = secret(&[
+            ("accountSid", SID),
+            ("apiKeySid", sk),
+            ("apiKeySecret", "sec"),
+        ]);
         let creds = credentials_from_secret("ns", &s, &default_ref()).unwrap();
         assert!(matches!(creds, Credentials::ApiKey { .. }));
     }

@@ -58,28 +58,39 @@ pub async fn try_acquire(client: &Client, s: &LeaseSettings) -> Result<Round, ku
     };
     let Some(mut lease) = api.get_opt(&s.name).await? else {
         let lease = Lease {
-            metadata: ObjectMeta { name: Some(s.name.clone()), ..Default::default() },
+            metadata: ObjectMeta {
+                name: Some(s.name.clone()),
+                ..Default::default()
+            },
             spec: Some(spec(0, None)),
         };
         return match api.create(&PostParams::default(), &lease).await {
             Ok(_) => Ok(Round::Leading),
-            Err(kube::Error::Api(e)) if e.code == 409 => Ok(Round::Following { holder: "unknown".into() }),
+            Err(kube::Error::Api(e)) if e.code == 409 => Ok(Round::Following {
+                holder: "unknown".into(),
+            }),
             Err(e) => Err(e),
         };
     };
     let current = lease.spec.clone().unwrap_or_default();
     let holder = current.holder_identity.clone().unwrap_or_default();
     let expired = match (current.renew_time.as_ref(), current.lease_duration_seconds) {
-        (Some(renewed), Some(secs)) => {
-            renewed.0.checked_add(jiff::SignedDuration::from_secs(i64::from(secs))).map(|end| end < now).unwrap_or(true)
-        }
+        (Some(renewed), Some(secs)) => renewed
+            .0
+            .checked_add(jiff::SignedDuration::from_secs(i64::from(secs)))
+            .map(|end| end < now)
+            .unwrap_or(true),
         _ => true,
     };
     if holder != s.identity && !expired && !holder.is_empty() {
         return Ok(Round::Following { holder });
     }
     let transitions = current.lease_transitions.unwrap_or(0) + i32::from(holder != s.identity);
-    let acquire = if holder == s.identity { current.acquire_time.clone() } else { None };
+    let acquire = if holder == s.identity {
+        current.acquire_time.clone()
+    } else {
+        None
+    };
     lease.spec = Some(spec(transitions, acquire));
     match api.replace(&s.name, &PostParams::default(), &lease).await {
         Ok(_) => Ok(Round::Leading),
@@ -90,11 +101,17 @@ pub async fn try_acquire(client: &Client, s: &LeaseSettings) -> Result<Round, ku
 
 /// Waits until this replica leads, then keeps renewing in the background; `lost` is cancelled
 /// when leadership is lost (the caller stops acting) or `shutdown` fires.
-pub async fn lead(client: Client, s: LeaseSettings, shutdown: CancellationToken) -> Option<CancellationToken> {
+pub async fn lead(
+    client: Client,
+    s: LeaseSettings,
+    shutdown: CancellationToken,
+) -> Option<CancellationToken> {
     loop {
         match try_acquire(&client, &s).await {
             Ok(Round::Leading) => break,
-            Ok(Round::Following { holder }) => tracing::info!(%holder, "waiting for the leader lease"),
+            Ok(Round::Following { holder }) => {
+                tracing::info!(%holder, "waiting for the leader lease")
+            }
             Err(error) => tracing::warn!(%error, "leader election failed; retrying"),
         }
         tokio::select! {

@@ -30,21 +30,41 @@ pub struct Metrics {
 
 impl Metrics {
     pub fn reconciled(&self, kind: &str) {
-        self.reconciliations.get_or_create(&KindLabels { kind: kind.into() }).inc();
+        self.reconciliations
+            .get_or_create(&KindLabels { kind: kind.into() })
+            .inc();
     }
     pub fn failed(&self, kind: &str) {
-        self.reconcile_errors.get_or_create(&KindLabels { kind: kind.into() }).inc();
+        self.reconcile_errors
+            .get_or_create(&KindLabels { kind: kind.into() })
+            .inc();
     }
     pub fn action(&self, action: &str) {
-        self.actions.get_or_create(&ActionLabels { action: action.into() }).inc();
+        self.actions
+            .get_or_create(&ActionLabels {
+                action: action.into(),
+            })
+            .inc();
     }
 
     /// A registry exposing these metrics (clones share the same values).
     pub fn registry(&self) -> Registry {
         let mut registry = Registry::with_prefix("telephony_operator");
-        registry.register("reconciliations", "Reconciles run", self.reconciliations.clone());
-        registry.register("reconcile_errors", "Reconciles that failed", self.reconcile_errors.clone());
-        registry.register("actions", "Actions taken at Twilio or on credits", self.actions.clone());
+        registry.register(
+            "reconciliations",
+            "Reconciles run",
+            self.reconciliations.clone(),
+        );
+        registry.register(
+            "reconcile_errors",
+            "Reconciles that failed",
+            self.reconcile_errors.clone(),
+        );
+        registry.register(
+            "actions",
+            "Actions taken at Twilio or on credits",
+            self.actions.clone(),
+        );
         registry
     }
 }

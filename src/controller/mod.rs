@@ -8,10 +8,10 @@
 //! `leader` (Lease-based leader election), `metrics`.
 
 pub mod account;
-pub mod conditions;
-pub mod credits;
 pub mod account_access;
+pub mod conditions;
 pub mod context;
+pub mod credits;
 pub mod inventory;
 pub mod leader;
 pub mod metrics;

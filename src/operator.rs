@@ -1,0 +1,97 @@
+//! Starting the operator: from configuration, a Kubernetes client and a clock to running
+//! controllers (behind leader election when asked), with metrics and health served.
+//! Used by `telephony-operator run` and by the sandbox.
+
+use crate::billing::RateCard;
+use crate::clock::SharedClock;
+use crate::config::OperatorConfig;
+use crate::controller::{self, Context, leader};
+use crate::observability::{self, Readiness};
+use crate::twilio::{TwilioClient, TwilioClientConfig, TwilioError};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// Why the operator could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("creating the Twilio client: {0}")]
+    Twilio(#[from] TwilioError),
+    #[error("loading the rate card {path}: {message}")]
+    RateCard { path: String, message: String },
+    #[error("serving metrics on {addr}: {source}")]
+    Metrics {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+/// Builds the shared context of both controllers.
+pub fn build_context(
+    kube: kube::Client,
+    config: OperatorConfig,
+    clock: SharedClock,
+) -> Result<Context, StartError> {
+    let twilio = TwilioClient::new(TwilioClientConfig {
+        api_base: config.twilio_api_base.clone(),
+        pricing_base: config.twilio_pricing_base.clone(),
+        timeout: Duration::from_secs(config.twilio_timeout_seconds.max(1)),
+        per_account_concurrency: config.twilio_account_concurrency.max(1),
+        per_account_rate_per_sec: config.twilio_account_rate.max(0.0),
+        ..TwilioClientConfig::default()
+    })?;
+    let rate_card = match &config.rate_card {
+        None => RateCard::default(),
+        Some(path) => RateCard::from_file(path).map_err(|e| StartError::RateCard {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })?,
+    };
+    Ok(Context::new(kube, twilio, clock, config, rate_card))
+}
+
+/// Runs the operator until `shutdown`: metrics/health, leader election (if configured), both
+/// controllers. Returns the metrics address once serving, through `on_metrics`.
+pub async fn run(ctx: Arc<Context>, shutdown: CancellationToken) -> Result<(), StartError> {
+    let ready = Readiness::default();
+    let addr = ctx.config.metrics_addr;
+    let bound = observability::serve(addr, &ctx.metrics, ready.clone(), shutdown.clone())
+        .await
+        .map_err(|source| StartError::Metrics { addr, source })?;
+    tracing::info!(%bound, "serving /metrics, /healthz and /readyz");
+
+    let acting = if ctx.config.leader_election {
+        let identity = ctx.config.instance_id.clone().unwrap_or_else(hostname);
+        let settings = leader::LeaseSettings::new(
+            &ctx.config.operator_namespace,
+            &ctx.config.lease_name,
+            &identity,
+        );
+        match leader::lead(ctx.kube.clone(), settings, shutdown.clone()).await {
+            Some(token) => token,
+            None => return Ok(()),
+        }
+    } else {
+        shutdown.child_token()
+    };
+    ready.set(true);
+    controller::run(ctx, acting.clone()).await;
+    ready.set(false);
+    if !shutdown.is_cancelled() {
+        tracing::error!("stopped acting: leadership lost");
+    }
+    Ok(())
+}
+
+fn hostname() -> String {
+    std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| {
+            std::fs::read_to_string("/etc/hostname")
+                .ok()
+                .map(|s| s.trim().to_string())
+        })
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| format!("telephony-operator-{}", std::process::id()))
+}

@@ -1,0 +1,210 @@
+//! Shared plumbing of the end-to-end scenarios: start the stack (emulator, or a real cluster
+//! when `TELEPHONY_E2E_KUBECONFIG` is set), create objects, wait for states.
+
+#![allow(dead_code)]
+
+use k8s_openapi::api::core::v1::{Namespace, Secret};
+use kube::api::{Patch, PatchParams, PostParams};
+use kube::{Api, Client, ResourceExt};
+use serde_json::json;
+use std::time::Duration;
+use telephony_operator::api::{PhoneNumber, TelephonyAccount};
+use telephony_operator::sandbox::examples::{BYO_ACCOUNT_SID, BYO_AUTH_TOKEN};
+use telephony_operator::sandbox::stack::{Stack, StackOptions};
+
+/// How long a scenario waits for the operator to converge before failing.
+pub const CONVERGE: Duration = Duration::from_secs(60);
+
+/// Where the scenarios run.
+pub fn target() -> Option<std::path::PathBuf> {
+    std::env::var_os("TELEPHONY_E2E_KUBECONFIG").map(Into::into)
+}
+
+/// Starts a stack for one scenario on the emulator.
+pub async fn emulator_stack(mut opts: StackOptions) -> Stack {
+    opts.external_kubeconfig = None;
+    Stack::start(opts).await.expect("stack starts")
+}
+
+/// Starts a stack on the real cluster, or `None` (with a message) when none is configured.
+pub async fn real_cluster_stack(mut opts: StackOptions) -> Option<Stack> {
+    match target() {
+        Some(path) => {
+            opts.external_kubeconfig = Some(path);
+            Some(
+                Stack::start(opts)
+                    .await
+                    .expect("stack starts against the real cluster"),
+            )
+        }
+        None => {
+            eprintln!(
+                "skipped: set TELEPHONY_E2E_KUBECONFIG=/path/to/kubeconfig to run this scenario against a real cluster (kind, k3d)"
+            );
+            None
+        }
+    }
+}
+
+/// A fresh namespace with the BYO credentials Secret and a BYO TelephonyAccount `acct`.
+pub async fn byo_namespace(client: &Client, prefix: &str) -> String {
+    let ns = format!("{prefix}-{}", &uuid_like());
+    Api::<Namespace>::all(client.clone())
+        .create(
+            &PostParams::default(),
+            &serde_json::from_value(json!({"metadata": {"name": ns}})).unwrap(),
+        )
+        .await
+        .expect("namespace created");
+    put_secret(client, &ns, BYO_ACCOUNT_SID, BYO_AUTH_TOKEN).await;
+    apply(client, &ns, json!({
+        "apiVersion": "telephony.agni.ai/v1alpha1", "kind": "TelephonyAccount",
+        "metadata": {"name": "acct"},
+        "spec": {"mode": "BringYourOwn", "friendlyName": "e2e", "credentialsSecretRef": {"name": "twilio"}}
+    }))
+    .await;
+    ns
+}
+
+pub async fn put_secret(client: &Client, ns: &str, sid: &str, token: &str) {
+    let secret = json!({
+        "apiVersion": "v1", "kind": "Secret", "metadata": {"name": "twilio", "namespace": ns},
+        "type": "Opaque", "stringData": {"accountSid": sid, "authToken": token}
+    });
+    Api::<Secret>::namespaced(client.clone(), ns)
+        .patch(
+            "twilio",
+            &PatchParams::apply("e2e").force(),
+            &Patch::Apply(secret),
+        )
+        .await
+        .expect("secret applied");
+}
+
+fn uuid_like() -> String {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!("{:x}{:04x}", nanos, std::process::id() & 0xffff)
+}
+
+/// Server-side applies a telephony object into `ns`.
+pub async fn apply(client: &Client, ns: &str, mut obj: serde_json::Value) {
+    obj["metadata"]["namespace"] = json!(ns);
+    let name = obj["metadata"]["name"].as_str().expect("name").to_string();
+    match obj["kind"].as_str() {
+        Some("PhoneNumber") => {
+            Api::<PhoneNumber>::namespaced(client.clone(), ns)
+                .patch(
+                    &name,
+                    &PatchParams::apply("e2e").force(),
+                    &Patch::Apply(obj),
+                )
+                .await
+                .expect("PhoneNumber applied");
+        }
+        Some("TelephonyAccount") => {
+            Api::<TelephonyAccount>::namespaced(client.clone(), ns)
+                .patch(
+                    &name,
+                    &PatchParams::apply("e2e").force(),
+                    &Patch::Apply(obj),
+                )
+                .await
+                .expect("TelephonyAccount applied");
+        }
+        other => panic!("apply: unsupported kind {other:?}"),
+    }
+}
+
+/// A PhoneNumber manifest searching a US local number in `area` on account `acct`.
+pub fn search_number(name: &str, area: u16) -> serde_json::Value {
+    json!({
+        "apiVersion": "telephony.agni.ai/v1alpha1", "kind": "PhoneNumber",
+        "metadata": {"name": name},
+        "spec": {"accountRef": {"name": "acct"}, "search": {"country": "US", "type": "Local", "areaCode": area},
+                 "voice": {"url": "https://example.test/voice"}}
+    })
+}
+
+/// The Ready condition's (status, reason) of a PhoneNumber.
+pub fn ready_of(pn: &PhoneNumber) -> Option<(String, String)> {
+    pn.status
+        .as_ref()?
+        .conditions
+        .iter()
+        .find(|c| c.type_ == "Ready")
+        .map(|c| (c.status.clone(), c.reason.clone()))
+}
+
+pub fn account_ready_of(a: &TelephonyAccount) -> Option<(String, String)> {
+    a.status
+        .as_ref()?
+        .conditions
+        .iter()
+        .find(|c| c.type_ == "Ready")
+        .map(|c| (c.status.clone(), c.reason.clone()))
+}
+
+/// Polls `get` until `pred` holds; panics with the last value after `timeout`.
+pub async fn wait_for<T: std::fmt::Debug>(
+    what: &str,
+    timeout: Duration,
+    mut get: impl AsyncFnMut() -> Option<T>,
+    pred: impl Fn(&T) -> bool,
+) -> T {
+    let deadline = tokio::time::Instant::now() + timeout;
+    let mut last = None;
+    loop {
+        if let Some(v) = get().await {
+            if pred(&v) {
+                return v;
+            }
+            last = Some(v);
+        }
+        if tokio::time::Instant::now() >= deadline {
+            panic!("timed out waiting for {what}; last seen: {last:#?}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Waits until the PhoneNumber satisfies `pred`.
+pub async fn wait_number(
+    client: &Client,
+    ns: &str,
+    name: &str,
+    what: &str,
+    pred: impl Fn(&PhoneNumber) -> bool,
+) -> PhoneNumber {
+    let api = Api::<PhoneNumber>::namespaced(client.clone(), ns);
+    wait_for(
+        what,
+        CONVERGE,
+        async || api.get_opt(name).await.ok().flatten(),
+        pred,
+    )
+    .await
+}
+
+/// Waits until the PhoneNumber is Ready=True.
+pub async fn wait_ready(client: &Client, ns: &str, name: &str) -> PhoneNumber {
+    wait_number(client, ns, name, &format!("{ns}/{name} Ready"), |pn| {
+        ready_of(pn).is_some_and(|(s, _)| s == "True")
+    })
+    .await
+}
+
+/// Waits until the PhoneNumber no longer exists.
+pub async fn wait_gone(client: &Client, ns: &str, name: &str) {
+    let api = Api::<PhoneNumber>::namespaced(client.clone(), ns);
+    wait_for(
+        &format!("{ns}/{name} deleted"),
+        CONVERGE,
+        async || Some(api.get_opt(name).await.ok().flatten().map(|p| p.name_any())),
+        |v| v.is_none(),
+    )
+    .await;
+}

@@ -1,0 +1,395 @@
+//! End-to-end scenarios: the real operator against the Kubernetes API emulator and the Twilio
+//! simulator — and, unchanged, against a real cluster when `TELEPHONY_E2E_KUBECONFIG` is set
+//! (the `real_cluster_*` twins are skipped with a message otherwise).
+
+#[path = "e2e/common.rs"]
+mod common;
+
+use common::*;
+use jiff::SignedDuration;
+use kube::Api;
+use kube::api::{DeleteParams, Patch, PatchParams};
+use serde_json::json;
+use std::sync::Arc;
+use telephony_operator::api::{Phase, PhoneNumber, RenewalPolicy, TelephonyAccount};
+use telephony_operator::clock::ManualClock;
+use telephony_operator::sandbox::examples::BYO_ACCOUNT_SID;
+use telephony_operator::sandbox::stack::{Stack, StackOptions};
+
+macro_rules! scenario {
+    ($emulator:ident, $real:ident, $body:ident, $opts:expr) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $emulator() {
+            let mut stack = emulator_stack($opts).await;
+            $body(&mut stack).await;
+            stack.shutdown().await;
+        }
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $real() {
+            if let Some(mut stack) = real_cluster_stack($opts).await {
+                $body(&mut stack).await;
+                stack.shutdown().await;
+            }
+        }
+    };
+}
+
+fn fast_resync() -> StackOptions {
+    StackOptions {
+        resync_seconds: 1,
+        ..Default::default()
+    }
+}
+
+// apply → Ready with pricing and deadlines in status.
+async fn apply_reaches_ready(stack: &mut Stack) {
+    let client = stack.client.clone();
+    let ns = byo_namespace(&client, "ready").await;
+    apply(&client, &ns, search_number("sales", 415)).await;
+    let pn = wait_ready(&client, &ns, "sales").await;
+    let status = pn.status.clone().unwrap();
+    let number = status.phone_number.clone().expect("number in status");
+    assert!(number.starts_with("+1415"), "{number}");
+    assert!(status.sid.as_deref().is_some_and(|s| s.starts_with("PN")));
+    assert_eq!(status.phase, Some(Phase::Active));
+    let pricing = status.pricing.expect("pricing in status");
+    assert_eq!(pricing.currency, "USD");
+    assert!(pricing.monthly_fee.parse::<rust_decimal::Decimal>().is_ok());
+    let renewal = status.renewal.expect("renewal in status");
+    assert_eq!(renewal.policy, RenewalPolicy::BilledByTwilio);
+    assert!(
+        renewal
+            .next_renewal_at
+            .is_some_and(|t| t.0 > stack.clock.now())
+    );
+    assert_eq!(status.observed_generation, pn.metadata.generation);
+    let owned = stack.sim.owned_numbers(BYO_ACCOUNT_SID);
+    assert!(
+        owned.iter().any(|o| o.phone_number == number),
+        "bought at Twilio"
+    );
+}
+scenario!(
+    emulator_apply_reaches_ready,
+    real_cluster_apply_reaches_ready,
+    apply_reaches_ready,
+    StackOptions::default()
+);
+
+// configuration change → synced at Twilio.
+async fn config_change_is_synced(stack: &mut Stack) {
+    let client = stack.client.clone();
+    let ns = byo_namespace(&client, "sync").await;
+    apply(&client, &ns, search_number("line", 212)).await;
+    let number = wait_ready(&client, &ns, "line")
+        .await
+        .status
+        .unwrap()
+        .phone_number
+        .unwrap();
+    let api = Api::<PhoneNumber>::namespaced(client.clone(), &ns);
+    api.patch("line", &PatchParams::default(), &Patch::Merge(json!({"spec": {"voice": {"url": "https://example.test/new"}, "friendlyName": "renamed"}})))
+        .await
+        .unwrap();
+    let sim = stack.sim.clone();
+    wait_for(
+        "voice URL synced at Twilio",
+        CONVERGE,
+        async || {
+            sim.owned_numbers(BYO_ACCOUNT_SID)
+                .into_iter()
+                .find(|o| o.phone_number == number)
+        },
+        |o| o.voice_url == "https://example.test/new" && o.friendly_name == "renamed",
+    )
+    .await;
+    wait_number(&client, &ns, "line", "observedGeneration caught up", |pn| {
+        pn.status.as_ref().and_then(|s| s.observed_generation) == pn.metadata.generation
+            && ready_of(pn).is_some_and(|(s, _)| s == "True")
+    })
+    .await;
+}
+scenario!(
+    emulator_config_change_is_synced,
+    real_cluster_config_change_is_synced,
+    config_change_is_synced,
+    StackOptions::default()
+);
+
+// delete → released at Twilio; Retain → kept.
+async fn delete_releases_or_retains(stack: &mut Stack) {
+    let client = stack.client.clone();
+    let ns = byo_namespace(&client, "delete").await;
+    apply(&client, &ns, search_number("released", 415)).await;
+    let mut kept = search_number("kept", 415);
+    kept["spec"]["deletionPolicy"] = json!("Retain");
+    apply(&client, &ns, kept).await;
+    let released_number = wait_ready(&client, &ns, "released")
+        .await
+        .status
+        .unwrap()
+        .phone_number
+        .unwrap();
+    let kept_number = wait_ready(&client, &ns, "kept")
+        .await
+        .status
+        .unwrap()
+        .phone_number
+        .unwrap();
+    let api = Api::<PhoneNumber>::namespaced(client.clone(), &ns);
+    api.delete("released", &DeleteParams::default())
+        .await
+        .unwrap();
+    api.delete("kept", &DeleteParams::default()).await.unwrap();
+    wait_gone(&client, &ns, "released").await;
+    wait_gone(&client, &ns, "kept").await;
+    let owned: Vec<String> = stack
+        .sim
+        .owned_numbers(BYO_ACCOUNT_SID)
+        .into_iter()
+        .map(|o| o.phone_number)
+        .collect();
+    assert!(
+        !owned.contains(&released_number),
+        "Release gave the number back"
+    );
+    assert!(owned.contains(&kept_number), "Retain kept the number");
+}
+scenario!(
+    emulator_delete_releases_or_retains,
+    real_cluster_delete_releases_or_retains,
+    delete_releases_or_retains,
+    StackOptions::default()
+);
+
+// number released outside → NumberLost, not re-bought.
+async fn released_outside_is_lost(stack: &mut Stack) {
+    let client = stack.client.clone();
+    let ns = byo_namespace(&client, "lost").await;
+    apply(&client, &ns, search_number("fragile", 415)).await;
+    let number = wait_ready(&client, &ns, "fragile")
+        .await
+        .status
+        .unwrap()
+        .phone_number
+        .unwrap();
+    let purchases_before = stack.sim.purchase_log().len();
+    assert!(stack.sim.release_out_of_band(BYO_ACCOUNT_SID, &number));
+    let pn = wait_number(&client, &ns, "fragile", "NumberLost", |pn| {
+        ready_of(pn).is_some_and(|(s, r)| s == "False" && r == "NumberLost")
+    })
+    .await;
+    assert_eq!(
+        pn.status.unwrap().phone_number.as_deref(),
+        Some(number.as_str())
+    );
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    assert_eq!(
+        stack.sim.purchase_log().len(),
+        purchases_before,
+        "a lost number is never re-bought"
+    );
+}
+scenario!(
+    emulator_released_outside_is_lost,
+    real_cluster_released_outside_is_lost,
+    released_outside_is_lost,
+    fast_resync()
+);
+
+// credentials broken → Ready=False with the reason; recovery once fixed.
+async fn broken_credentials_recover(stack: &mut Stack) {
+    let client = stack.client.clone();
+    let ns = byo_namespace(&client, "creds").await;
+    put_secret(&client, &ns, BYO_ACCOUNT_SID, "wrong-token").await;
+    apply(&client, &ns, search_number("waiting", 415)).await;
+    let accounts = Api::<TelephonyAccount>::namespaced(client.clone(), &ns);
+    let account = wait_for(
+        "account reports bad credentials",
+        CONVERGE,
+        async || accounts.get_opt("acct").await.ok().flatten(),
+        |a| account_ready_of(a).is_some_and(|(s, r)| s == "False" && r == "AuthenticationFailed"),
+    )
+    .await;
+    let message = account
+        .status
+        .unwrap()
+        .conditions
+        .into_iter()
+        .find(|c| c.type_ == "Ready")
+        .unwrap()
+        .message;
+    assert!(
+        !message.contains("wrong-token"),
+        "secrets never reach status"
+    );
+    assert!(
+        stack.sim.purchase_log().is_empty(),
+        "nothing bought with broken credentials"
+    );
+    put_secret(
+        &client,
+        &ns,
+        BYO_ACCOUNT_SID,
+        telephony_operator::sandbox::examples::BYO_AUTH_TOKEN,
+    )
+    .await;
+    wait_for(
+        "account recovers",
+        CONVERGE,
+        async || accounts.get_opt("acct").await.ok().flatten(),
+        |a| account_ready_of(a).is_some_and(|(s, _)| s == "True"),
+    )
+    .await;
+    wait_ready(&client, &ns, "waiting").await;
+}
+scenario!(
+    emulator_broken_credentials_recover,
+    real_cluster_broken_credentials_recover,
+    broken_credentials_recover,
+    StackOptions::default()
+);
+
+// Managed renewal → grace → lapse, on a clock the test moves.
+async fn managed_grace_and_lapse(stack: &mut Stack, clock: &ManualClock) {
+    let client = stack.client.clone();
+    let ns = byo_namespace(&client, "managed").await;
+    apply(&client, &ns, json!({
+        "apiVersion": "telephony.agni.ai/v1alpha1", "kind": "TelephonyAccount", "metadata": {"name": "managed"},
+        "spec": {"mode": "Managed", "friendlyName": "e2e managed", "managed": {
+            "termsAccepted": true, "termsVersion": telephony_operator::DEFAULT_TERMS_VERSION,
+            "credits": {"perCycle": "10.00", "currency": "USD"}}}
+    })).await;
+    let mut pn = search_number("trial", 415);
+    pn["spec"]["accountRef"]["name"] = json!("managed");
+    pn["spec"]["renewal"] = json!({"autoRenew": false});
+    apply(&client, &ns, pn).await;
+    let active = wait_ready(&client, &ns, "trial").await;
+    let status = active.status.unwrap();
+    let number = status.phone_number.unwrap();
+    let renewal = status.renewal.unwrap();
+    assert_eq!(renewal.policy, RenewalPolicy::Managed);
+    assert_eq!(status.pricing.unwrap().source, "RateCard");
+    let due = renewal.next_renewal_at.unwrap().0;
+    assert_eq!(
+        due.duration_since(status.purchased_at.unwrap().0),
+        SignedDuration::from_hours(28 * 24)
+    );
+    let sub = stack.sim.subaccounts(&stack.master.sid);
+    assert_eq!(sub.len(), 1, "one subaccount per Managed account");
+
+    clock.set(due.checked_add(SignedDuration::from_secs(1)).unwrap());
+    let grace = wait_number(&client, &ns, "trial", "GracePeriod", |pn| {
+        pn.status.as_ref().and_then(|s| s.phase) == Some(Phase::GracePeriod)
+    })
+    .await;
+    let deadline = grace
+        .status
+        .unwrap()
+        .renewal
+        .unwrap()
+        .grace_deadline
+        .unwrap()
+        .0;
+    assert_eq!(
+        deadline,
+        due.checked_add(SignedDuration::from_hours(48)).unwrap()
+    );
+
+    clock.set(deadline.checked_add(SignedDuration::from_secs(1)).unwrap());
+    wait_number(&client, &ns, "trial", "Released", |pn| {
+        pn.status.as_ref().and_then(|s| s.phase) == Some(Phase::Released)
+    })
+    .await;
+    let owned: Vec<String> = stack
+        .sim
+        .owned_numbers(&sub[0].0)
+        .into_iter()
+        .map(|o| o.phone_number)
+        .collect();
+    assert!(!owned.contains(&number), "lapsed number released at Twilio");
+    let purchases = stack
+        .sim
+        .purchase_log()
+        .iter()
+        .filter(|p| p.phone_number == number)
+        .count();
+    assert_eq!(purchases, 1, "a lapsed number is never bought again");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn emulator_managed_grace_and_lapse() {
+    let clock = ManualClock::new(jiff::Timestamp::now());
+    let mut stack = emulator_stack(StackOptions {
+        clock: Some(Arc::new(clock.clone())),
+        ..Default::default()
+    })
+    .await;
+    managed_grace_and_lapse(&mut stack, &clock).await;
+    stack.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn real_cluster_managed_grace_and_lapse() {
+    let clock = ManualClock::new(jiff::Timestamp::now());
+    if let Some(mut stack) = real_cluster_stack(StackOptions {
+        clock: Some(Arc::new(clock.clone())),
+        ..Default::default()
+    })
+    .await
+    {
+        managed_grace_and_lapse(&mut stack, &clock).await;
+        stack.shutdown().await;
+    }
+}
+
+// operator killed mid-flight and restarted → no duplicate purchase, nothing lost.
+async fn restart_mid_flight(stack: &mut Stack) {
+    let client = stack.client.clone();
+    let ns = byo_namespace(&client, "restart").await;
+    stack.sim.set_faults(twilio_sim::FaultConfig {
+        latency_ms: 150,
+        ..Default::default()
+    });
+    let names: Vec<String> = (0..12).map(|i| format!("n{i}")).collect();
+    for name in &names {
+        apply(&client, &ns, search_number(name, 415)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    stack.stop_operator(true).await;
+    stack.start_operator().expect("operator restarts");
+    let mut numbers = Vec::new();
+    for name in &names {
+        numbers.push(
+            wait_ready(&client, &ns, name)
+                .await
+                .status
+                .unwrap()
+                .phone_number
+                .unwrap(),
+        );
+    }
+    numbers.sort();
+    numbers.dedup();
+    assert_eq!(
+        numbers.len(),
+        names.len(),
+        "every object has its own number"
+    );
+    let log = stack.sim.purchase_log();
+    assert_eq!(
+        log.len(),
+        names.len(),
+        "exactly one purchase per PhoneNumber: {log:#?}"
+    );
+    let owned = stack.sim.owned_numbers(BYO_ACCOUNT_SID);
+    for n in &numbers {
+        assert!(owned.iter().any(|o| &o.phone_number == n));
+    }
+}
+scenario!(
+    emulator_restart_mid_flight,
+    real_cluster_restart_mid_flight,
+    restart_mid_flight,
+    StackOptions::default()
+);
