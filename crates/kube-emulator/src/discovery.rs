@@ -29,7 +29,31 @@ fn wants_aggregated(req: &Req) -> bool {
         || (req.accept().contains("as=APIGroupDiscoveryList") && req.accept().contains("v=v2;"))
 }
 
-/// Served groups (excluding core) with versions in registration order.
+/// Kubernetes version priority: GA before beta before alpha, higher numbers first, then
+/// anything else alphabetically (`v2 > v1 > v1beta2 > v1beta1 > v1alpha1 > foo`).
+fn version_key(v: &str) -> (u8, std::cmp::Reverse<u64>, std::cmp::Reverse<u64>, String) {
+    let parse = || -> Option<(u8, u64, u64)> {
+        let rest = v.strip_prefix('v')?;
+        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        let major: u64 = digits.parse().ok()?;
+        let tail = &rest[digits.len()..];
+        if tail.is_empty() {
+            return Some((0, major, 0));
+        }
+        let (class, n) = if let Some(n) = tail.strip_prefix("beta") {
+            (1, n)
+        } else {
+            (2, tail.strip_prefix("alpha")?)
+        };
+        Some((class, major, n.parse().ok()?))
+    };
+    match parse() {
+        Some((c, a, b)) => (c, std::cmp::Reverse(a), std::cmp::Reverse(b), String::new()),
+        None => (3, std::cmp::Reverse(0), std::cmp::Reverse(0), v.to_string()),
+    }
+}
+
+/// Served groups (excluding core) with versions in priority order (preferred first).
 fn groups(resources: &[Arc<ResourceInfo>]) -> Vec<(String, Vec<String>)> {
     let mut out: Vec<(String, Vec<String>)> = Vec::new();
     for r in resources.iter().filter(|r| !r.group.is_empty()) {
@@ -41,6 +65,9 @@ fn groups(resources: &[Arc<ResourceInfo>]) -> Vec<(String, Vec<String>)> {
             }
             None => out.push((r.group.clone(), vec![r.version.clone()])),
         }
+    }
+    for (_, vs) in &mut out {
+        vs.sort_by_key(|v| version_key(v));
     }
     out
 }
@@ -172,4 +199,14 @@ pub fn resource_list(shared: &Shared, g: &str, v: &str) -> Result<Response, ApiE
         &json!({"kind":"APIResourceList","apiVersion":"v1","groupVersion": gv,"resources": items}),
         &[],
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn version_priority() {
+        let mut vs = vec!["v1alpha1", "foo", "v1", "v1beta2", "v2", "v1beta1"];
+        vs.sort_by_key(|v| super::version_key(v));
+        assert_eq!(vs, ["v2", "v1", "v1beta2", "v1beta1", "v1alpha1", "foo"]);
+    }
 }

@@ -621,3 +621,92 @@ async fn bearer_token_faults_and_stats() {
     assert_eq!(stats.objects, 5, "4 namespaces + 1 configmap");
     w.emu.shutdown().await;
 }
+
+#[tokio::test]
+async fn crd_versions_validation_and_updates() {
+    let w = W::new().await;
+    let crds = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions";
+    let schema =
+        json!({"openAPIV3Schema":{"type":"object","x-kubernetes-preserve-unknown-fields":true}});
+    let mut crd = json!({"apiVersion":"apiextensions.k8s.io/v1","kind":"CustomResourceDefinition",
+        "metadata":{"name":"things.multi.example.com"},
+        "spec":{"group":"multi.example.com","scope":"Cluster","names":{"plural":"things","kind":"Thing"},
+          "versions":[{"name":"v1alpha1","served":true,"storage":false,"schema": schema},
+                      {"name":"v1","served":true,"storage":true,"schema": schema}]}});
+    // name must be plural.group
+    let mut wrong = crd.clone();
+    wrong["metadata"]["name"] = json!("things.other.example.com");
+    let (code, e) = w.post(crds, &wrong).await;
+    assert_eq!(code, 422, "{e}");
+    assert_eq!(e["details"]["causes"][0]["field"], "metadata.name");
+    let (code, created) = w.post(crds, &crd).await;
+    assert_eq!(code, 201, "{created}");
+    let conds: Vec<(String, String)> = created["status"]["conditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["type"].as_str().unwrap().to_string(),
+                c["status"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert!(
+        conds.contains(&("Established".into(), "True".into()))
+            && conds.contains(&("NamesAccepted".into(), "True".into()))
+    );
+    assert_eq!(created["spec"]["names"]["listKind"], "ThingList");
+    assert_eq!(created["spec"]["names"]["singular"], "thing");
+
+    // preferred version is v1 (GA beats alpha) although listed second
+    let (_, g) = w.get("/apis/multi.example.com").await;
+    assert_eq!(g["preferredVersion"]["version"], "v1");
+    // one stored object, apiVersion per endpoint; cluster-scoped URL shape
+    let (code, t) = w.post("/apis/multi.example.com/v1alpha1/things", &json!({"apiVersion":"multi.example.com/v1alpha1","kind":"Thing","metadata":{"name":"t1"},"x":1})).await;
+    assert_eq!(code, 201, "{t}");
+    assert!(t["metadata"].get("namespace").is_none());
+    let (_, v1) = w.get("/apis/multi.example.com/v1/things/t1").await;
+    assert_eq!(
+        (v1["apiVersion"].as_str(), v1["x"].as_i64()),
+        (Some("multi.example.com/v1"), Some(1))
+    );
+    assert_eq!(
+        w.get("/apis/multi.example.com/v1/namespaces/default/things/t1")
+            .await
+            .0,
+        404,
+        "wrong scope shape"
+    );
+    // wrong apiVersion in the body → 400
+    let (code, _) = w.post("/apis/multi.example.com/v1/things", &json!({"apiVersion":"multi.example.com/v1alpha1","kind":"Thing","metadata":{"name":"t2"}})).await;
+    assert_eq!(code, 400);
+
+    // CRD update: stop serving v1alpha1 → its endpoint disappears; generation bumps
+    crd["spec"]["versions"][0]["served"] = json!(false);
+    crd["metadata"]["resourceVersion"] = created["metadata"]["resourceVersion"].clone();
+    let (code, updated) = w
+        .send(
+            "PUT",
+            &format!("{crds}/things.multi.example.com"),
+            "application/json",
+            Some(crd.to_string()),
+        )
+        .await;
+    assert_eq!(code, 200, "{updated}");
+    assert_eq!(updated["metadata"]["generation"], 2);
+    assert_eq!(
+        w.get("/apis/multi.example.com/v1alpha1/things").await.0,
+        404
+    );
+    assert_eq!(w.get("/apis/multi.example.com/v1/things/t1").await.0, 200);
+    // a CRD with an invalid CEL rule is rejected
+    let bad = json!({"apiVersion":"apiextensions.k8s.io/v1","kind":"CustomResourceDefinition",
+        "metadata":{"name":"bads.multi.example.com"},
+        "spec":{"group":"multi.example.com","scope":"Namespaced","names":{"plural":"bads","kind":"Bad"},
+          "versions":[{"name":"v1","served":true,"storage":true,"schema":{"openAPIV3Schema":{"type":"object",
+            "x-kubernetes-validations":[{"rule":"self.x >"}],"properties":{"x":{"type":"integer"}}}}}]}});
+    let (code, e) = w.post(crds, &bad).await;
+    assert_eq!(code, 422, "{e}");
+    w.emu.shutdown().await;
+}
