@@ -2,6 +2,8 @@
 //! the real cluster that kubeconfig points at, with a fresh namespace per test either way.
 #![allow(dead_code)]
 
+pub mod http;
+
 use std::time::Duration;
 
 use k8s_openapi::api::core::v1::Namespace;
