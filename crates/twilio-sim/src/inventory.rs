@@ -126,8 +126,9 @@ fn keypad(c: char) -> char {
 
 /// The generated inventory.
 pub struct Inventory {
-    seed: u64,
     blocks: Vec<BlockSpec>,
+    /// Per-block hash salt derived from the seed.
+    salts: Vec<u64>,
 }
 
 /// Exchanges per round of a search walk (lines taken per exchange before moving on).
@@ -135,10 +136,17 @@ const LINES_PER_ROUND: u64 = 8;
 
 impl Inventory {
     pub fn new(seed: u64) -> Self {
-        Self {
-            seed,
-            blocks: blocks(),
-        }
+        let blocks = blocks();
+        let salts = blocks
+            .iter()
+            .map(|b| {
+                hash_str(
+                    seed,
+                    &format!("{}|{}|{}|{}", b.iso, b.kind.api_type(), b.cc, b.prefix),
+                )
+            })
+            .collect();
+        Self { blocks, salts }
     }
 
     /// ISO countries served, with their names and number types.
@@ -214,11 +222,7 @@ impl Inventory {
     }
 
     fn block_salt(&self, i: usize) -> u64 {
-        let b = &self.blocks[i];
-        hash_str(
-            self.seed,
-            &format!("{}|{}|{}|{}", b.iso, b.kind.api_type(), b.cc, b.prefix),
-        )
+        self.salts[i]
     }
 
     fn exchange_held(&self, i: usize, exchange: u64) -> bool {
@@ -239,7 +243,7 @@ impl Inventory {
     }
 
     fn line_held(&self, i: usize, exchange: u64, line: u64) -> bool {
-        mix(self.block_salt(i) ^ (exchange << 32) ^ line ^ 0xa5a5) % 4 != 0
+        !mix(self.block_salt(i) ^ (exchange << 32) ^ line ^ 0xa5a5).is_multiple_of(4)
     }
 
     fn lines_in_block(&self, i: usize) -> u64 {
@@ -268,8 +272,8 @@ impl Inventory {
             lata: b.lata,
             rate_center: geo.map(|g| g.rate_center),
             voice: b.voice,
-            sms: b.sms && (h >> 8) % 10 != 0,
-            mms: b.mms && (h >> 16) % 5 != 0,
+            sms: b.sms && !(h >> 8).is_multiple_of(10),
+            mms: b.mms && !(h >> 16).is_multiple_of(5),
             address_requirements: b.address_requirements,
         }
     }
@@ -388,8 +392,10 @@ impl Inventory {
                             batch.push(a);
                         }
                     }
-                    if batch.len() >= 64 || scanned >= max_scan {
-                        if !visit(std::mem::take(&mut batch)) || scanned >= max_scan {
+                    let limit = scanned >= max_scan;
+                    if batch.len() >= 64 || limit {
+                        let more = visit(std::mem::take(&mut batch));
+                        if !more || limit {
                             return;
                         }
                     }

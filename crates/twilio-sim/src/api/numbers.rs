@@ -55,7 +55,6 @@ pub(crate) fn render(n: &OwnedNumber) -> Value {
         "status": "in-use",
         "status_callback": n.status_callback,
         "status_callback_method": n.status_callback_method,
-        "subresource_uris": {"assigned_add_ons": format!("/2010-04-01/Accounts/{}/IncomingPhoneNumbers/{}/AssignedAddOns.json", n.account_sid, n.sid)},
         "trunk_sid": opt(&n.trunk_sid),
         "type": n.number_type,
         "uri": uri,
@@ -67,6 +66,18 @@ pub(crate) fn render(n: &OwnedNumber) -> Value {
         "voice_receive_mode": n.voice_receive_mode,
         "voice_url": opt(&n.voice_url),
     })
+}
+
+/// The body for a typed sub-resource (`…/IncomingPhoneNumbers/Local.json` etc.), whose schema
+/// has no `type` field.
+fn render_as(n: &OwnedNumber, kind: Option<NumberType>) -> Value {
+    let mut v = render(n);
+    if kind.is_some()
+        && let Some(o) = v.as_object_mut()
+    {
+        o.remove("type");
+    }
+    v
 }
 
 /// A freshly owned number with Twilio's defaults (metadata from the inventory when it is there).
@@ -234,7 +245,7 @@ pub(crate) fn create(
         );
         apply_fields(&mut n, form, None)?;
         n.account_sid = path_sid.to_string();
-        return Ok(Reply::created(render(&n)));
+        return Ok(Reply::created(render_as(&n, kind)));
     }
 
     for _attempt in 0..8 {
@@ -295,7 +306,7 @@ pub(crate) fn create(
                 OwnedNumberRebuy::ActAsUpdate => {
                     let mut n = existing;
                     apply_fields(&mut n, form, Some(now))?;
-                    let body = render(&n);
+                    let body = render_as(&n, kind);
                     st.numbers.insert(n.sid.clone(), n);
                     Ok(Reply::created(body))
                 }
@@ -320,7 +331,7 @@ pub(crate) fn create(
                 acct.balance -= fee;
             }
         }
-        let body = render(&fresh);
+        let body = render_as(&fresh, kind);
         st.insert_number(fresh, true);
         return Ok(Reply {
             status: 201,
@@ -424,7 +435,7 @@ pub(crate) fn list(
             filters.push((key.to_string(), v.to_string()));
         }
     }
-    let items = page.iter().map(|n| render(n)).collect();
+    let items = page.iter().map(|n| render_as(n, kind)).collect();
     Ok(Reply::ok(paging::body(
         "incoming_phone_numbers",
         items,
@@ -504,7 +515,7 @@ pub(crate) fn delete(
 ) -> Result<Reply, ApiError> {
     let until = sim.inner.quarantine_until();
     let mut st = sim.inner.lock();
-    if !st.numbers.get(sid).is_some_and(|n| n.account_sid == acting) {
+    if st.numbers.get(sid).is_none_or(|n| n.account_sid != acting) {
         return Err(ApiError::not_found(path));
     }
     st.release(sid, until);
