@@ -145,6 +145,28 @@ async fn status_subresource_split() {
         Some("hi"),
         "fields of other managers stay"
     );
+
+    // PUT /status checks the resourceVersion; spec in the body is ignored
+    let mut cur = api.get_status("s1").await.unwrap();
+    cur.status.as_mut().unwrap().message = Some("replaced".into());
+    cur.spec.size = 42;
+    let replaced = api
+        .replace_status("s1", &PostParams::default(), &cur)
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            replaced.status.unwrap().message.as_deref(),
+            replaced.spec.size
+        ),
+        (Some("replaced"), 1)
+    );
+    let e = api_err(
+        api.replace_status("s1", &PostParams::default(), &cur)
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(e.code, 409);
     env.cleanup().await;
 }
 
@@ -306,6 +328,17 @@ async fn dynamic_object_and_selectors() {
     // all namespaces
     let all: Api<DynamicObject> = Api::all_with(env.client.clone(), &ar);
     assert!(all.list(&ListParams::default()).await.unwrap().items.len() >= 3);
+    // deletecollection with a selector
+    api.delete_collection(
+        &DeleteParams::default(),
+        &ListParams::default().labels("tier=bronze"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        names(api.list(&ListParams::default()).await.unwrap()),
+        vec!["d1", "d2"]
+    );
     env.cleanup().await;
 }
 
