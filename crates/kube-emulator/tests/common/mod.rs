@@ -122,15 +122,6 @@ impl TestEnv {
         }
     }
 
-    /// Like `new`, but skips (returns `None`) against a real cluster: for fault-injection tests.
-    pub async fn emulator_only(test: &str) -> Option<TestEnv> {
-        if std::env::var("TELEPHONY_E2E_KUBECONFIG").is_ok_and(|p| !p.is_empty()) {
-            eprintln!("skipping {test}: it needs the emulator's fault injection");
-            return None;
-        }
-        Some(Self::new().await)
-    }
-
     pub fn emu(&self) -> &kube_emulator::EmulatorHandle {
         self.emu.as_ref().expect("emulator")
     }
