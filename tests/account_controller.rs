@@ -507,3 +507,45 @@ async fn an_approved_mode_change_is_adopted() {
     assert_eq!(st.credits.unwrap().balance, "5.00");
     env.stop().await;
 }
+
+fn calls(sim: &twilio_sim::Simulator, route: &str) -> u64 {
+    sim.counters().requests.get(route).copied().unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn steady_state_resyncs_only_list_the_inventory() {
+    const FETCH: &str = "GET /2010-04-01/Accounts/{Sid}.json";
+    const BALANCE: &str = "GET /2010-04-01/Accounts/{AccountSid}/Balance.json";
+    const LIST: &str = "GET /2010-04-01/Accounts/{AccountSid}/IncomingPhoneNumbers.json";
+    let env = Env::start().await;
+    let ns = "byo";
+    let api = env.accounts(ns);
+    secret(&env.client, ns, "twilio", BYO_SID, BYO_TOKEN).await;
+    create(&api, byo(ns)).await;
+    wait_for(&api, "main", "inventory", |a| {
+        is(a, READY, "True", "Connected")
+            && a.status.as_ref().is_some_and(|s| s.inventory.is_some())
+    })
+    .await;
+    let (fetches, balances, lists) = (
+        calls(&env.sim, FETCH),
+        calls(&env.sim, BALANCE),
+        calls(&env.sim, LIST),
+    );
+    assert!(fetches >= 1 && balances >= 1 && lists >= 1);
+    // Two more resyncs (each lists the inventory once)...
+    for _ in 0..600 {
+        if calls(&env.sim, LIST) >= lists + 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        calls(&env.sim, LIST) >= lists + 2,
+        "resyncs list the inventory"
+    );
+    // ... and nothing else: the account is not fetched again while nothing changed.
+    assert_eq!(calls(&env.sim, FETCH), fetches);
+    assert_eq!(calls(&env.sim, BALANCE), balances);
+    env.stop().await;
+}

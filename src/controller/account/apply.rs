@@ -3,20 +3,25 @@
 //! inventory summary from one snapshot, the credits cycle, and the status write.
 
 use super::Error;
+use super::verified;
 use super::write::write_status;
+use crate::api::condition::CREDENTIALS_VALID;
 use crate::api::{AccountMode, Balance, PhoneNumber, TelephonyAccount};
 use crate::controller::Context;
 use crate::controller::account_access::{self, routing};
-use crate::controller::conditions::money;
+use crate::controller::conditions::{condition_is_true, money};
 use crate::controller::credits::current_credits;
 use crate::reconcile::account::{
     self as decisions, Connected, Connection, Gate, Observation, Requeue, Terms,
 };
-use crate::twilio::{AccountApi, Credentials};
+use crate::twilio::{AccountApi, Credentials, TwilioError};
 use kube::api::ListParams;
 use kube::runtime::controller::Action;
 use kube::{Api, ResourceExt};
 use std::time::Duration;
+
+/// The account is re-fetched from Twilio at least once per this many resync periods.
+const REVERIFY_RESYNCS: u32 = 10;
 
 /// Retry delay after a transient failure (Twilio unavailable, Kubernetes error reading a Secret).
 const RETRY: Duration = Duration::from_secs(15);
@@ -81,11 +86,22 @@ pub(super) async fn apply(ctx: &Context, account: &TelephonyAccount) -> Result<A
 /// Reaches Twilio for the account and gathers what the decision needs.
 async fn observe(ctx: &Context, account: &TelephonyAccount, terms: &Terms) -> Observation {
     let recorded_sid = account.status.as_ref().and_then(|s| s.account_sid.clone());
-    let (api, mut obs) = match account.spec.mode {
-        AccountMode::BringYourOwn => match account_access::access_for(ctx, account).await {
-            Err(e) => return access_failed(&e),
-            Ok(access) => (access.api, Observation::new(Connection::NotAttempted)),
-        },
+    let uid = account.uid().unwrap_or_default();
+    let (api, creds, mut obs) = match account.spec.mode {
+        AccountMode::BringYourOwn => {
+            let Some(secret_ref) = account.spec.credentials_secret_ref.as_ref() else {
+                return access_failed(&account_access::AccessError::NoSecretRef);
+            };
+            let namespace = account.namespace().unwrap_or_default();
+            match account_access::byo_credentials(ctx, &namespace, secret_ref).await {
+                Err(e) => return access_failed(&e),
+                Ok(creds) => (
+                    ctx.twilio.account(&creds, &routing(account)),
+                    creds,
+                    Observation::new(Connection::NotAttempted),
+                ),
+            }
+        }
         AccountMode::Managed => {
             // No subaccount before the terms are accepted; an existing one is still observed.
             if matches!(terms, Terms::Blocked { .. }) && recorded_sid.is_none() {
@@ -103,16 +119,62 @@ async fn observe(ctx: &Context, account: &TelephonyAccount, terms: &Terms) -> Ob
                     Err(e) => return Observation::new(Connection::Twilio(e)),
                 },
             };
-            (ctx.twilio.subaccount(&master, &sid, &routing(account)), obs)
+            (
+                ctx.twilio.subaccount(&master, &sid, &routing(account)),
+                master,
+                obs,
+            )
         }
     };
-    let fetched = match api.fetch_account().await {
-        Ok(a) => a,
-        Err(e) => {
-            obs.connection = Connection::Twilio(e);
-            return obs;
-        }
+    let generation = account.metadata.generation;
+    let print = verified::fingerprint(&creds, api.account_sid());
+    let reverify = ctx.config.resync_period().saturating_mul(REVERIFY_RESYNCS);
+    let still_valid = account
+        .status
+        .as_ref()
+        .is_some_and(|s| condition_is_true(&s.conditions, CREDENTIALS_VALID));
+    let cached = still_valid
+        .then(|| verified::lookup(&uid, generation, print, reverify))
+        .flatten();
+    let connected = match cached {
+        Some(c) => c,
+        None => match verify(&api, account).await {
+            Ok(c) => {
+                if c.account_status.eq_ignore_ascii_case("active") {
+                    verified::remember(&uid, generation, print, c.clone());
+                } else {
+                    verified::forget(&uid);
+                }
+                c
+            }
+            Err(e) => {
+                verified::forget(&uid);
+                obs.connection = Connection::Twilio(e);
+                return obs;
+            }
+        },
     };
+    let active = connected.account_status.eq_ignore_ascii_case("active");
+    obs.connection = Connection::Connected(connected);
+    if active {
+        match inventory(ctx, &api, account).await {
+            Ok(inv) => obs.inventory = inv,
+            // The list is the credentials check of a cached connection.
+            Err(e) if e.is_auth() || e.is_not_found() => {
+                verified::forget(&uid);
+                obs.connection = Connection::Twilio(e);
+            }
+            Err(e) => {
+                tracing::debug!(account = %account.name_any(), error = %e, "listing the Twilio inventory");
+            }
+        }
+    }
+    obs
+}
+
+/// Fetches the account (verifying the credentials) and, for BringYourOwn, its balance.
+async fn verify(api: &AccountApi, account: &TelephonyAccount) -> Result<Connected, TwilioError> {
+    let fetched = api.fetch_account().await?;
     let balance = if account.spec.mode == AccountMode::BringYourOwn {
         match api.balance().await {
             Ok(b) => Some(Balance {
@@ -127,17 +189,12 @@ async fn observe(ctx: &Context, account: &TelephonyAccount, terms: &Terms) -> Ob
     } else {
         None
     };
-    let active = fetched.status.eq_ignore_ascii_case("active");
-    obs.connection = Connection::Connected(Connected {
-        account_sid: fetched.sid.clone(),
-        account_status: fetched.status.clone(),
-        account_type: fetched.r#type.clone(),
+    Ok(Connected {
+        account_sid: fetched.sid,
+        account_status: fetched.status,
+        account_type: fetched.r#type,
         balance,
-    });
-    if active {
-        obs.inventory = inventory(ctx, &api, account).await;
-    }
-    obs
+    })
 }
 
 fn access_failed(e: &account_access::AccessError) -> Observation {
@@ -199,28 +256,22 @@ async fn find_subaccount(
 }
 
 /// The inventory summary from one snapshot (shared with the PhoneNumbers of the account) and the
-/// PhoneNumbers of the namespace. None when either could not be read (the previous summary stays).
+/// PhoneNumbers of the namespace. `Ok(None)` when the PhoneNumbers could not be listed (the
+/// previous summary stays); `Err` when Twilio's list failed.
 async fn inventory(
     ctx: &Context,
     api: &AccountApi,
     account: &TelephonyAccount,
-) -> Option<crate::api::InventoryStatus> {
-    let snapshot = match ctx
+) -> Result<Option<crate::api::InventoryStatus>, TwilioError> {
+    let snapshot = ctx
         .inventory
         .snapshot(api, ctx.config.resync_period())
-        .await
-    {
-        Ok(s) => s,
-        Err(e) => {
-            tracing::debug!(account = %account.name_any(), error = %e, "listing the Twilio inventory");
-            return None;
-        }
-    };
+        .await?;
     let numbers = match list_phone_numbers(ctx, account).await {
         Ok(n) => n,
         Err(e) => {
             tracing::debug!(account = %account.name_any(), error = %e, "listing PhoneNumbers");
-            return None;
+            return Ok(None);
         }
     };
     let owned: Vec<String> = snapshot
@@ -229,7 +280,11 @@ async fn inventory(
         .map(|n| n.phone_number)
         .collect();
     let claims = decisions::claims_of(&account.name_any(), &numbers);
-    Some(decisions::summarize(&owned, &claims, snapshot.fetched_at))
+    Ok(Some(decisions::summarize(
+        &owned,
+        &claims,
+        snapshot.fetched_at,
+    )))
 }
 
 /// The PhoneNumbers of the account's namespace.

@@ -12,6 +12,7 @@
 
 mod apply;
 mod cleanup;
+mod verified;
 mod write;
 
 use super::Context;
