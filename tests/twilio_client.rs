@@ -3,8 +3,10 @@
 //! outcome is unknown, API-key and parent-credential auth, per-account concurrency, and secrets
 //! never reaching logs, errors or `Debug` output.
 //!
-//! Fault timing needs exact control, so these tests use a small scripted Twilio stand-in
-//! (`mock`, below); `sim_*` tests run the same calls against the `twilio-sim` simulator.
+//! Two suites in one test binary, because the redaction checks need one process-wide log capture
+//! (a global TRACE subscriber) that sees every request of both: tests that need exact control
+//! over one fault use a small scripted stand-in (`fixtures/twilio/mock.rs`); `sim_*` tests run
+//! the calls against the `twilio-sim` simulator with its fault injection and counters.
 
 use std::collections::VecDeque;
 use std::io::Write;

@@ -90,9 +90,12 @@ impl Limiters {
             Ok(m) => m,
             Err(poisoned) => poisoned.into_inner(),
         };
-        map.entry(account_sid.to_owned())
-            .or_insert_with(|| Arc::new(AccountLimiter::new(self.concurrency, self.rate_per_sec)))
-            .clone()
+        if let Some(l) = map.get(account_sid) {
+            return l.clone();
+        }
+        let l = Arc::new(AccountLimiter::new(self.concurrency, self.rate_per_sec));
+        map.insert(account_sid.to_owned(), l.clone());
+        l
     }
 }
 
