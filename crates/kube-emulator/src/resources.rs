@@ -159,6 +159,13 @@ pub fn builtins() -> Vec<Arc<ResourceInfo>> {
         ("regarding.namespace", "/involvedObject/namespace"),
         ("regarding.kind", "/involvedObject/kind"),
         ("regarding.uid", "/involvedObject/uid"),
+        ("regarding.apiVersion", "/involvedObject/apiVersion"),
+        (
+            "regarding.resourceVersion",
+            "/involvedObject/resourceVersion",
+        ),
+        ("regarding.fieldPath", "/involvedObject/fieldPath"),
+        ("reportingController", "/reportingComponent"),
         ("reason", "/reason"),
         ("type", "/type"),
     ];

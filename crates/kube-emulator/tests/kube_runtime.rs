@@ -389,3 +389,50 @@ async fn controller_owns_children_via_metadata_watch_and_gc() {
     .await;
     env.cleanup().await;
 }
+
+#[tokio::test]
+async fn recorder_creates_then_patches_a_series() {
+    use k8s_openapi::api::events::v1::Event as V1Event;
+    let env = TestEnv::new().await;
+    env.install_crd().await;
+    let api = env.widgets();
+    let w = api
+        .create(&PostParams::default(), &widget("ev", 1))
+        .await
+        .unwrap();
+    let reporter = Reporter {
+        controller: "widget-ctrl".into(),
+        instance: Some("pod-0".into()),
+    };
+    let recorder = Recorder::new(env.client.clone(), reporter);
+    let ev = KEvent {
+        type_: EventType::Warning,
+        reason: "Low".into(),
+        note: Some("balance low".into()),
+        action: "Check".into(),
+        secondary: None,
+    };
+    let oref = w.object_ref(&());
+    recorder.publish(&ev, &oref).await.unwrap();
+    recorder.publish(&ev, &oref).await.unwrap(); // same key → merge PATCH with series
+    let v1: Api<V1Event> = Api::namespaced(env.client.clone(), &env.namespace);
+    let list = v1
+        .list(&ListParams::default().fields("regarding.name=ev"))
+        .await
+        .unwrap();
+    assert_eq!(list.items.len(), 1);
+    let e = &list.items[0];
+    assert_eq!(e.series.as_ref().map(|s| s.count), Some(2));
+    assert_eq!(
+        (e.reason.as_deref(), e.note.as_deref(), e.type_.as_deref()),
+        (Some("Low"), Some("balance low"), Some("Warning"))
+    );
+    // and through core/v1
+    let core: Api<CoreEvent> = Api::namespaced(env.client.clone(), &env.namespace);
+    let c = core.get(&e.metadata.name.clone().unwrap()).await.unwrap();
+    assert_eq!(
+        (c.message.as_deref(), c.involved_object.name.as_deref()),
+        (Some("balance low"), Some("ev"))
+    );
+    env.cleanup().await;
+}
