@@ -7,11 +7,17 @@
 //! share its result. Purchases and releases made by the operator are noted in the snapshot
 //! (`note_purchased` / `note_released`, O(1)) so it stays fresh without a new list.
 //!
+//! Searches: concurrent PhoneNumbers searching the same thing share one search result (a pool,
+//! kept a few seconds) and each *reserves* the number it is about to buy, so two PhoneNumbers
+//! never pick the same number and a pool of ~30 results serves ~30 purchases with one search.
+//!
 //! Ages are measured on the monotonic wall clock (`max_age` is a real duration, like the resync
 //! period); `fetched_at` is the logical time of the list, from the operator's clock.
 
 use crate::clock::{SharedClock, SystemClock};
-use crate::twilio::{AccountApi, IncomingFilter, IncomingNumber, TwilioError};
+use crate::twilio::{
+    AccountApi, AvailableNumber, IncomingFilter, IncomingNumber, SearchQuery, TwilioError,
+};
 use jiff::Timestamp;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, RwLock};
@@ -131,11 +137,29 @@ struct Slot {
     current: Option<(Instant, Arc<InventorySnapshot>)>,
 }
 
+/// How long a number stays reserved for the PhoneNumber about to buy it.
+pub const RESERVATION_TTL: Duration = Duration::from_secs(600);
+/// How long a search result is shared before Twilio is searched again.
+pub const SEARCH_POOL_TTL: Duration = Duration::from_secs(30);
+
+type SearchSlot = Arc<tokio::sync::Mutex<Option<(Instant, Vec<AvailableNumber>)>>>;
+
+/// What a shared search found for one PhoneNumber.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchOutcome {
+    /// Results not reserved by another PhoneNumber and not already owned.
+    pub free: Vec<AvailableNumber>,
+    /// Results Twilio returned before filtering (0: Twilio has none).
+    pub total: usize,
+}
+
 /// Per-account inventory snapshots (see the module docs).
 pub struct InventoryCache {
     clock: SharedClock,
     accounts: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Slot>>>>,
     lists: std::sync::atomic::AtomicU64,
+    reservations: Mutex<HashMap<(String, String), (String, Instant)>>,
+    searches: Mutex<HashMap<(String, String), SearchSlot>>,
 }
 
 impl Default for InventoryCache {
@@ -159,6 +183,8 @@ impl InventoryCache {
             clock,
             accounts: Mutex::new(HashMap::new()),
             lists: Default::default(),
+            reservations: Mutex::new(HashMap::new()),
+            searches: Mutex::new(HashMap::new()),
         }
     }
 
@@ -229,6 +255,81 @@ impl InventoryCache {
         if let Some(snap) = self.current(account_sid) {
             snap.note_released(e164);
         }
+    }
+
+    /// Reserves `e164` in the account for `owner` (a PhoneNumber uid). `false` when another owner
+    /// holds a live reservation.
+    pub fn reserve(&self, account_sid: &str, e164: &str, owner: &str) -> bool {
+        let mut map = self.reservations.lock().unwrap_or_else(|p| p.into_inner());
+        let key = (account_sid.to_string(), e164.to_string());
+        match map.get(&key) {
+            Some((o, at)) if o != owner && at.elapsed() < RESERVATION_TTL => false,
+            _ => {
+                map.insert(key, (owner.to_string(), Instant::now()));
+                true
+            }
+        }
+    }
+
+    /// Drops `owner`'s reservation of `e164` (the purchase was abandoned).
+    pub fn unreserve(&self, account_sid: &str, e164: &str, owner: &str) {
+        let mut map = self.reservations.lock().unwrap_or_else(|p| p.into_inner());
+        let key = (account_sid.to_string(), e164.to_string());
+        if map.get(&key).is_some_and(|(o, _)| o == owner) {
+            map.remove(&key);
+        }
+    }
+
+    /// Whether someone other than `owner` holds a live reservation of `e164`.
+    pub fn reserved_by_other(&self, account_sid: &str, e164: &str, owner: &str) -> bool {
+        let map = self.reservations.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(&(account_sid.to_string(), e164.to_string()))
+            .is_some_and(|(o, at)| o != owner && at.elapsed() < RESERVATION_TTL)
+    }
+
+    /// Searches available numbers, sharing one Twilio search among concurrent PhoneNumbers with
+    /// the same query: the pool is searched again when it is older than [`SEARCH_POOL_TTL`] or has
+    /// no free number left for `owner`.
+    pub async fn search(
+        &self,
+        api: &AccountApi,
+        q: &SearchQuery,
+        owner: &str,
+    ) -> Result<SearchOutcome, TwilioError> {
+        let account = api.account_sid().to_string();
+        let slot = {
+            let mut map = self.searches.lock().unwrap_or_else(|p| p.into_inner());
+            map.entry((account.clone(), format!("{q:?}")))
+                .or_default()
+                .clone()
+        };
+        let mut guard = slot.lock().await;
+        let owned = self.current(&account);
+        let free = |all: &[AvailableNumber]| -> Vec<AvailableNumber> {
+            all.iter()
+                .filter(|a| !self.reserved_by_other(&account, &a.phone_number, owner))
+                .filter(|a| owned.as_ref().is_none_or(|s| !s.contains(&a.phone_number)))
+                .cloned()
+                .collect()
+        };
+        if let Some((at, all)) = guard.as_ref()
+            && at.elapsed() < SEARCH_POOL_TTL
+        {
+            let f = free(all);
+            if !f.is_empty() {
+                return Ok(SearchOutcome {
+                    free: f,
+                    total: all.len(),
+                });
+            }
+        }
+        let all = api.search_available(q).await?;
+        let out = SearchOutcome {
+            free: free(&all),
+            total: all.len(),
+        };
+        *guard = Some((Instant::now(), all));
+        Ok(out)
     }
 
     /// Paged lists made since the cache was built (for tests and benchmarks).

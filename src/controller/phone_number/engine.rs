@@ -154,8 +154,11 @@ pub async fn drive<E: Effects>(
             }
             Action::Search(q) => {
                 env.checkpoint(Step::Search)?;
-                match env.api.search_available(&q).await {
-                    Ok(found) => obs.search = Some(found),
+                match env.inventory.search(env.api, &q, &uid(&pn)).await {
+                    Ok(found) => {
+                        obs.search_contended = found.free.is_empty() && found.total > 0;
+                        obs.search = Some(found.free);
+                    }
                     Err(e) if e.is_retryable() => return Err(e.into()),
                     Err(e) => obs.refusal = Some(refusal_of(&e)),
                 }
@@ -169,6 +172,18 @@ pub async fn drive<E: Effects>(
                 }
             }
             Action::RecordIntent { number, charge } | Action::RetryBuy { number, charge } => {
+                // Two PhoneNumbers of this operator never pick the same number.
+                if !env
+                    .inventory
+                    .reserve(env.api.account_sid(), &number, &uid(&pn))
+                {
+                    obs.claimed_numbers.push(number.clone());
+                    if let Some(found) = obs.search.as_mut() {
+                        found.retain(|a| a.phone_number != number);
+                        obs.search_contended |= found.is_empty();
+                    }
+                    continue;
+                }
                 env.checkpoint(Step::WriteIntent)?;
                 pn = env.effects.write_status(&pn, &d.status).await?;
                 if let Some(amount) = charge {
@@ -251,6 +266,10 @@ pub async fn drive<E: Effects>(
                 });
             }
             Action::Abandon { release_hold } => {
+                if let Some(i) = pn.status.as_ref().and_then(|s| s.purchase_intent.as_ref()) {
+                    env.inventory
+                        .unreserve(env.api.account_sid(), &i.phone_number, &uid(&pn));
+                }
                 if release_hold {
                     env.checkpoint(Step::ReleaseHold)?;
                     env.effects.release_hold(&pn, &key1).await?;

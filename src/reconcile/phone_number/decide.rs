@@ -224,6 +224,21 @@ fn pending(
         });
         match pick {
             Some(a) => a.phone_number.clone(),
+            None if obs.search_contended || !found.is_empty() => {
+                let why = ReasonMessage::new(
+                    "WaitingForNumbers",
+                    format!(
+                        "every number found ({}) is being bought by another PhoneNumber; searching again shortly",
+                        describe_search(search)
+                    ),
+                );
+                progressing(&mut st, &why, cx.generation, cx.now);
+                let soon = cx
+                    .now
+                    .checked_add(jiff::SignedDuration::from_secs(2))
+                    .unwrap_or(Timestamp::MAX);
+                return cx.wait(st, Some(soon), None);
+            }
             None => {
                 let why = ReasonMessage::new(
                     "NoNumbersAvailable",
@@ -409,7 +424,14 @@ fn recover(
         {
             return cx.wait_for(Action::Lookup { number }, st);
         }
-        if let Some(n) = obs.owned.as_ref().and_then(|o| o.number.as_ref()) {
+        // Found in the account after a refusal: ours (an earlier attempt landed late) unless
+        // another PhoneNumber claims it (it bought it between our lookup and our buy).
+        if let Some(n) = obs
+            .owned
+            .as_ref()
+            .and_then(|o| o.number.as_ref())
+            .filter(|n| !obs.claimed_numbers.contains(&n.phone_number))
+        {
             let mut st2 = st.clone();
             record_owned(&mut st2, &cx.pn.spec, n, account_sid, None, true, cx.now);
             let d = active::confirm_status(cx, st2, mode, account_sid);

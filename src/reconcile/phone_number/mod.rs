@@ -119,8 +119,11 @@ pub struct Observed {
     /// Ownership of the number the decision is about (spec.number, the intent's number or the
     /// bought number).
     pub owned: Option<Ownership>,
-    /// Result of `Search`.
+    /// Result of `Search` (numbers reserved by other PhoneNumbers already removed).
     pub search: Option<Vec<AvailableNumber>>,
+    /// Twilio did return numbers, but other PhoneNumbers are buying all of them: search again
+    /// shortly instead of reporting "no numbers".
+    pub search_contended: bool,
     /// Prices for the number's country and type (BringYourOwn: Pricing API; Managed: rate card).
     pub price: Option<PriceQuote>,
     /// Why `price` is missing (not listed for this country/type, Pricing API refused).
@@ -150,6 +153,7 @@ impl Observed {
             account,
             owned: None,
             search: None,
+            search_contended: false,
             price: None,
             price_problem: None,
             claimed_by: None,

@@ -224,3 +224,46 @@ async fn managed_purchase_without_credits_buys_nothing() {
     assert_eq!(stalled.reason, "InsufficientCredits");
     assert!(fx.held().is_empty() && fx.settled().is_empty());
 }
+
+#[tokio::test]
+async fn concurrent_searches_get_distinct_numbers_with_shared_searches() {
+    // 12 PhoneNumbers with the same search, reconciled concurrently by one operator.
+    let h = Arc::new(harness(AccountMode::BringYourOwn).await);
+    h.sim.reset_counters();
+    let inv = Arc::new(InventoryCache::default());
+    let mut tasks = Vec::new();
+    for i in 0..12 {
+        let mut o = object(search_spec(Some(415)));
+        o.metadata.name = Some(format!("pn{i}"));
+        o.metadata.uid = Some(format!("uid-{i}"));
+        let fx = Arc::new(MemoryEffects::new(o, Decimal::ZERO));
+        let (h, inv) = (h.clone(), inv.clone());
+        tasks.push(tokio::spawn(async move {
+            for _ in 0..10 {
+                let _ = reconcile(&h, &fx, &inv, None).await;
+                if fx.get().status.and_then(|s| s.sid).is_some() {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            fx.get()
+                .status
+                .and_then(|s| s.phone_number)
+                .expect("bought")
+        }));
+    }
+    let mut numbers = Vec::new();
+    for t in tasks {
+        numbers.push(t.await.unwrap());
+    }
+    numbers.sort();
+    numbers.dedup();
+    assert_eq!(numbers.len(), 12, "every object has its own number");
+    assert_eq!(h.sim.purchase_log().len(), 12);
+    let calls = h.sim.counters().total_requests;
+    assert!(
+        calls <= 2 * 12,
+        "Twilio calls {calls} for 12 numbers: {:?}",
+        h.sim.counters().requests
+    );
+}

@@ -398,3 +398,47 @@ fn purchase_flow_end_to_end_writes_only_intent_and_active() {
     );
     assert_eq!(writes, 2);
 }
+
+#[test]
+fn all_results_claimed_means_search_again_not_stalled() {
+    let p = pn(spec_search("US"), None);
+    let mut o = obs(AccountMode::BringYourOwn);
+    o.search = Some(vec![available("+14155550101")]);
+    o.claimed_numbers = vec!["+14155550101".into()];
+    let d = decide(&p, &o);
+    assert_eq!(d.action, Action::Wait);
+    assert_eq!(stalled_reason(&d), None);
+    assert_eq!(
+        cond(&d.status, RECONCILING),
+        Some(("True", "WaitingForNumbers"))
+    );
+    assert_eq!(
+        d.requeue_at,
+        Some(t0().checked_add(SignedDuration::from_secs(2)).unwrap())
+    );
+    o.search = Some(vec![]);
+    o.search_contended = true;
+    assert_eq!(
+        cond(&decide(&p, &o).status, RECONCILING),
+        Some(("True", "WaitingForNumbers"))
+    );
+}
+
+#[test]
+fn a_searched_number_another_object_bought_is_not_adopted() {
+    let p = pn(spec_search("US"), Some(purchasing("+14155550100", 1, t0())));
+    let mut o = obs(AccountMode::BringYourOwn);
+    o.buy_failure = Some(BuyFailure::Refused {
+        code: Some(21422),
+        message: "owned".into(),
+    });
+    o.owned = owned(incoming("+14155550100"), t0(), true);
+    o.claimed_numbers = vec!["+14155550100".into()];
+    let d = decide(&p, &o);
+    assert!(matches!(d.action, Action::Abandon { .. }), "{:?}", d.action);
+    assert_eq!(cond(&d.status, RECONCILING), Some(("True", "NumberTaken")));
+    assert!(d.status.sid.is_none());
+    // Nobody else claims it: an earlier attempt of ours landed late → ours.
+    o.claimed_numbers.clear();
+    assert!(matches!(decide(&p, &o).action, Action::Confirm { .. }));
+}
