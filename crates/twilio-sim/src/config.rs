@@ -110,6 +110,12 @@ pub struct SimSettings {
     pub commit_then_fail: CommitFailMode,
     /// Maximum subaccounts per main account (Twilio default 1000).
     pub max_subaccounts: usize,
+    /// Concurrent API requests allowed per account (the credentials' account, parent and
+    /// subaccounts counted apart); beyond it 429/20429, not executed. `None`: unlimited. Twilio's
+    /// real limit is unpublished (about 100 is cited).
+    pub max_concurrent_requests: Option<usize>,
+    /// Trial accounts may own only one number (second purchase: 400/21404).
+    pub trial_single_number: bool,
     /// Prices by country.
     pub prices: Vec<CountryPrices>,
 }
@@ -126,6 +132,8 @@ impl Default for SimSettings {
             charge_on_purchase: true,
             commit_then_fail: CommitFailMode::DropConnection,
             max_subaccounts: 1000,
+            max_concurrent_requests: None,
+            trial_single_number: true,
             prices: default_prices(),
         }
     }

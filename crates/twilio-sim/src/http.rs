@@ -117,6 +117,13 @@ async fn api_entry(State(sim): State<Simulator>, req: Request) -> Response {
         c.fetch_add(1, Ordering::Relaxed);
     }
 
+    let in_flight = sim.enter(auth_header.as_deref());
+    if let (Some(g), Some(limit)) = (&in_flight, sim.inner.settings.max_concurrent_requests)
+        && g.level > limit as u64
+    {
+        sim.inner.fault_concurrency.fetch_add(1, Ordering::Relaxed);
+        return ApiError::new(429, 20429, "Too Many Requests").into_response();
+    }
     let d = decide(&sim);
     if d.delay_ms > 0 {
         tokio::time::sleep(Duration::from_millis(d.delay_ms)).await;

@@ -71,6 +71,8 @@ pub struct FaultCounts {
     pub rate_limited_429: u64,
     pub errors_5xx: u64,
     pub commit_then_fail: u64,
+    /// 429s from `SimSettings::max_concurrent_requests` (not from `rate_429`).
+    pub concurrency_429: u64,
 }
 
 /// Request counters: per endpoint (`METHOD /route/template`), totals, purchases and releases.
@@ -85,4 +87,6 @@ pub struct Counters {
     /// Releases (API deletes, out-of-band releases and numbers released by closing an account).
     pub releases: u64,
     pub faults: FaultCounts,
+    /// Highest number of concurrent in-flight API requests seen per account (credentials' account).
+    pub max_in_flight: BTreeMap<String, u64>,
 }

@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rust_decimal::Decimal;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -34,6 +35,62 @@ pub(crate) struct Inner {
     pub fault_commit: AtomicU64,
     /// Seconds added to the wall clock (see [`Simulator::advance_time`]).
     pub clock_offset_secs: AtomicI64,
+    pub fault_concurrency: AtomicU64,
+    /// Per account: (in flight now, highest seen).
+    pub in_flight: Mutex<HashMap<String, (u64, u64)>>,
+}
+
+/// Decrements an account's in-flight count when the request ends.
+pub(crate) struct InFlight {
+    inner: Arc<Inner>,
+    account: String,
+    /// In-flight count including this request, at entry.
+    pub level: u64,
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        let mut m = self
+            .inner
+            .in_flight
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if let Some(e) = m.get_mut(&self.account) {
+            e.0 = e.0.saturating_sub(1);
+        }
+    }
+}
+
+impl Simulator {
+    /// The account a Basic `Authorization` header claims (no password check), for concurrency
+    /// accounting: the account itself, a key's account, or a test SID's account.
+    pub(crate) fn enter(&self, auth_header: Option<&str>) -> Option<InFlight> {
+        let (user, _) = crate::auth::basic(auth_header)?;
+        let account = {
+            let st = self.inner.lock();
+            if let Some(k) = st.keys.get(&user) {
+                k.account_sid.clone()
+            } else if st.accounts.contains_key(&user) {
+                user
+            } else {
+                st.test_sids.get(&user)?.clone()
+            }
+        };
+        let mut m = self
+            .inner
+            .in_flight
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        let e = m.entry(account.clone()).or_insert((0, 0));
+        e.0 += 1;
+        e.1 = e.1.max(e.0);
+        let level = e.0;
+        Some(InFlight {
+            inner: self.inner.clone(),
+            account,
+            level,
+        })
+    }
 }
 
 impl Inner {
@@ -104,6 +161,8 @@ impl Simulator {
             fault_5xx: AtomicU64::new(0),
             fault_commit: AtomicU64::new(0),
             clock_offset_secs: AtomicI64::new(0),
+            fault_concurrency: AtomicU64::new(0),
+            in_flight: Mutex::new(HashMap::new()),
         };
         {
             let mut st = inner.lock();
@@ -215,7 +274,16 @@ impl Simulator {
                 rate_limited_429: self.inner.fault_429.load(Ordering::Relaxed),
                 errors_5xx: self.inner.fault_5xx.load(Ordering::Relaxed),
                 commit_then_fail: self.inner.fault_commit.load(Ordering::Relaxed),
+                concurrency_429: self.inner.fault_concurrency.load(Ordering::Relaxed),
             },
+            max_in_flight: self
+                .inner
+                .in_flight
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .iter()
+                .map(|(k, v)| (k.clone(), v.1))
+                .collect(),
         }
     }
 

@@ -330,3 +330,75 @@ fn base64_basic(u: &str, p: &str) -> String {
     }
     out
 }
+
+#[tokio::test]
+async fn per_account_concurrency_limit() {
+    let settings = SimSettings {
+        max_concurrent_requests: Some(2),
+        ..Default::default()
+    };
+    let faults = FaultConfig {
+        latency_ms: 300,
+        ..Default::default()
+    };
+    let env = Env::with(SimConfig {
+        settings,
+        faults,
+        ..Default::default()
+    })
+    .await;
+    let path = env.numbers_path(&env.acct.sid);
+    let futs = (0..8).map(|_| env.get(&path));
+    let results = futures::future::join_all(futs).await;
+    let ok = results.iter().filter(|r| r.status == 200).count();
+    let limited: Vec<_> = results.iter().filter(|r| r.status == 429).collect();
+    assert!(!limited.is_empty(), "some requests must exceed the limit");
+    assert!(ok >= 2 && ok + limited.len() == 8);
+    for r in limited {
+        assert_error(r, 429, 20429);
+    }
+    let c = env.sim.counters();
+    assert_eq!(c.faults.concurrency_429 as usize, 8 - ok);
+    assert!(c.max_in_flight[&env.acct.sid] >= 2);
+    // Another account has its own budget.
+    let other = env.sim.add_account("o");
+    assert_eq!(
+        env.get_as(&other.sid, &other.auth_token, &env.numbers_path(&other.sid))
+            .await
+            .status,
+        200
+    );
+}
+
+#[tokio::test]
+async fn trial_accounts_own_one_number() {
+    let env = Env::new().await;
+    let trial = twilio_sim::SeedAccount {
+        sid: twilio_sim::random_sid("AC"),
+        auth_token: "t".into(),
+        friendly_name: "trial".into(),
+        balance: "15.50".parse().unwrap(),
+        account_type: "Trial".into(),
+    };
+    let sim = twilio_sim::Simulator::new(SimConfig {
+        accounts: vec![trial.clone()],
+        ..Default::default()
+    });
+    let server = sim.serve("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let url = format!(
+        "{}/2010-04-01/Accounts/{}/IncomingPhoneNumbers.json",
+        server.base_url(),
+        trial.sid
+    );
+    let post = || {
+        env.http
+            .post(&url)
+            .basic_auth(&trial.sid, Some("t"))
+            .form(&[("AreaCode", "415")])
+            .send()
+    };
+    assert_eq!(post().await.unwrap().status(), 201);
+    let second: serde_json::Value = post().await.unwrap().json().await.unwrap();
+    assert_eq!(second["code"], 21404);
+    assert_eq!(sim.owned_numbers(&trial.sid).len(), 1);
+}

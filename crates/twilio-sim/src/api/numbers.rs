@@ -319,6 +319,19 @@ pub(crate) fn create(
             return Err(not_available(&e164));
         }
         apply_fields(&mut fresh, form, None)?;
+        let trial = st
+            .accounts
+            .get(acting)
+            .is_some_and(|a| a.account_type == "Trial");
+        if trial
+            && settings.trial_single_number
+            && st.by_account.get(acting).is_some_and(|s| !s.is_empty())
+        {
+            return Err(ApiError::bad_request(
+                21404,
+                "Trial accounts are allowed only one Twilio number",
+            ));
+        }
         if settings.charge_on_purchase {
             let fee = settings
                 .prices_for(&fresh.iso_country)
