@@ -184,7 +184,6 @@ pub fn decide(
     st.observed_generation = generation;
     let mut events = Vec::new();
     let name = account.name_any();
-    let _ = terms_version;
 
     let terms = match gate {
         Gate::ModeRefused {
