@@ -4,7 +4,8 @@
 //!   endpoint; `metadata` may be absent (name/namespace come from the URL, as kube-rs's
 //!   `patch_status` needs).
 //! - Ownership is tracked per object, per (manager, subresource) as a set of leaf paths (JSON
-//!   pointers; maps are descended, lists and scalars are leaves, so lists are atomic).
+//!   pointers; maps are descended, lists and scalars are leaves, so lists are atomic — except
+//!   `metadata.finalizers`, a set whose values are owned one by one and merged by union).
 //! - An apply removes the leaves its manager applied last time but omits now, unless another
 //!   manager also owns them; then the body is deep-merged into the live object (maps merge,
 //!   `null` deletes, lists and scalars replace).
@@ -52,9 +53,20 @@ pub fn leaves(body: &Value, has_status: bool, status_only: bool) -> BTreeSet<Str
                 if status_only {
                     continue;
                 }
-                for mk in ["labels", "annotations", "finalizers", "ownerReferences"] {
+                for mk in ["labels", "annotations", "ownerReferences"] {
                     if let Some(x) = v.get(mk) {
                         collect(x, &format!("/metadata/{mk}"), &mut out);
+                    }
+                }
+                // finalizers are a set: each value is owned on its own
+                for f in v
+                    .get("finalizers")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
+                    if let Some(f) = f.as_str() {
+                        out.insert(format!("{FINALIZER_LEAF}{f}"));
                     }
                 }
             }
@@ -66,6 +78,21 @@ pub fn leaves(body: &Value, has_status: bool, status_only: bool) -> BTreeSet<Str
     out
 }
 
+/// Leaf-path prefix of one finalizer value (`metadata.finalizers` is a set).
+const FINALIZER_LEAF: &str = "/metadata/finalizers#";
+
+/// The value at a leaf path (a finalizer leaf yields `true` when the value is in the list).
+fn leaf_value<'a>(obj: &'a Value, path: &str) -> Option<&'a Value> {
+    match path.strip_prefix(FINALIZER_LEAF) {
+        Some(f) => obj
+            .pointer("/metadata/finalizers")
+            .and_then(Value::as_array)
+            .is_some_and(|a| a.iter().any(|x| x == f))
+            .then_some(&Value::Bool(true)),
+        None => obj.pointer(path),
+    }
+}
+
 fn sub_key(status_only: bool) -> String {
     if status_only {
         "status".into()
@@ -75,6 +102,15 @@ fn sub_key(status_only: bool) -> String {
 }
 
 fn remove_path(doc: &mut Value, path: &str) {
+    if let Some(f) = path.strip_prefix(FINALIZER_LEAF) {
+        if let Some(a) = doc
+            .pointer_mut("/metadata/finalizers")
+            .and_then(Value::as_array_mut)
+        {
+            a.retain(|x| x != f);
+        }
+        return;
+    }
     let Some((parent, last)) = path.rsplit_once('/') else {
         return;
     };
@@ -143,7 +179,7 @@ pub fn compute(
         if !force {
             let mut conflicts = Vec::new();
             for p in &new_paths {
-                let (lv, bv) = (live.pointer(p), body.pointer(p));
+                let (lv, bv) = (leaf_value(live, p), leaf_value(body, p));
                 if lv.is_none() || lv == bv {
                     continue;
                 }
@@ -181,6 +217,22 @@ pub fn compute(
     if status_only {
         let status = merged_body.get("status").cloned().unwrap_or(Value::Null);
         merged_body = json!({ "status": status });
+    }
+    if let Some(applied) = merged_body
+        .pointer_mut("/metadata/finalizers")
+        .and_then(Value::as_array_mut)
+    {
+        let mut union: Vec<Value> = result
+            .pointer("/metadata/finalizers")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        for f in applied.iter() {
+            if !union.contains(f) {
+                union.push(f.clone());
+            }
+        }
+        *applied = union;
     }
     deep_merge(&mut result, &merged_body);
     if !result.get("metadata").is_some_and(Value::is_object) {
@@ -284,7 +336,7 @@ pub fn claim(
         None => new_leaves,
         Some(o) => new_leaves
             .into_iter()
-            .filter(|p| o.pointer(p) != new.pointer(p))
+            .filter(|p| leaf_value(o, p) != leaf_value(new, p))
             .collect(),
     };
     if changed.is_empty() {
@@ -310,6 +362,48 @@ pub fn claim(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn finalizers_are_a_set() {
+        let mut st = State::new(10);
+        let res = st.find_resource("", "v1", "configmaps").unwrap();
+        let live = json!({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c","namespace":"default","finalizers":["other/f"]}});
+        st.put(&res.store_key, "default", "c", live.clone(), None);
+        let body =
+            json!({"apiVersion":"v1","kind":"ConfigMap","metadata":{"finalizers":["mine/f"]}});
+        let (out, paths) = compute(
+            &st,
+            &res,
+            "default",
+            "c",
+            Some(&live),
+            &body,
+            "me",
+            false,
+            false,
+        )
+        .unwrap();
+        assert_eq!(out["metadata"]["finalizers"], json!(["other/f", "mine/f"]));
+        record(&mut st, &res, "default", "c", "me", false, paths, false);
+        let body = json!({"apiVersion":"v1","kind":"ConfigMap","metadata":{}});
+        let (out, _) = compute(
+            &st,
+            &res,
+            "default",
+            "c",
+            Some(&out),
+            &body,
+            "me",
+            false,
+            false,
+        )
+        .unwrap();
+        assert_eq!(
+            out["metadata"]["finalizers"],
+            json!(["other/f"]),
+            "only my finalizer is withdrawn"
+        );
+    }
 
     #[test]
     fn leaves_skip_identity() {

@@ -35,7 +35,8 @@
 //!   before it gives `ERROR 410 Expired`. Bookmarks are sent every `bookmark_interval` and before a
 //!   `timeoutSeconds` close.
 //! - Server-side apply is an approximation (see the `apply` module): leaf-path ownership per
-//!   manager and subresource, lists are atomic (no `x-kubernetes-list-type: map/set` merging),
+//!   manager and subresource, lists are atomic (no `x-kubernetes-list-type: map/set` merging;
+//!   only `metadata.finalizers` is treated as a set),
 //!   `managedFields` are never returned (kubectl's client-side→server-side apply migration is done
 //!   server-side instead: manager `kubectl` inherits `kubectl-client-side-apply`'s fields).
 //!   Conflicts are detected only for leaves whose value changes.
