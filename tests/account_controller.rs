@@ -549,3 +549,50 @@ async fn steady_state_resyncs_only_list_the_inventory() {
     assert_eq!(calls(&env.sim, BALANCE), balances);
     env.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn master_credentials_rotation_reaches_managed_accounts() {
+    let env = Env::start().await;
+    let ns = "managed";
+    let api = env.accounts(ns);
+    create(&api, managed(ns, true)).await;
+    wait_for(&api, "main", "Ready", |a| is(a, READY, "True", "Connected")).await;
+    let master_token = {
+        let secrets: Api<Secret> = Api::namespaced(env.client.clone(), "telephony-system");
+        let s = secrets.get("twilio-master-credentials").await.unwrap();
+        let data = s.data.unwrap();
+        String::from_utf8(data["authToken"].0.clone()).unwrap()
+    };
+    let master_sid = env.master_sid.clone();
+    secret(
+        &env.client,
+        "telephony-system",
+        "twilio-master-credentials",
+        &master_sid,
+        "revoked",
+    )
+    .await;
+    let a = wait_for(&api, "main", "AuthenticationFailed", |a| {
+        is(a, CREDENTIALS_VALID, "False", "AuthenticationFailed")
+    })
+    .await;
+    let msg = get_condition(&a.status.unwrap().conditions, CREDENTIALS_VALID)
+        .unwrap()
+        .message
+        .clone();
+    assert!(msg.contains("master credentials"), "{msg}");
+    secret(
+        &env.client,
+        "telephony-system",
+        "twilio-master-credentials",
+        &master_sid,
+        &master_token,
+    )
+    .await;
+    wait_for(&api, "main", "Ready again", |a| {
+        is(a, READY, "True", "Connected")
+    })
+    .await;
+    assert_eq!(env.sim.subaccounts(&env.master_sid).len(), 1);
+    env.stop().await;
+}
