@@ -218,32 +218,46 @@ async fn wait_until_ready(stack: &Stack, timeout: Duration) -> bool {
 }
 
 async fn watch_until_ctrl_c(stack: &Stack) {
-    let mut phases = std::collections::BTreeMap::new();
+    use kube::ResourceExt;
+    // Per number: (phase, next renewal); a change of either is printed.
+    let mut seen: std::collections::BTreeMap<String, (String, Option<jiff::Timestamp>)> =
+        Default::default();
     loop {
         let (_, numbers) = snapshot(stack).await;
         for pn in &numbers {
-            use kube::ResourceExt;
             let key = format!("{}/{}", pn.namespace().unwrap_or_default(), pn.name_any());
             let status = pn.status.clone().unwrap_or_default();
             let phase = status.phase.map(|p| p.to_string()).unwrap_or_default();
-            if phases.get(&key) != Some(&phase) {
-                if phases.contains_key(&key) {
-                    println!(
-                        "[{}] {key}: {} -> {phase}{}",
-                        stack.clock.now().strftime("%Y-%m-%d %H:%M"),
-                        phases[&key],
-                        status
-                            .message
-                            .map(|m| format!(" ({m})"))
-                            .unwrap_or_default()
-                    );
+            let next = status
+                .renewal
+                .as_ref()
+                .and_then(|r| r.next_renewal_at.as_ref())
+                .map(|t| t.0);
+            let now = stack.clock.now().strftime("%Y-%m-%d %H:%M").to_string();
+            match seen.get(&key) {
+                Some((old_phase, _)) if *old_phase != phase => println!(
+                    "[{now}] {key}: {old_phase} -> {phase}{}",
+                    status
+                        .message
+                        .as_ref()
+                        .map(|m| format!(" ({m})"))
+                        .unwrap_or_default()
+                ),
+                Some((_, old_next)) if *old_next != next && old_next.is_some() => {
+                    if let Some(next) = next {
+                        println!(
+                            "[{now}] {key}: renewed; next renewal {}",
+                            next.strftime("%Y-%m-%d %H:%M")
+                        );
+                    }
                 }
-                phases.insert(key, phase);
+                _ => {}
             }
+            seen.insert(key, (phase, next));
         }
         tokio::select! {
             _ = tokio::signal::ctrl_c() => return,
-            _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+            _ = tokio::time::sleep(Duration::from_millis(250)) => {}
         }
     }
 }
