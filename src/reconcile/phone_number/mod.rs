@@ -15,6 +15,7 @@ pub mod active;
 pub mod cleanup;
 pub mod config;
 pub mod decide;
+pub mod recover;
 pub mod renewal;
 pub mod status;
 pub mod validate;
