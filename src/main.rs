@@ -26,7 +26,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the operator against the cluster in KUBECONFIG or the in-cluster configuration.
-    Run(OperatorConfig),
+    Run(Box<OperatorConfig>),
     /// Print the CustomResourceDefinitions (YAML) generated from the Rust types.
     Crd,
     /// Start a Kubernetes API emulator, the Twilio simulator and the operator on 127.0.0.1,
@@ -80,7 +80,7 @@ fn main() -> ExitCode {
             },
             Command::Run(config) => {
                 observability::init_logging(cli.log_json, "info,kube=warn,hyper=warn");
-                run_operator(config).await
+                run_operator(*config).await
             }
             Command::Sandbox(args) => {
                 observability::init_logging(cli.log_json, "error");

@@ -27,7 +27,7 @@ pub enum ApplyError {
         kind: String,
         name: String,
         #[source]
-        source: kube::Error,
+        source: Box<kube::Error>,
     },
 }
 
@@ -81,11 +81,11 @@ pub async fn apply_object(
         None => (String::new(), api_version.to_string()),
     };
     let gvk = GroupVersionKind::gvk(&group, &version, &kind);
-    let kube_err = |source| ApplyError::Kube {
+    let kube_err = |source: kube::Error| ApplyError::Kube {
         source_name: source_name.into(),
         kind: kind.clone(),
         name: name.clone(),
-        source,
+        source: Box::new(source),
     };
     let (resource, caps) = discovery::pinned_kind(client, &gvk)
         .await
