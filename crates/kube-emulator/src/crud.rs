@@ -101,18 +101,17 @@ pub fn get(shared: &Arc<Shared>, req: &Req, t: &Target) -> Result<Response, ApiE
     Ok(json_response(200, &view, &[]))
 }
 
-/// Current matching objects (endpoint view) and the revision they reflect.
+/// Current matching objects (stored form) and the revision they reflect.
 pub fn snapshot(
     shared: &Shared,
     t: &Target,
     labels: &LabelSelector,
     fields: &FieldSelector,
-) -> (Vec<Value>, u64) {
+) -> (Vec<Arc<Value>>, u64) {
     let st = shared.lock();
-    let res = &t.res;
     let items = st
         .objects
-        .get(&res.store_key)
+        .get(&t.res.store_key)
         .map(|m| {
             m.iter()
                 .filter(|((ns, _), o)| {
@@ -120,7 +119,7 @@ pub fn snapshot(
                         && labels.matches(o)
                         && fields.matches(o)
                 })
-                .map(|(_, o)| res.to_view(o))
+                .map(|(_, o)| o.clone())
                 .collect()
         })
         .unwrap_or_default();
@@ -130,20 +129,44 @@ pub fn snapshot(
 pub fn list(shared: &Arc<Shared>, req: &Req, t: &Target) -> Result<Response, ApiError> {
     let res = &t.res;
     let (labels, fields) = selectors(req, res)?;
-    let (items, rv) = snapshot(shared, t, &labels, &fields);
-    let rv = rv.to_string();
+    let limit = match req.q("resourceVersion") {
+        Some("0") => None,
+        _ => req.q("limit").and_then(|l| l.parse::<usize>().ok()),
+    };
+    let page = shared.pager.page(limit, req.q("continue"), || {
+        snapshot(shared, t, &labels, &fields)
+    })?;
+    let items: Vec<Value> = page.items.iter().map(|o| res.to_view(o)).collect();
+    let rv = page.rv.to_string();
+    let mut meta = json!({"resourceVersion": rv});
+    if let Some(c) = &page.continue_token {
+        meta["continue"] = json!(c);
+        meta["remainingItemCount"] = json!(page.remaining);
+    }
     if wants_table(req) {
-        return Ok(table(res, req, &items, &rv));
+        let mut t = render_table(
+            res,
+            req.q("includeObject").unwrap_or("Metadata"),
+            &items,
+            &rv,
+        );
+        if let Some(c) = &page.continue_token {
+            t["metadata"]["continue"] = json!(c);
+        }
+        return Ok(with_content_type(
+            json_response(200, &t, &[]),
+            "application/json;as=Table;v=v1;g=meta.k8s.io",
+        ));
     }
     if wants_metadata(req) {
         let items: Vec<Value> = items.iter().map(metadata_only).collect();
-        let body = json!({"kind":"PartialObjectMetadataList","apiVersion":"meta.k8s.io/v1","metadata":{"resourceVersion": rv},"items": items});
+        let body = json!({"kind":"PartialObjectMetadataList","apiVersion":"meta.k8s.io/v1","metadata": meta,"items": items});
         return Ok(with_content_type(
             json_response(200, &body, &[]),
             "application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io",
         ));
     }
-    let body = json!({"kind": res.list_kind, "apiVersion": res.api_version(), "metadata": {"resourceVersion": rv}, "items": items});
+    let body = json!({"kind": res.list_kind, "apiVersion": res.api_version(), "metadata": meta, "items": items});
     Ok(json_response(200, &body, &[]))
 }
 

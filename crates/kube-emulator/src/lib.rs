@@ -28,7 +28,8 @@
 //!   Secret and Namespace creation (what `kubectl create configmap|secret|namespace` sends;
 //!   ObjectMeta name/generateName/namespace/labels/annotations/finalizers); other protobuf or
 //!   CBOR bodies get 415.
-//! - `limit`/`continue` are ignored: lists always return everything in one page.
+//! - `limit`/`continue` page through a snapshot kept in memory for 5 minutes (tokens are not
+//!   etcd keys; `resourceVersion=0` lists are never paged); `remainingItemCount` is exact.
 //! - `resourceVersion` on GET/LIST is ignored (always the latest state); `resourceVersionMatch=Exact`
 //!   is not honoured. A watch from a revision ahead of the current one starts from the current one.
 //! - Watch history is a bounded ring (`EmulatorConfig::watch_history` events); resuming from
@@ -81,6 +82,7 @@ mod faults;
 mod kubeconfig;
 mod meta_validation;
 mod openapi;
+mod paging;
 mod patch;
 mod proto;
 mod resources;
@@ -154,6 +156,7 @@ pub async fn start(config: EmulatorConfig) -> Result<EmulatorHandle, EmulatorErr
         drop_tx,
         faults: faults::Faults::default(),
         counters: faults::Counters::default(),
+        pager: paging::Pager::default(),
         bearer_token: config.bearer_token.clone(),
         bookmark_interval: config.bookmark_interval,
         addr,

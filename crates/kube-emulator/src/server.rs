@@ -26,6 +26,7 @@ pub struct Shared {
     pub drop_tx: watch::Sender<u64>,
     pub faults: Faults,
     pub counters: Counters,
+    pub pager: crate::paging::Pager,
     pub bearer_token: Option<String>,
     pub bookmark_interval: std::time::Duration,
     pub addr: SocketAddr,

@@ -301,7 +301,7 @@ async fn controller_finalizer_status_and_events() {
 }
 
 #[tokio::test]
-async fn list_then_try_stream_collects() {
+async fn paged_list_then_try_stream_collects() {
     // applied_objects over a bounded stream: every created object is seen exactly once
     let env = TestEnv::new().await;
     env.install_crd().await;
@@ -311,7 +311,8 @@ async fn list_then_try_stream_collects() {
             .await
             .unwrap();
     }
-    let seen: Vec<Widget> = watcher(api.clone(), watcher::Config::default())
+    // page_size 2: the initial list follows `continue` tokens
+    let seen: Vec<Widget> = watcher(api.clone(), watcher::Config::default().page_size(2))
         .applied_objects()
         .take(5)
         .try_collect()

@@ -408,3 +408,40 @@ async fn tables_metadata_lists_and_errors() {
     assert_eq!((code, y["spec"]["size"].as_i64()), (201, Some(4)));
     w.emu.shutdown().await;
 }
+
+#[tokio::test]
+async fn paginated_lists_are_consistent() {
+    let w = W::new().await.with_crd().await;
+    for i in 0..5 {
+        w.post(GADGETS, &gadget(&format!("p{i}"), 1)).await;
+    }
+    let (_, first) = w.get(&format!("{GADGETS}?limit=2")).await;
+    let rv = first["metadata"]["resourceVersion"].clone();
+    assert_eq!(first["metadata"]["remainingItemCount"], 3);
+    let mut names: Vec<String> = Vec::new();
+    let mut page = first;
+    loop {
+        names.extend(
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i["metadata"]["name"].as_str().unwrap().to_string()),
+        );
+        // a write between pages does not leak into the snapshot
+        w.post(GADGETS, &gadget(&format!("late{}", names.len()), 1))
+            .await;
+        let Some(c) = page["metadata"]["continue"].as_str().map(String::from) else {
+            break;
+        };
+        page = w.get(&format!("{GADGETS}?limit=2&continue={c}")).await.1;
+        assert_eq!(page["metadata"]["resourceVersion"], rv);
+    }
+    assert_eq!(names, ["p0", "p1", "p2", "p3", "p4"]);
+    let (code, e) = w.get(&format!("{GADGETS}?limit=2&continue=bogus:2")).await;
+    assert_eq!((code, e["reason"].as_str()), (410, Some("Expired")));
+    // resourceVersion=0 is served whole
+    let (_, all) = w.get(&format!("{GADGETS}?limit=2&resourceVersion=0")).await;
+    assert!(all["metadata"].get("continue").is_none());
+    w.emu.shutdown().await;
+}
