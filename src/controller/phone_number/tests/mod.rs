@@ -5,6 +5,7 @@
 mod lifecycle;
 mod memory;
 mod purchase;
+mod stack;
 
 use super::engine::{EngineError, Env, Step, drive, drive_cleanup};
 use super::observe;
