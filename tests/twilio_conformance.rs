@@ -380,6 +380,115 @@ fn full_config() -> NumberConfig {
     }
 }
 
+/// Checks recorded requests against the spec: violations, and the `(method, template)` covered.
+fn check(spec: &Spec, recorded: &[Recorded]) -> (Vec<String>, BTreeSet<(String, String)>) {
+    let mut violations = Vec::new();
+    let mut covered = BTreeSet::new();
+    for r in recorded {
+        let what = format!("{:?} {} {}", r.host, r.method, r.path);
+        if !r.authorized {
+            violations.push(format!("{what}: no Basic authorization"));
+        }
+        let Some((op, values)) = spec.find(r.host, &r.method, &r.path) else {
+            violations.push(format!("{what}: no such path+method in the spec"));
+            continue;
+        };
+        covered.insert((r.method.clone(), op.template.clone()));
+        for ((name, schema), raw) in op.path_params.iter().zip(values) {
+            if let Some(why) = spec.check_value(schema, &percent_decode(&raw)) {
+                violations.push(format!("{what}: path {name}: {why}"));
+            }
+        }
+        for (name, value) in &r.query {
+            match op.query.get(name) {
+                None => violations.push(format!("{what}: query `{name}` not in spec")),
+                Some((schema, _)) => {
+                    if let Some(why) = spec.check_value(schema, value) {
+                        violations.push(format!("{what}: query {name}: {why}"));
+                    }
+                }
+            }
+        }
+        for (name, (_, required)) in &op.query {
+            if *required && !r.query.iter().any(|(k, _)| k == name) {
+                violations.push(format!("{what}: required query `{name}` missing"));
+            }
+        }
+        if r.method == "POST" {
+            if r.content_type.as_deref() != Some("application/x-www-form-urlencoded") {
+                violations.push(format!("{what}: content-type {:?}", r.content_type));
+            }
+            for (name, value) in &r.form {
+                match op.form.get(name) {
+                    None => violations.push(format!("{what}: form `{name}` not in spec")),
+                    Some(schema) => {
+                        if let Some(why) = spec.check_value(schema, value) {
+                            violations.push(format!("{what}: form {name}: {why}"));
+                        }
+                    }
+                }
+            }
+            for name in &op.form_required {
+                if !r.form.iter().any(|(k, _)| k == name) {
+                    violations.push(format!("{what}: required form `{name}` missing"));
+                }
+            }
+        } else if !r.form.is_empty() {
+            violations.push(format!("{what}: body on a {}", r.method));
+        }
+    }
+    (violations, covered)
+}
+
+/// The `(method, template)` of every call the client makes.
+fn expected_operations() -> BTreeSet<(String, String)> {
+    [
+        ("GET", "/2010-04-01/Accounts/{Sid}.json"),
+        ("POST", "/2010-04-01/Accounts.json"),
+        ("GET", "/2010-04-01/Accounts.json"),
+        ("POST", "/2010-04-01/Accounts/{Sid}.json"),
+        ("GET", "/2010-04-01/Accounts/{AccountSid}/Balance.json"),
+        (
+            "GET",
+            "/2010-04-01/Accounts/{AccountSid}/AvailablePhoneNumbers/{CountryCode}/Local.json",
+        ),
+        (
+            "GET",
+            "/2010-04-01/Accounts/{AccountSid}/AvailablePhoneNumbers/{CountryCode}/TollFree.json",
+        ),
+        (
+            "GET",
+            "/2010-04-01/Accounts/{AccountSid}/AvailablePhoneNumbers/{CountryCode}/Mobile.json",
+        ),
+        (
+            "POST",
+            "/2010-04-01/Accounts/{AccountSid}/IncomingPhoneNumbers.json",
+        ),
+        (
+            "GET",
+            "/2010-04-01/Accounts/{AccountSid}/IncomingPhoneNumbers.json",
+        ),
+        (
+            "GET",
+            "/2010-04-01/Accounts/{AccountSid}/IncomingPhoneNumbers/{Sid}.json",
+        ),
+        (
+            "POST",
+            "/2010-04-01/Accounts/{AccountSid}/IncomingPhoneNumbers/{Sid}.json",
+        ),
+        (
+            "DELETE",
+            "/2010-04-01/Accounts/{AccountSid}/IncomingPhoneNumbers/{Sid}.json",
+        ),
+        ("GET", "/v1/PhoneNumbers/Countries/{IsoCountry}"),
+        ("GET", "/v2/Voice/Countries/{IsoCountry}"),
+        ("GET", "/v2/Voice/Numbers/{DestinationNumber}"),
+    ]
+    .into_iter()
+    .map(|(m, t)| (m.to_owned(), t.to_owned()))
+    .collect()
+}
+
 #[tokio::test]
 async fn client_requests_conform_to_openapi() {
     let Some(dir) = spec_dir() else {
@@ -491,116 +600,18 @@ async fn client_requests_conform_to_openapi() {
 
     // Check every recorded request against the spec.
     let recorded = log.lock().unwrap().clone();
-    let mut violations = Vec::new();
-    let mut covered = BTreeSet::new();
-    let mut list_incoming_pages = 0;
-    for r in &recorded {
-        let what = format!("{:?} {} {}", r.host, r.method, r.path);
-        if !r.authorized {
-            violations.push(format!("{what}: no Basic authorization"));
-        }
-        let Some((op, values)) = spec.find(r.host, &r.method, &r.path) else {
-            violations.push(format!("{what}: no such path+method in the spec"));
-            continue;
-        };
-        covered.insert((r.method.clone(), op.template.clone()));
-        if op.template.ends_with("/IncomingPhoneNumbers.json") && r.method == "GET" {
-            list_incoming_pages += 1;
-        }
-        for ((name, schema), raw) in op.path_params.iter().zip(values) {
-            if let Some(why) = spec.check_value(schema, &percent_decode(&raw)) {
-                violations.push(format!("{what}: path {name}: {why}"));
-            }
-        }
-        for (name, value) in &r.query {
-            match op.query.get(name) {
-                None => violations.push(format!("{what}: query `{name}` not in spec")),
-                Some((schema, _)) => {
-                    if let Some(why) = spec.check_value(schema, value) {
-                        violations.push(format!("{what}: query {name}: {why}"));
-                    }
-                }
-            }
-        }
-        for (name, (_, required)) in &op.query {
-            if *required && !r.query.iter().any(|(k, _)| k == name) {
-                violations.push(format!("{what}: required query `{name}` missing"));
-            }
-        }
-        if r.method == "POST" {
-            if r.content_type.as_deref() != Some("application/x-www-form-urlencoded") {
-                violations.push(format!("{what}: content-type {:?}", r.content_type));
-            }
-            for (name, value) in &r.form {
-                match op.form.get(name) {
-                    None => violations.push(format!("{what}: form `{name}` not in spec")),
-                    Some(schema) => {
-                        if let Some(why) = spec.check_value(schema, value) {
-                            violations.push(format!("{what}: form {name}: {why}"));
-                        }
-                    }
-                }
-            }
-            for name in &op.form_required {
-                if !r.form.iter().any(|(k, _)| k == name) {
-                    violations.push(format!("{what}: required form `{name}` missing"));
-                }
-            }
-        } else if !r.form.is_empty() {
-            violations.push(format!("{what}: body on a {}", r.method));
-        }
-    }
+    let (violations, covered) = check(&spec, &recorded);
+    let list_incoming_pages = recorded
+        .iter()
+        .filter(|r| r.method == "GET" && r.path.ends_with("/IncomingPhoneNumbers.json"))
+        .count();
     assert!(
         violations.is_empty(),
         "requests not conforming to the OpenAPI spec:\n{}",
         violations.join("\n")
     );
 
-    let expected: BTreeSet<(String, String)> = [
-        ("GET", "/2010-04-01/Accounts/{Sid}.json"),
-        ("POST", "/2010-04-01/Accounts.json"),
-        ("GET", "/2010-04-01/Accounts.json"),
-        ("POST", "/2010-04-01/Accounts/{Sid}.json"),
-        ("GET", "/2010-04-01/Accounts/{AccountSid}/Balance.json"),
-        (
-            "GET",
-            "/2010-04-01/Accounts/{AccountSid}/AvailablePhoneNumbers/{CountryCode}/Local.json",
-        ),
-        (
-            "GET",
-            "/2010-04-01/Accounts/{AccountSid}/AvailablePhoneNumbers/{CountryCode}/TollFree.json",
-        ),
-        (
-            "GET",
-            "/2010-04-01/Accounts/{AccountSid}/AvailablePhoneNumbers/{CountryCode}/Mobile.json",
-        ),
-        (
-            "POST",
-            "/2010-04-01/Accounts/{AccountSid}/IncomingPhoneNumbers.json",
-        ),
-        (
-            "GET",
-            "/2010-04-01/Accounts/{AccountSid}/IncomingPhoneNumbers.json",
-        ),
-        (
-            "GET",
-            "/2010-04-01/Accounts/{AccountSid}/IncomingPhoneNumbers/{Sid}.json",
-        ),
-        (
-            "POST",
-            "/2010-04-01/Accounts/{AccountSid}/IncomingPhoneNumbers/{Sid}.json",
-        ),
-        (
-            "DELETE",
-            "/2010-04-01/Accounts/{AccountSid}/IncomingPhoneNumbers/{Sid}.json",
-        ),
-        ("GET", "/v1/PhoneNumbers/Countries/{IsoCountry}"),
-        ("GET", "/v2/Voice/Countries/{IsoCountry}"),
-        ("GET", "/v2/Voice/Numbers/{DestinationNumber}"),
-    ]
-    .into_iter()
-    .map(|(m, t)| (m.to_owned(), t.to_owned()))
-    .collect();
+    let expected = expected_operations();
     assert_eq!(covered, expected, "operations exercised");
     // Paging was followed (the mock offers exactly one next page).
     assert_eq!(
@@ -621,5 +632,180 @@ async fn client_requests_conform_to_openapi() {
             .iter()
             .filter(|r| r.host == Host::Pricing)
             .all(|r| !r.path.contains("AC"))
+    );
+}
+
+/// Records each request, then hands it on unchanged (the simulator behind it answers).
+async fn record_layer(
+    State(log): State<Arc<Mutex<Vec<Recorded>>>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let (parts, body) = req.into_parts();
+    let bytes = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap_or_default();
+    let path = parts.uri.path().to_owned();
+    let host = if path.starts_with("/v1/") || path.starts_with("/v2/") {
+        Host::Pricing
+    } else {
+        Host::Api
+    };
+    log.lock().unwrap().push(Recorded {
+        host,
+        method: parts.method.to_string(),
+        path,
+        query: serde_urlencoded::from_str(parts.uri.query().unwrap_or("")).unwrap_or_default(),
+        form: serde_urlencoded::from_bytes(&bytes).unwrap_or_default(),
+        content_type: parts
+            .headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+        authorized: parts
+            .headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("Basic ")),
+    });
+    next.run(axum::extract::Request::from_parts(
+        parts,
+        axum::body::Body::from(bytes),
+    ))
+    .await
+}
+
+/// The same check on a realistic flow against the simulator (its own paging URIs, real
+/// subaccount SIDs, searched numbers), through a recording layer.
+#[tokio::test]
+async fn client_requests_to_the_simulator_conform_to_openapi() {
+    let Some(dir) = spec_dir() else {
+        eprintln!("twilio_conformance: skipped — no OpenAPI specs");
+        return;
+    };
+    let spec = Spec::load(&dir);
+    let sim = twilio_sim::Simulator::new(twilio_sim::SimConfig::default());
+    let acct = sim.add_account("acme");
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let app = sim.router().layer(axum::middleware::from_fn_with_state(
+        log.clone(),
+        record_layer,
+    ));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = url::Url::parse(&format!("http://{}/", listener.local_addr().unwrap())).unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let client = TwilioClient::new(TwilioClientConfig {
+        api_base: base.clone(),
+        pricing_base: base,
+        max_retries: 0,
+        ..Default::default()
+    })
+    .unwrap();
+    let creds = Credentials::AuthToken {
+        account_sid: acct.sid.clone(),
+        auth_token: Secret::new(acct.auth_token.clone()),
+    };
+    let main = client.account(&creds, &Routing::default());
+    main.fetch_account().await.unwrap();
+    main.balance().await.unwrap();
+    let sub_acct = main.create_subaccount("tenant-a").await.unwrap();
+    main.list_accounts(Some("tenant-a"), Some("active"))
+        .await
+        .unwrap();
+    let sub = client.subaccount(&creds, &sub_acct.sid, &Routing::default());
+    for (kind, country) in [
+        (NumberKind::Local, "US"),
+        (NumberKind::TollFree, "US"),
+        (NumberKind::Mobile, "GB"),
+    ] {
+        sub.search_available(&SearchQuery {
+            country: country.into(),
+            number_type: kind,
+            voice: Some(true),
+            page_size: Some(30),
+            ..Default::default()
+        })
+        .await
+        .unwrap_or_else(|e| panic!("search {kind:?}: {e}"));
+    }
+    let found = sub
+        .search_available(&SearchQuery {
+            country: "US".into(),
+            area_code: Some(415),
+            contains: Some("5".into()),
+            in_region: Some("CA".into()),
+            sms: Some(true),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let mut config = full_config();
+    config.voice_application_sid = None; // the simulator checks referenced SIDs exist
+    config.sms_application_sid = None;
+    config.trunk_sid = None;
+    config.address_sid = None;
+    config.bundle_sid = None;
+    config.identity_sid = None;
+    config.emergency_address_sid = None;
+    let mut bought = Vec::new();
+    for a in found.iter().take(5) {
+        let n = sub
+            .buy(&PurchaseRequest {
+                phone_number: Some(a.phone_number.clone()),
+                area_code: None,
+                config: config.clone(),
+            })
+            .await
+            .unwrap();
+        bought.push(n);
+    }
+    sub.buy(&PurchaseRequest {
+        phone_number: None,
+        area_code: Some(212),
+        config: NumberConfig::default(),
+    })
+    .await
+    .unwrap();
+    let listed = sub
+        .list_incoming(&IncomingFilter {
+            page_size: Some(2),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 6);
+    sub.list_incoming(&IncomingFilter {
+        phone_number: Some(bought[0].phone_number.clone()),
+        friendly_name: Some("support line".into()),
+        page_size: None,
+    })
+    .await
+    .unwrap();
+    sub.fetch_incoming(&bought[0].sid).await.unwrap();
+    sub.update_incoming(&bought[0].sid, &config).await.unwrap();
+    sub.release(&bought[0].sid).await.unwrap();
+    main.number_prices("US").await.unwrap();
+    main.voice_prices("US").await.unwrap();
+    main.voice_number_price(&bought[1].phone_number, Some(&bought[2].phone_number))
+        .await
+        .unwrap();
+    main.close_subaccount(&sub_acct.sid).await.unwrap();
+
+    let recorded = log.lock().unwrap().clone();
+    let (violations, covered) = check(&spec, &recorded);
+    assert!(
+        violations.is_empty(),
+        "requests to the simulator not conforming to the OpenAPI spec:\n{}",
+        violations.join("\n")
+    );
+    assert_eq!(covered, expected_operations());
+    let pages = recorded
+        .iter()
+        .filter(|r| r.method == "GET" && r.path.ends_with("/IncomingPhoneNumbers.json"))
+        .count();
+    assert_eq!(
+        pages,
+        3 + 1,
+        "6 numbers at 2 per page, then one filtered list"
     );
 }
