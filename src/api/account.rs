@@ -257,6 +257,10 @@ pub struct CreditsStatus {
     /// Summaries of a few past cycles.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub history: Vec<CycleSummary>,
+    /// Idempotency keys settled in the previous cycle. A charge replayed after a crash that
+    /// spans a cycle end is recognised by its key and never taken twice.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub previous_cycle_keys: Vec<String>,
 }
 
 /// One charge against the credits.

@@ -183,6 +183,14 @@ pub fn roll(
             s.history.extend(summaries);
             let excess = s.history.len().saturating_sub(HISTORY_LEN);
             s.history.drain(..excess);
+            // Keys settled in the finished cycle stay known for one more cycle, so a charge
+            // replayed after a crash across the cycle end is not taken again.
+            s.previous_cycle_keys = status
+                .charges
+                .iter()
+                .filter(|c| c.state == ChargeState::Settled)
+                .map(|c| c.key.clone())
+                .collect();
             s.charges.retain(|c| c.state == ChargeState::Held);
             Cycle {
                 // After a change of startsAt/lengthDays the aligned cycle may begin before the old

@@ -190,6 +190,9 @@ pub fn hold(
         };
         return Ok((status.clone(), outcome));
     }
+    if status.previous_cycle_keys.iter().any(|k| k == key) {
+        return Ok((status.clone(), HoldOutcome::AlreadySettled));
+    }
     let t = totals(status)?;
     let available = t.granted - t.spent;
     if available < amount {

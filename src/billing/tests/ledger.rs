@@ -396,3 +396,35 @@ fn currency_check() {
     let e = check_currency(&st, "EUR").unwrap_err();
     assert_eq!(e.to_string(), "cannot charge EUR against credits in USD");
 }
+
+#[test]
+fn a_charge_replayed_across_a_cycle_end_is_not_taken_twice() {
+    let s = spec("10.00", &[]);
+    let now = connected() + DAY * 27;
+    let st = fresh(&s, now);
+    let key = charge_key("uid-r", 2);
+    let (st, _) = hold(&st, &key, "pn-r", dec("1.15"), ChargeKind::Renewal, now).unwrap();
+    let (st, _) = settle(&st, &key, "+14155550100").unwrap();
+    // The operator crashes before recording the renewal on the PhoneNumber; the cycle ends.
+    let after = connected() + DAY * 28 + SEC;
+    let rolled = roll(&st, &s, connected(), after).unwrap();
+    assert!(
+        find_charge(&rolled, &key).is_none(),
+        "settled charges leave with their cycle"
+    );
+    let (again, outcome) = hold(
+        &rolled,
+        &key,
+        "pn-r",
+        dec("1.15"),
+        ChargeKind::Renewal,
+        after,
+    )
+    .unwrap();
+    assert_eq!(outcome, HoldOutcome::AlreadySettled);
+    assert_eq!(again, rolled, "nothing charged in the new cycle");
+    assert_eq!(again.balance, "10.00");
+    // One more cycle later the key is forgotten (a replay comes right after a restart).
+    let later = roll(&rolled, &s, connected(), connected() + DAY * 56 + SEC).unwrap();
+    assert!(later.previous_cycle_keys.is_empty());
+}
