@@ -150,6 +150,26 @@ async fn namespace(client: &Client, name: &str) {
     let _ = api.create(&PostParams::default(), &ns).await;
 }
 
+async fn event_reasons(client: &Client, ns: &str) -> Vec<String> {
+    let api: Api<k8s_openapi::api::events::v1::Event> = Api::namespaced(client.clone(), ns);
+    let mut reasons = Vec::new();
+    for _ in 0..100 {
+        reasons = api
+            .list(&Default::default())
+            .await
+            .map(|l| l.items.into_iter().filter_map(|e| e.reason).collect())
+            .unwrap_or_default();
+        if reasons
+            .iter()
+            .any(|r| r == "ModeChangeRefused" || r == "DeletionBlocked")
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    reasons
+}
+
 async fn lossy_proxy(target: String, creates: Arc<AtomicUsize>) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -340,6 +360,21 @@ async fn byo_connects_rotates_and_locks_its_mode() {
         "no subaccount for a refused mode"
     );
 
+    // The story is told in events.
+    let reasons = event_reasons(&env.client, ns).await;
+    for r in [
+        "SecretNotFound",
+        "Connected",
+        "ModeLocked",
+        "AuthenticationFailed",
+        "ModeChangeRefused",
+    ] {
+        assert!(
+            reasons.iter().any(|x| x == r),
+            "no {r} event in {reasons:?}"
+        );
+    }
+
     // Back to the locked mode: Ready again.
     api.patch(
         "main",
@@ -434,6 +469,18 @@ async fn managed_terms_subaccount_credits_and_deletion() {
         .message
         .clone();
     assert!(msg.contains("sales"), "{msg}");
+    let reasons = event_reasons(&env.client, ns).await;
+    for r in [
+        "TermsNotAccepted",
+        "SubaccountCreated",
+        "Connected",
+        "DeletionBlocked",
+    ] {
+        assert!(
+            reasons.iter().any(|x| x == r),
+            "no {r} event in {reasons:?}"
+        );
+    }
     assert_eq!(env.sim.subaccounts(&env.master_sid)[0].2, "active");
 
     // The number goes: the subaccount is closed, then the account is deleted.
