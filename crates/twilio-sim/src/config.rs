@@ -106,6 +106,11 @@ pub struct SimSettings {
     pub subaccount_balance_from_parent: bool,
     /// Deduct the monthly fee from the paying (main) account's balance at purchase.
     pub charge_on_purchase: bool,
+    /// Charge each owned number's monthly fee on its renewal dates when the clock moves
+    /// (`Simulator::advance_time`, `Simulator::bill_due_numbers`).
+    pub monthly_billing: bool,
+    /// Suspend the paying account when a renewal charge takes its balance to zero or below.
+    pub suspend_at_zero_balance: bool,
     /// How a commit-then-fail fault fails.
     pub commit_then_fail: CommitFailMode,
     /// Maximum subaccounts per main account (Twilio default 1000).
@@ -130,6 +135,8 @@ impl Default for SimSettings {
             bundle_required_countries: vec!["DE".to_string()],
             subaccount_balance_from_parent: true,
             charge_on_purchase: true,
+            monthly_billing: true,
+            suspend_at_zero_balance: false,
             commit_then_fail: CommitFailMode::DropConnection,
             max_subaccounts: 1000,
             max_concurrent_requests: None,

@@ -10,7 +10,7 @@ use crate::sim::Simulator;
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use rand::Rng;
@@ -149,6 +149,13 @@ async fn api_entry(State(sim): State<Simulator>, req: Request) -> Response {
     }
 
     let Some(route) = route else {
+        let known = [Method::GET, Method::POST, Method::DELETE]
+            .iter()
+            .any(|m| routes::parse(m, &path).is_some());
+        if known {
+            return ApiError::new(405, 20004, format!("Method {method} not allowed on {path}"))
+                .into_response();
+        }
         return ApiError::not_found(&path).into_response();
     };
     let body = match axum::body::to_bytes(req.into_body(), 1 << 20).await {

@@ -15,6 +15,7 @@
 
 mod api;
 mod auth;
+mod billing;
 mod config;
 mod error;
 mod geo;

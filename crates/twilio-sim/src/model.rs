@@ -54,6 +54,8 @@ pub struct OwnedNumber {
     pub beta: bool,
     pub date_created: DateTime<Utc>,
     pub date_updated: DateTime<Utc>,
+    /// Next monthly renewal charge (day-of-month of the purchase).
+    pub next_billing_at: DateTime<Utc>,
 }
 
 /// One successful purchase (also those whose response was then lost by a fault).
@@ -84,6 +86,8 @@ pub struct Counters {
     pub total_requests: u64,
     /// Successful purchases (committed), including commit-then-fail ones.
     pub purchases: u64,
+    /// Monthly renewal charges made (see `SimSettings::monthly_billing`).
+    pub renewal_charges: u64,
     /// Releases (API deletes, out-of-band releases and numbers released by closing an account).
     pub releases: u64,
     pub faults: FaultCounts,

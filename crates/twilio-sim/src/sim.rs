@@ -269,6 +269,7 @@ impl Simulator {
             total_requests: total,
             purchases: st.purchases,
             releases: st.releases,
+            renewal_charges: st.renewal_charges,
             faults: FaultCounts {
                 dropped_connections: self.inner.fault_dropped.load(Ordering::Relaxed),
                 rate_limited_429: self.inner.fault_429.load(Ordering::Relaxed),
@@ -303,6 +304,7 @@ impl Simulator {
         let mut st = self.inner.lock();
         st.purchases = 0;
         st.releases = 0;
+        st.renewal_charges = 0;
     }
 
     /// Numbers owned by an account, in SID order.
@@ -445,6 +447,12 @@ impl Simulator {
         self.inner
             .clock_offset_secs
             .fetch_add(secs, Ordering::Relaxed);
+        self.bill_due_numbers();
+    }
+
+    /// Charges every monthly renewal due at the simulator's current time; returns how many.
+    pub fn bill_due_numbers(&self) -> u64 {
+        crate::billing::bill_due(&self.inner)
     }
 
     /// The simulator's current time.

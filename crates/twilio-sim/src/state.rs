@@ -57,6 +57,7 @@ pub(crate) struct State {
     pub purchase_log: Vec<PurchaseRecord>,
     pub purchases: u64,
     pub releases: u64,
+    pub renewal_charges: u64,
 }
 
 impl State {

@@ -523,3 +523,56 @@ async fn out_of_band_changes_are_visible() {
     );
     assert_eq!(env.sim.purchase_log().len(), 1);
 }
+
+#[tokio::test]
+async fn monthly_renewals_are_charged_and_can_suspend() {
+    let settings = SimSettings {
+        suspend_at_zero_balance: true,
+        ..Default::default()
+    };
+    let env = Env::with(SimConfig {
+        settings,
+        ..Default::default()
+    })
+    .await;
+    let n = env.buy_in("415").await;
+    let owned = &env.sim.owned_numbers(&env.acct.sid)[0];
+    assert_eq!(owned.sid, n["sid"].as_str().unwrap());
+    assert!(owned.next_billing_at > owned.date_created);
+    assert_eq!(
+        env.sim.balance(&env.acct.sid),
+        Some("18.85".parse().unwrap())
+    );
+    env.sim
+        .advance_time(std::time::Duration::from_secs(32 * 86_400));
+    assert_eq!(env.sim.counters().renewal_charges, 1);
+    assert_eq!(
+        env.sim.balance(&env.acct.sid),
+        Some("17.70".parse().unwrap())
+    );
+    assert_eq!(env.sim.bill_due_numbers(), 0, "not charged twice");
+    // A renewal that empties the balance suspends the account.
+    env.sim.set_balance(&env.acct.sid, "1.00".parse().unwrap());
+    env.sim
+        .advance_time(std::time::Duration::from_secs(31 * 86_400));
+    assert_eq!(
+        env.sim.balance(&env.acct.sid),
+        Some("-0.15".parse().unwrap())
+    );
+    assert_error(&env.get(&env.numbers_path(&env.acct.sid)).await, 401, 20003);
+}
+
+#[tokio::test]
+async fn wrong_method_is_405() {
+    let env = Env::new().await;
+    let r = env
+        .http
+        .put(env.url(&env.numbers_path(&env.acct.sid)))
+        .basic_auth(&env.acct.sid, Some(&env.acct.auth_token))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 405);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["code"], 20004);
+}

@@ -204,6 +204,11 @@ async fn owned_numbers_are_not_offered_and_cap_is_a_setting() {
     // Scarcity: configured empty area codes.
     assert!(env.search("US/Local.json?AreaCode=206").await.is_empty());
     assert!(env.search("US/Local.json?AreaCode=533").await.is_empty());
+    let wa = env.search("US/Local.json?InRegion=WA").await;
+    assert!(
+        wa.is_empty(),
+        "206 is Washington's only area code here and it is empty: {wa:?}"
+    );
     assert_error(
         &env.post(&env.numbers_path(&env.acct.sid), &[("AreaCode", "206")])
             .await,

@@ -34,8 +34,17 @@ pub(crate) fn find_free(
     }
     let now = sim.inner.now();
     sim.inner.inventory.walk(iso, kind, f, MAX_SCAN, |batch| {
+        let empty = &sim.inner.settings.empty_area_codes;
         let st = sim.inner.lock();
         for a in batch {
+            let npa = a
+                .phone_number
+                .strip_prefix("+1")
+                .and_then(|n| n.get(..3))
+                .and_then(|s| s.parse::<u16>().ok());
+            if npa.is_some_and(|n| empty.contains(&n)) {
+                continue;
+            }
             if !st.is_taken(&a.phone_number, now) {
                 out.push(a);
                 if out.len() >= limit {

@@ -145,6 +145,7 @@ fn from_available(
         beta: false,
         date_created: now,
         date_updated: now,
+        next_billing_at: crate::billing::next_month(now),
     }
 }
 
