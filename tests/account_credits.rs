@@ -390,3 +390,66 @@ async fn accounts_that_may_not_be_charged_are_refused() {
         .unwrap();
     assert!(c.charges.is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_mode_change_blocks_new_holds_but_settles_existing_ones() {
+    let e = env().await;
+    managed_account(&e.client, "main", "5.00", true).await;
+    let api: Api<TelephonyAccount> = Api::namespaced(e.client.clone(), "team-a");
+    // The account connected as Managed (what the account controller records).
+    let mut a = read(&e.client, "main").await;
+    a.status = Some(telephony_operator::api::TelephonyAccountStatus {
+        mode: Some(telephony_operator::api::AccountMode::Managed),
+        ..Default::default()
+    });
+    api.replace_status("main", &PostParams::default(), &a)
+        .await
+        .unwrap();
+    credits::hold(
+        &e.ctx,
+        "team-a",
+        "main",
+        "k/p1",
+        "pn",
+        dec("1"),
+        ChargeKind::Purchase,
+    )
+    .await
+    .unwrap();
+    // Someone flips the mode without approval: no new hold...
+    api.patch(
+        "main",
+        &PatchParams::default(),
+        &Patch::Merge(json!({"spec": {"mode": "BringYourOwn", "friendlyName": "x",
+            "credentialsSecretRef": {"name": "twilio"}}})),
+    )
+    .await
+    .unwrap();
+    let r = credits::hold(
+        &e.ctx,
+        "team-a",
+        "main",
+        "k2/p1",
+        "pn2",
+        dec("1"),
+        ChargeKind::Purchase,
+    )
+    .await;
+    assert!(
+        matches!(r, Err(CreditsError::NotChargeable { .. })),
+        "{r:?}"
+    );
+    // ... but the purchase in flight is still settled, exactly once.
+    credits::settle(&e.ctx, "team-a", "main", "k/p1", "+14155550100")
+        .await
+        .unwrap();
+    let c = read(&e.client, "main")
+        .await
+        .status
+        .unwrap()
+        .credits
+        .unwrap();
+    assert_eq!(c.charges.len(), 1);
+    assert_eq!(c.charges[0].state, ChargeState::Settled);
+    assert_eq!(dec(&c.balance), dec("4"));
+}

@@ -156,15 +156,21 @@ where
             });
         };
         let now = ctx.clock.now();
-        let managed = chargeable(
-            &account,
-            needs_terms.then_some(ctx.config.terms_version.as_str()),
-        )
-        .map_err(|reason| CreditsError::NotChargeable {
-            namespace: namespace.to_string(),
-            name: name.to_string(),
-            reason,
-        })?;
+        // A new hold needs a chargeable account; settling or releasing an existing hold must
+        // always work (a purchase that went through is settled even if the spec changed since).
+        let managed = if needs_terms {
+            Some(
+                chargeable(&account, &ctx.config.terms_version).map_err(|reason| {
+                    CreditsError::NotChargeable {
+                        namespace: namespace.to_string(),
+                        name: name.to_string(),
+                        reason,
+                    }
+                })?,
+            )
+        } else {
+            account.spec.managed.clone()
+        };
         let status = account.status.get_or_insert_with(Default::default);
         let before = status.credits.clone();
         let ledger_err = |source: LedgerError| match source {
@@ -177,7 +183,10 @@ where
                 source,
             },
         };
-        let mut credits = current_credits(before.as_ref(), &managed, now).map_err(ledger_err)?;
+        let mut credits = match &managed {
+            Some(m) => current_credits(before.as_ref(), m, now).map_err(ledger_err)?,
+            None => before.clone().unwrap_or_default(),
+        };
         let out = op(&mut credits, now).map_err(ledger_err)?;
         if before.as_ref() == Some(&credits) {
             return Ok(out);
@@ -199,19 +208,20 @@ where
     })
 }
 
-/// The Managed spec of an account that may be charged: Managed and (for a new hold) terms
-/// accepted with the operator's version.
+/// The Managed spec of an account on which a new hold may be taken: Managed, in the mode it
+/// connected with (or an approved change), terms accepted with the operator's version.
 fn chargeable(
     account: &TelephonyAccount,
-    terms_version: Option<&str>,
+    terms_version: &str,
 ) -> Result<crate::api::ManagedSpec, String> {
+    use crate::reconcile::account as decisions;
     if account.spec.mode != crate::api::AccountMode::Managed {
         return Err("it is not a Managed account".into());
     }
-    if let Some(terms_version) = terms_version
-        && let crate::reconcile::account::Terms::Blocked { reason, .. } =
-            crate::reconcile::account::terms(account, terms_version)
-    {
+    if let decisions::Gate::ModeRefused { message, .. } = decisions::gate(account, terms_version) {
+        return Err(message);
+    }
+    if let decisions::Terms::Blocked { reason, .. } = decisions::terms(account, terms_version) {
         return Err(format!("{reason}: the platform's terms are not accepted"));
     }
     account
