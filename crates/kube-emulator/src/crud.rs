@@ -287,6 +287,7 @@ pub fn create(shared: &Arc<Shared>, req: &Req, t: &Target) -> Result<Response, A
         shared.counters.creates.fetch_add(1, Ordering::Relaxed);
     }
     shared.notify(st.rv);
+    drop(st);
     Ok(json_response(out.code, &out.obj, &out.warnings))
 }
 
@@ -350,5 +351,6 @@ pub fn update(shared: &Arc<Shared>, req: &Req, t: &Target) -> Result<Response, A
         shared.counters.updates.fetch_add(1, Ordering::Relaxed);
     }
     shared.notify(st.rv);
+    drop(st);
     Ok(json_response(out.code, &out.obj, &out.warnings))
 }

@@ -257,6 +257,7 @@ pub fn handle(shared: &Arc<Shared>, req: &Req, t: &Target) -> Result<Response, A
         shared.counters.patches.fetch_add(1, Ordering::Relaxed);
     }
     shared.notify(st.rv);
+    drop(st);
     Ok(json_response(out.code, &out.obj, &out.warnings))
 }
 

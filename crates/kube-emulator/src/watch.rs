@@ -161,7 +161,8 @@ fn expired(want: u64, current: u64) -> Bytes {
 }
 
 enum Step {
-    Events(Vec<Bytes>),
+    /// Changes to translate (outside the store lock).
+    Events(Vec<HistEvent>),
     Expired(Bytes),
 }
 
@@ -222,7 +223,8 @@ async fn run(shared: Arc<Shared>, t: Target, p: Params, tx: mpsc::Sender<Bytes>)
                 let out = st
                     .history
                     .range(start..)
-                    .filter_map(|e| p.translate(&t, e))
+                    .filter(|e| *e.key == *t.res.store_key)
+                    .cloned()
                     .collect();
                 last = st.rv;
                 Step::Events(out)
@@ -234,7 +236,7 @@ async fn run(shared: Arc<Shared>, t: Target, p: Params, tx: mpsc::Sender<Bytes>)
                 return;
             }
             Step::Events(evs) => {
-                for b in evs {
+                for b in evs.iter().filter_map(|e| p.translate(&t, e)) {
                     if tx.send(b).await.is_err() {
                         return;
                     }
