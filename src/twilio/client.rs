@@ -14,6 +14,7 @@ use super::config::{
 };
 use super::error::{ErrorClass, TwilioError};
 use super::limits::Limiters;
+use super::paths::{build_url, page_url, seg};
 use super::pricing::{
     NumberPrices, VoiceNumberPrice, VoiceNumberPriceWire, VoicePrices, VoicePricesWire,
 };
@@ -163,35 +164,6 @@ const MAX_PAGES: usize = 1000;
 /// Default page size of inventory sweeps (Twilio's maximum).
 const DEFAULT_PAGE_SIZE: u32 = 1000;
 
-/// Percent-encodes one path segment (everything but unreserved characters, so `+` → `%2B`).
-fn seg(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
-/// `base` with `path` (already encoded, starting with `/`) appended to its path and `query`.
-fn build_url(base: &Url, path: &str, query: &[(&str, String)]) -> Url {
-    let mut u = base.clone();
-    let prefix = base.path().trim_end_matches('/').to_owned();
-    u.set_path(&format!("{prefix}{path}"));
-    u.set_query(None);
-    u.set_fragment(None);
-    if !query.is_empty() {
-        let mut q = u.query_pairs_mut();
-        for (k, v) in query {
-            q.append_pair(k, v);
-        }
-    }
-    u
-}
-
 fn bool_str(b: bool) -> String {
     if b { "true" } else { "false" }.to_owned()
 }
@@ -291,7 +263,7 @@ impl AccountApi {
                 Some(serde_json::Value::String(s)) if !s.is_empty() => s.clone(),
                 _ => return Ok(out),
             };
-            let next_url = self.page_url(&next).ok_or_else(|| {
+            let next_url = page_url(&self.api_base, &next).ok_or_else(|| {
                 TwilioError::new(
                     ErrorClass::Permanent,
                     operation,
@@ -312,33 +284,6 @@ impl AccountApi {
             operation,
             format!("more than {MAX_PAGES} pages"),
         ))
-    }
-
-    /// Resolves a `next_page_uri` (relative to the API host) against our base URL. An absolute
-    /// URI is accepted only for our own origin, so credentials never go to another host.
-    fn page_url(&self, uri: &str) -> Option<Url> {
-        if uri.starts_with("http://") || uri.starts_with("https://") {
-            let u = Url::parse(uri).ok()?;
-            return (u.origin() == self.api_base.origin()).then_some(u);
-        }
-        if !uri.starts_with('/') {
-            return None;
-        }
-        let (path, query) = match uri.split_once('?') {
-            Some((p, q)) => (p, Some(q)),
-            None => (uri, None),
-        };
-        let prefix = self.api_base.path().trim_end_matches('/');
-        let full = if !prefix.is_empty() && path.starts_with(&format!("{prefix}/")) {
-            path.to_owned()
-        } else {
-            format!("{prefix}{path}")
-        };
-        let mut u = self.api_base.clone();
-        u.set_path(&full);
-        u.set_fragment(None);
-        u.set_query(query);
-        Some(u)
     }
 
     /// `GET /Accounts/{Sid}.json`.

@@ -10,6 +10,7 @@ mod client;
 mod config;
 mod error;
 mod limits;
+mod paths;
 mod pricing;
 mod secret;
 mod transport;

@@ -389,3 +389,46 @@ impl IncomingNumber {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn drift_lists_only_differences() {
+        let n: IncomingNumber = serde_json::from_value(serde_json::json!({
+            "sid": "PN1", "friendly_name": "line", "voice_url": "https://a/v", "sms_url": ""
+        }))
+        .unwrap();
+        let want = NumberConfig {
+            friendly_name: Some("line".into()),
+            voice_url: Some("https://a/v2".into()),
+            sms_url: Some(String::new()),
+            trunk_sid: Some(String::new()),
+            ..Default::default()
+        };
+        let d = n.drift(&want);
+        assert_eq!(
+            d,
+            NumberConfig {
+                voice_url: Some("https://a/v2".into()),
+                ..Default::default()
+            }
+        );
+        let clear = NumberConfig {
+            voice_url: Some(String::new()),
+            ..Default::default()
+        };
+        assert_eq!(n.drift(&clear), clear);
+        assert!(n.drift(&n.config()).is_empty());
+        assert_eq!(
+            want.form_fields(),
+            vec![
+                ("FriendlyName", "line"),
+                ("VoiceUrl", "https://a/v2"),
+                ("TrunkSid", ""),
+                ("SmsUrl", "")
+            ]
+        );
+    }
+}
