@@ -445,3 +445,64 @@ async fn paginated_lists_are_consistent() {
     assert!(all["metadata"].get("continue").is_none());
     w.emu.shutdown().await;
 }
+
+#[tokio::test]
+async fn field_validation_modes() {
+    let w = W::new().await.with_crd().await;
+    let body = json!({"apiVersion":"wire.example.com/v1","kind":"Gadget","metadata":{"name":"f1"},"spec":{"size":1,"bogus":1}});
+    let (code, strict) = w
+        .send(
+            "POST",
+            &format!("{GADGETS}?fieldValidation=Strict"),
+            "application/json",
+            Some(body.to_string()),
+        )
+        .await;
+    assert_eq!(code, 400, "{strict}");
+    assert!(
+        strict["message"]
+            .as_str()
+            .unwrap()
+            .contains("strict decoding error: unknown field \"spec.bogus\""),
+        "{strict}"
+    );
+    let resp = w
+        .http
+        .post(w.url(&format!("{GADGETS}?fieldValidation=Warn")))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 201);
+    let warning = resp
+        .headers()
+        .get("warning")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    assert!(
+        warning.starts_with("299 - ") && warning.contains("unknown field"),
+        "{warning}"
+    );
+    let created: Value = resp.json().await.unwrap();
+    assert!(created["spec"].get("bogus").is_none(), "pruned");
+    // Strict on a patch → 422
+    let (code, _) = w
+        .send(
+            "PATCH",
+            &format!("{GADGETS}/f1?fieldValidation=Strict"),
+            "application/merge-patch+json",
+            Some(r#"{"spec":{"bogus":2}}"#.into()),
+        )
+        .await;
+    assert_eq!(code, 422);
+    // Ignore (kube-rs default) drops silently
+    let (code, _) = w
+        .patch(
+            &format!("{GADGETS}/f1"),
+            "application/merge-patch+json",
+            &json!({"spec":{"bogus":3}}),
+        )
+        .await;
+    assert_eq!(code, 200);
+    w.emu.shutdown().await;
+}
