@@ -52,6 +52,40 @@ async fn owner_gc_namespace_deletion_and_crd_removal() {
     assert_eq!(w.get(&format!("{tmp}/g")).await.0, 404);
     assert_eq!(w.get("/api/v1/namespaces/tmp").await.0, 404);
 
+    // with a finalizer inside, the namespace stays Terminating until it is removed
+    w.post(
+        "/api/v1/namespaces",
+        &json!({"apiVersion":"v1","kind":"Namespace","metadata":{"name":"tmp2"}}),
+    )
+    .await;
+    let tmp2 = "/apis/wire.example.com/v1/namespaces/tmp2/gadgets";
+    w.post(tmp2, &json!({"apiVersion":"wire.example.com/v1","kind":"Gadget","metadata":{"name":"held","finalizers":["x.io/hold"]},"spec":{"size":1}})).await;
+    w.send(
+        "DELETE",
+        "/api/v1/namespaces/tmp2",
+        "application/json",
+        None,
+    )
+    .await;
+    let (_, ns2) = w.get("/api/v1/namespaces/tmp2").await;
+    assert_eq!(ns2["status"]["phase"], "Terminating");
+    let (_, held) = w.get(&format!("{tmp2}/held")).await;
+    assert!(held["metadata"]["deletionTimestamp"].is_string());
+    let (code, _) = w.post(tmp2, &gadget("new", 1)).await;
+    assert_eq!(code, 403, "no new content in a terminating namespace");
+    w.patch(
+        &format!("{tmp2}/held"),
+        "application/merge-patch+json",
+        &json!({"metadata":{"finalizers":null}}),
+    )
+    .await;
+    assert_eq!(w.get(&format!("{tmp2}/held")).await.0, 404);
+    assert_eq!(
+        w.get("/api/v1/namespaces/tmp2").await.0,
+        404,
+        "namespace gone with its last object"
+    );
+
     // deleting the CRD removes its objects (watchers see DELETED) and the endpoint
     w.post(GADGETS, &gadget("last", 1)).await;
     let mut s = w.watch(&format!("{GADGETS}?watch=true")).await;
