@@ -475,6 +475,37 @@ async fn concurrency_is_capped_per_account() {
 }
 
 #[tokio::test]
+async fn rate_limit_spaces_requests_per_account() {
+    let (mock, base) = mock::start().await;
+    logs();
+    let c = TwilioClient::new(TwilioClientConfig {
+        api_base: base.clone(),
+        pricing_base: base.clone(),
+        per_account_rate_per_sec: 4.0,
+        ..Default::default()
+    })
+    .unwrap();
+    let api = c.account(&creds(), &Routing::default());
+    let calls: Vec<_> = (0..8)
+        .map(|_| {
+            let api = api.clone();
+            tokio::spawn(async move { api.balance().await })
+        })
+        .collect();
+    for h in calls {
+        h.await.unwrap().unwrap();
+    }
+    let mut at: Vec<Instant> = mock.hits().iter().map(|h| h.at).collect();
+    at.sort();
+    // A burst of 4, then one every 250 ms: the 8th starts about 1 s after the first.
+    let spread = at[7].duration_since(at[0]);
+    assert!(
+        spread >= Duration::from_millis(900),
+        "8 requests at 4/s spread over {spread:?}"
+    );
+}
+
+#[tokio::test]
 async fn secrets_never_in_logs_errors_or_debug() {
     let (mock, base) = mock::start().await;
     let c = client(&base);
