@@ -460,3 +460,62 @@ async fn a_refused_mode_change_blocks_new_holds_but_settles_existing_ones() {
     assert_eq!(c.charges[0].state, ChargeState::Settled);
     assert_eq!(dec(&c.balance), dec("4"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn cancelled_callers_never_wedge_or_corrupt_the_queue() {
+    let e = env().await;
+    managed_account(&e.client, "main", "100.00", true).await;
+    for round in 0..5 {
+        let mut tasks = Vec::new();
+        for i in 0..40 {
+            let ctx = e.ctx.clone();
+            let key = format!("uid-{round}-{i}/p1");
+            tasks.push((
+                key.clone(),
+                tokio::spawn(async move {
+                    credits::hold(
+                        &ctx,
+                        "team-a",
+                        "main",
+                        &key,
+                        "pn",
+                        dec("0.25"),
+                        ChargeKind::Purchase,
+                    )
+                    .await
+                }),
+            ));
+        }
+        // Cancel a third of the callers wherever they are (waiting, or applying a batch).
+        tokio::task::yield_now().await;
+        for (i, (_, t)) in tasks.iter().enumerate() {
+            if i % 3 == 0 {
+                t.abort();
+            }
+        }
+        for (i, (key, t)) in tasks.into_iter().enumerate() {
+            let r = tokio::time::timeout(std::time::Duration::from_secs(60), t)
+                .await
+                .unwrap_or_else(|_| panic!("hold {key} wedged"));
+            if i % 3 != 0 {
+                assert!(matches!(r, Ok(Ok(HoldOutcome::Held))), "{key}: {r:?}");
+            }
+        }
+    }
+    let c = read(&e.client, "main")
+        .await
+        .status
+        .unwrap()
+        .credits
+        .unwrap();
+    let mut keys: Vec<&str> = c.charges.iter().map(|c| c.key.as_str()).collect();
+    let n = keys.len();
+    keys.sort();
+    keys.dedup();
+    assert_eq!(keys.len(), n, "no key twice");
+    assert!(n >= 5 * 26, "every completed hold is recorded ({n})");
+    let spent: Decimal = c.charges.iter().map(|c| dec(&c.amount)).sum();
+    assert_eq!(dec(&c.spent), spent);
+    assert!(spent <= dec("50"));
+    assert_eq!(dec(&c.balance), dec("100") - spent);
+}
