@@ -3,12 +3,14 @@
 //! - `fieldManager` is required; the body may be JSON or YAML; `apiVersion`/`kind` must match the
 //!   endpoint; `metadata` may be absent (name/namespace come from the URL, as kube-rs's
 //!   `patch_status` needs).
-//! - Ownership is tracked per object, per (manager, subresource) as a set of leaf paths (JSON
-//!   pointers; maps are descended, lists and scalars are leaves, so lists are atomic — except
-//!   `metadata.finalizers`, a set whose values are owned one by one and merged by union).
+//! - Ownership is tracked per object, per (manager, subresource) as a set of owned paths
+//!   (`ssa_paths`): maps are descended; items of `x-kubernetes-list-type: map` lists (and
+//!   `metadata.ownerReferences`, keyed by uid) and values of `set` lists (and
+//!   `metadata.finalizers`) are owned one by one, an item as a whole; other lists are atomic.
 //! - An apply removes the leaves its manager applied last time but omits now, unless another
-//!   manager also owns them; then the body is deep-merged into the live object (maps merge,
-//!   `null` deletes, lists and scalars replace).
+//!   manager also owns them; then the body is merged into the live object (maps merge, `null`
+//!   deletes, map-list items replace the item with the same keys, sets union, other lists and
+//!   scalars replace).
 //! - Conflicts: a leaf whose value changes and that another manager owns → 409 Conflict with
 //!   `FieldManagerConflict` causes, unless `force=true`, which moves ownership.
 //! - Non-apply writes (create, update, patch) claim the leaves they changed for their
@@ -21,31 +23,16 @@ use serde_json::{Map, Value, json};
 
 use crate::errors::ApiError;
 use crate::resources::ResourceInfo;
+use crate::ssa_paths as paths;
 use crate::store::State;
 
-fn escape(k: &str) -> String {
-    k.replace('~', "~0").replace('/', "~1")
-}
-
-fn collect(v: &Value, prefix: &str, out: &mut BTreeSet<String>) {
-    match v {
-        Value::Object(m) if !m.is_empty() => {
-            for (k, c) in m {
-                collect(c, &format!("{prefix}/{}", escape(k)), out);
-            }
-        }
-        _ => {
-            out.insert(prefix.to_string());
-        }
-    }
-}
-
-/// Leaf paths a body sets (top-level identity fields excluded).
-pub fn leaves(body: &Value, has_status: bool, status_only: bool) -> BTreeSet<String> {
+/// Owned paths a body sets (top-level identity fields excluded); see `ssa_paths`.
+pub fn leaves(body: &Value, res: &ResourceInfo, status_only: bool) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     let Some(m) = body.as_object() else {
         return out;
     };
+    let schema = Some(&res.raw_schema);
     for (k, v) in m {
         match k.as_str() {
             "apiVersion" | "kind" => {}
@@ -53,44 +40,28 @@ pub fn leaves(body: &Value, has_status: bool, status_only: bool) -> BTreeSet<Str
                 if status_only {
                     continue;
                 }
-                for mk in ["labels", "annotations", "ownerReferences"] {
+                for mk in ["labels", "annotations", "finalizers", "ownerReferences"] {
                     if let Some(x) = v.get(mk) {
-                        collect(x, &format!("/metadata/{mk}"), &mut out);
-                    }
-                }
-                // finalizers are a set: each value is owned on its own
-                for f in v
-                    .get("finalizers")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                {
-                    if let Some(f) = f.as_str() {
-                        out.insert(format!("{FINALIZER_LEAF}{f}"));
+                        paths::collect(x, None, &format!("/metadata/{mk}"), &mut out);
                     }
                 }
             }
-            "status" if has_status && !status_only => {}
+            "status" if res.has_status && !status_only => {}
             _ if status_only && k != "status" => {}
-            _ => collect(v, &format!("/{}", escape(k)), &mut out),
+            _ => {
+                let child = schema
+                    .and_then(|s| s.get("properties"))
+                    .and_then(|p| p.get(k));
+                paths::collect(
+                    v,
+                    child,
+                    &format!("/{}", k.replace('~', "~0").replace('/', "~1")),
+                    &mut out,
+                )
+            }
         }
     }
     out
-}
-
-/// Leaf-path prefix of one finalizer value (`metadata.finalizers` is a set).
-const FINALIZER_LEAF: &str = "/metadata/finalizers#";
-
-/// The value at a leaf path (a finalizer leaf yields `true` when the value is in the list).
-fn leaf_value<'a>(obj: &'a Value, path: &str) -> Option<&'a Value> {
-    match path.strip_prefix(FINALIZER_LEAF) {
-        Some(f) => obj
-            .pointer("/metadata/finalizers")
-            .and_then(Value::as_array)
-            .is_some_and(|a| a.iter().any(|x| x == f))
-            .then_some(&Value::Bool(true)),
-        None => obj.pointer(path),
-    }
 }
 
 fn sub_key(status_only: bool) -> String {
@@ -98,49 +69,6 @@ fn sub_key(status_only: bool) -> String {
         "status".into()
     } else {
         String::new()
-    }
-}
-
-fn remove_path(doc: &mut Value, path: &str) {
-    if let Some(f) = path.strip_prefix(FINALIZER_LEAF) {
-        if let Some(a) = doc
-            .pointer_mut("/metadata/finalizers")
-            .and_then(Value::as_array_mut)
-        {
-            a.retain(|x| x != f);
-        }
-        return;
-    }
-    let Some((parent, last)) = path.rsplit_once('/') else {
-        return;
-    };
-    let key = last.replace("~1", "/").replace("~0", "~");
-    if let Some(m) = doc.pointer_mut(parent).and_then(Value::as_object_mut) {
-        m.remove(&key);
-        if m.is_empty() && !parent.is_empty() && parent != "/metadata" {
-            remove_path(doc, parent);
-        }
-    }
-}
-
-fn deep_merge(doc: &mut Value, patch: &Value) {
-    match (doc, patch) {
-        (Value::Object(d), Value::Object(p)) => {
-            for (k, v) in p {
-                if v.is_null() {
-                    d.remove(k);
-                } else if let Some(existing) = d.get_mut(k) {
-                    if existing.is_object() && v.is_object() {
-                        deep_merge(existing, v);
-                    } else {
-                        *existing = v.clone();
-                    }
-                } else {
-                    d.insert(k.clone(), v.clone());
-                }
-            }
-        }
-        (d, p) => *d = p.clone(),
     }
 }
 
@@ -170,7 +98,7 @@ pub fn compute(
             "the name of the object ({b}) does not match the name on the URL ({name})"
         )));
     }
-    let new_paths = leaves(body, res.has_status, status_only);
+    let new_paths = leaves(body, res, status_only);
     let okey = (res.store_key.clone(), ns.to_string(), name.to_string());
     let sub = sub_key(status_only);
     let owners = st.managers.get(&okey);
@@ -179,7 +107,7 @@ pub fn compute(
         if !force {
             let mut conflicts = Vec::new();
             for p in &new_paths {
-                let (lv, bv) = (leaf_value(live, p), leaf_value(body, p));
+                let (lv, bv) = (paths::value_at(live, p), paths::value_at(body, p));
                 if lv.is_none() || lv == bv {
                     continue;
                 }
@@ -199,7 +127,7 @@ pub fn compute(
                     .iter()
                     .any(|((m, s), ps)| (m != manager || *s != sub) && ps.contains(p));
                 if !others {
-                    remove_path(&mut result, p);
+                    paths::remove(&mut result, p);
                 }
             }
         }
@@ -218,23 +146,7 @@ pub fn compute(
         let status = merged_body.get("status").cloned().unwrap_or(Value::Null);
         merged_body = json!({ "status": status });
     }
-    if let Some(applied) = merged_body
-        .pointer_mut("/metadata/finalizers")
-        .and_then(Value::as_array_mut)
-    {
-        let mut union: Vec<Value> = result
-            .pointer("/metadata/finalizers")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
-        for f in applied.iter() {
-            if !union.contains(f) {
-                union.push(f.clone());
-            }
-        }
-        *applied = union;
-    }
-    deep_merge(&mut result, &merged_body);
+    paths::merge(&mut result, &merged_body, Some(&res.raw_schema), "");
     if !result.get("metadata").is_some_and(Value::is_object) {
         result["metadata"] = Value::Object(Map::new());
     }
@@ -331,12 +243,12 @@ pub fn claim(
     if st.get(&res.store_key, ns, name).is_none() {
         return;
     }
-    let new_leaves = leaves(new, res.has_status, status_only);
+    let new_leaves = leaves(new, res, status_only);
     let changed: BTreeSet<String> = match old {
         None => new_leaves,
         Some(o) => new_leaves
             .into_iter()
-            .filter(|p| leaf_value(o, p) != leaf_value(new, p))
+            .filter(|p| paths::value_at(o, p) != paths::value_at(new, p))
             .collect(),
     };
     if changed.is_empty() {
@@ -408,9 +320,11 @@ mod tests {
     #[test]
     fn leaves_skip_identity() {
         let b = json!({"apiVersion":"v1","kind":"X","metadata":{"name":"a","labels":{"k":"v"}},"spec":{"a":1,"l":[1]},"status":{"s":1}});
-        let l: Vec<String> = leaves(&b, true, false).into_iter().collect();
+        let st = State::new(10);
+        let res = st.find_resource("", "v1", "namespaces").unwrap(); // has a status subresource
+        let l: Vec<String> = leaves(&b, &res, false).into_iter().collect();
         assert_eq!(l, vec!["/metadata/labels/k", "/spec/a", "/spec/l"]);
-        let s: Vec<String> = leaves(&b, true, true).into_iter().collect();
+        let s: Vec<String> = leaves(&b, &res, true).into_iter().collect();
         assert_eq!(s, vec!["/status/s"]);
     }
 }

@@ -36,8 +36,8 @@
 //!   before it gives `ERROR 410 Expired`. Bookmarks are sent every `bookmark_interval` and before a
 //!   `timeoutSeconds` close.
 //! - Server-side apply is an approximation (see the `apply` module): leaf-path ownership per
-//!   manager and subresource, lists are atomic (no `x-kubernetes-list-type: map/set` merging;
-//!   only `metadata.finalizers` is treated as a set),
+//!   manager and subresource; `x-kubernetes-list-type: map` items and `set` values are owned and
+//!   merged one by one but a map-list item is owned as a whole (no per-field ownership inside it),
 //!   `managedFields` are never returned (kubectl's client-side→server-side apply migration is done
 //!   server-side instead: manager `kubectl` inherits `kubectl-client-side-apply`'s fields).
 //!   Conflicts are detected only for leaves whose value changes.
@@ -89,6 +89,7 @@ mod resources;
 pub mod schema;
 mod selectors;
 mod server;
+mod ssa_paths;
 mod store;
 mod watch;
 mod write;

@@ -229,3 +229,63 @@ async fn crd_versions_validation_and_updates() {
     assert_eq!(code, 422, "{e}");
     w.emu.shutdown().await;
 }
+
+#[tokio::test]
+async fn apply_merges_map_lists_per_key() {
+    let w = W::new().await;
+    let crd = json!({"apiVersion":"apiextensions.k8s.io/v1","kind":"CustomResourceDefinition",
+        "metadata":{"name":"lamps.ssa.example.com"},
+        "spec":{"group":"ssa.example.com","scope":"Namespaced","names":{"plural":"lamps","kind":"Lamp"},
+          "versions":[{"name":"v1","served":true,"storage":true,"subresources":{"status":{}},
+            "schema":{"openAPIV3Schema":{"type":"object","properties":{
+              "spec":{"type":"object","x-kubernetes-preserve-unknown-fields":true},
+              "status":{"type":"object","properties":{"conditions":{"type":"array",
+                "x-kubernetes-list-type":"map","x-kubernetes-list-map-keys":["type"],
+                "items":{"type":"object","required":["type"],"properties":{"type":{"type":"string"},"status":{"type":"string"}}}}}}}}}}]}});
+    assert_eq!(
+        w.post(
+            "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
+            &crd
+        )
+        .await
+        .0,
+        201
+    );
+    let lamps = "/apis/ssa.example.com/v1/namespaces/default/lamps";
+    w.post(lamps, &json!({"apiVersion":"ssa.example.com/v1","kind":"Lamp","metadata":{"name":"l1"},"spec":{}})).await;
+    async fn apply(w: &W, lamps: &str, mgr: &str, conds: Value) -> (u16, Value) {
+        let body =
+            json!({"apiVersion":"ssa.example.com/v1","kind":"Lamp","status":{"conditions": conds}});
+        let path = format!("{lamps}/l1/status?fieldManager={mgr}&force=true");
+        w.send(
+            "PATCH",
+            &path,
+            "application/apply-patch+yaml",
+            Some(body.to_string()),
+        )
+        .await
+    }
+    apply(&w, lamps, "a", json!([{"type":"Ready","status":"True"}])).await;
+    let (code, both) = apply(&w, lamps, "b", json!([{"type":"Billed","status":"False"}])).await;
+    assert_eq!(code, 200, "{both}");
+    let types = |v: &Value| -> Vec<String> {
+        v["status"]["conditions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["type"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(
+        types(&both),
+        ["Ready", "Billed"],
+        "each manager's item is kept"
+    );
+    let (_, after) = apply(&w, lamps, "a", json!([{"type":"Other","status":"True"}])).await;
+    assert_eq!(
+        types(&after),
+        ["Billed", "Other"],
+        "a withdrew Ready, b's Billed stays"
+    );
+    w.emu.shutdown().await;
+}
