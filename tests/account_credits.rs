@@ -331,6 +331,26 @@ async fn the_cycle_rolls_when_due_and_holds_carry_over() {
     let keys: Vec<&str> = c.charges.iter().map(|c| c.key.as_str()).collect();
     assert_eq!(keys, vec!["uid-b/p1", "uid-a/p2"]);
     assert_eq!(dec(&c.balance), dec("2.70"));
+    // A purchase settled in the previous cycle and replayed after a crash is not charged again.
+    let replay = credits::hold(
+        ctx,
+        "team-a",
+        "main",
+        "uid-a/p1",
+        "pn-a",
+        dec("1.15"),
+        ChargeKind::Purchase,
+    )
+    .await
+    .unwrap();
+    assert_eq!(replay, HoldOutcome::AlreadySettled);
+    let c = read(&e.client, "main")
+        .await
+        .status
+        .unwrap()
+        .credits
+        .unwrap();
+    assert_eq!(dec(&c.balance), dec("2.70"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
