@@ -1,7 +1,7 @@
 //! Throughput of the simulator with no injected latency: 20,000 GET fetches and 2,000 purchases
 //! from 32 concurrent tasks over keep-alive connections, client and server in one process.
 //!
-//! `cargo run -p twilio-sim --example throughput [-- GETS PURCHASES TASKS]`
+//! `cargo run -p twilio-sim --example throughput [-- GETS PURCHASES TASKS AREA_CODES]`
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -17,6 +17,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let gets = args.first().copied().unwrap_or(20_000);
     let purchases = args.get(1).copied().unwrap_or(2_000);
     let tasks = args.get(2).copied().unwrap_or(32);
+    let n_area_codes = args.get(3).copied().unwrap_or(10).clamp(1, 10);
 
     let sim = Simulator::new(SimConfig::default());
     let acct = sim.add_account("bench");
@@ -60,7 +61,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             loop {
                 let buy = next_buy.fetch_add(1, Ordering::Relaxed);
                 if buy < purchases {
-                    let ac = area_codes[buy % area_codes.len()];
+                    let ac = area_codes[buy % n_area_codes];
                     let r = http
                         .post(&numbers)
                         .basic_auth(&acct.sid, Some(&acct.auth_token))

@@ -78,6 +78,18 @@ pub enum OwnedNumberRebuy {
     ActAsUpdate,
 }
 
+/// Order in which searches (and `AreaCode` purchases) walk the generated stock.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SearchOrder {
+    /// Each search starts at a point drawn from the seeded generator: results vary between
+    /// requests (as at Twilio), concurrent buyers rarely collide, and the cost of a search does
+    /// not grow with the numbers already bought.
+    #[default]
+    Rotating,
+    /// Always the same order: the same search gives the same first free numbers.
+    Fixed,
+}
+
 /// How a commit-then-fail fault reports the (committed) purchase.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum CommitFailMode {
@@ -93,6 +105,8 @@ pub enum CommitFailMode {
 pub struct SimSettings {
     /// Maximum numbers returned by an AvailablePhoneNumbers search (Twilio: about 30).
     pub search_cap: usize,
+    /// Order of search results.
+    pub search_order: SearchOrder,
     /// Days a released number stays out of the inventory (nobody can buy it) before it returns.
     pub quarantine_days: u32,
     /// Second purchase of a number the account already owns.
@@ -129,6 +143,7 @@ impl Default for SimSettings {
     fn default() -> Self {
         Self {
             search_cap: 30,
+            search_order: SearchOrder::Rotating,
             quarantine_days: 10,
             owned_number_rebuy: OwnedNumberRebuy::Error21422,
             empty_area_codes: vec![533],

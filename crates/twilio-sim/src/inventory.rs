@@ -129,6 +129,8 @@ pub struct Inventory {
     blocks: Vec<BlockSpec>,
     /// Per-block hash salt derived from the seed.
     salts: Vec<u64>,
+    /// Per block: its held exchanges, in the seeded walk order.
+    held: Vec<Vec<u64>>,
 }
 
 /// Exchanges per round of a search walk (lines taken per exchange before moving on).
@@ -146,7 +148,21 @@ impl Inventory {
                 )
             })
             .collect();
-        Self { blocks, salts }
+        let mut inv = Self {
+            blocks,
+            salts,
+            held: Vec::new(),
+        };
+        inv.held = (0..inv.blocks.len())
+            .map(|i| {
+                let start = mix(inv.block_salt(i) ^ 0xe0) % 800;
+                (0..800)
+                    .map(|k| 200 + (start + k) % 800)
+                    .filter(|&e| inv.exchange_held(i, e))
+                    .collect()
+            })
+            .collect();
+        inv
     }
 
     /// ISO countries served, with their names and number types.
@@ -339,55 +355,52 @@ impl Inventory {
         true
     }
 
-    /// A deterministic walk over the matching stock: calls `visit` with batches of candidates
-    /// until it returns `false` or `max_scan` numbers were examined.
+    /// A deterministic walk over the matching stock, starting at round `start` (modulo the number
+    /// of rounds; 0 = the fixed order): calls `visit` with batches of candidates until it returns
+    /// `false` or `max_scan` numbers were examined.
     pub fn walk(
         &self,
         iso: &str,
         kind: NumberType,
         f: &Filter,
         max_scan: usize,
+        start: u64,
         mut visit: impl FnMut(Vec<Available>) -> bool,
     ) {
         let blocks = self.candidate_blocks(iso, kind, f);
         if blocks.is_empty() {
             return;
         }
-        // Held exchanges per block, in a seeded rotation.
-        let exchanges: Vec<(usize, Vec<u64>)> = blocks
-            .iter()
-            .map(|&i| {
-                let start = mix(self.block_salt(i) ^ 0xe0) % 800;
-                let list = (0..800)
-                    .map(|k| 200 + (start + k) % 800)
-                    .filter(|&e| self.exchange_held(i, e))
-                    .collect();
-                (i, list)
-            })
-            .collect();
+        let exchanges: Vec<(usize, &Vec<u64>)> =
+            blocks.iter().map(|&i| (i, &self.held[i])).collect();
         let mut scanned = 0usize;
         let max_rounds = exchanges
             .iter()
             .map(|(i, _)| self.lines_in_block(*i) / LINES_PER_ROUND)
             .max()
             .unwrap_or(0);
-        for round in 0..max_rounds {
-            for (i, list) in &exchanges {
-                let lines = self.lines_in_block(*i);
+        if max_rounds == 0 {
+            return;
+        }
+        let start = start % max_rounds;
+        for r in 0..max_rounds {
+            let round = (r + start) % max_rounds;
+            for &(i, list) in &exchanges {
+                let lines = self.lines_in_block(i);
                 if round * LINES_PER_ROUND >= lines {
                     continue;
                 }
                 let mut batch = Vec::new();
                 for &e in list {
-                    let line_start = mix(self.block_salt(*i) ^ e ^ 0x11) % lines;
+                    let line_start = mix(self.block_salt(i) ^ e ^ 0x11) % lines;
                     for k in round * LINES_PER_ROUND..(round + 1) * LINES_PER_ROUND {
                         // Stride 7919 is prime and coprime with every power of ten: a permutation.
                         let line = (line_start + k * 7919) % lines;
                         scanned += 1;
-                        if !self.line_held(*i, e, line) {
+                        if !self.line_held(i, e, line) {
                             continue;
                         }
-                        let a = self.describe(*i, e, line);
+                        let a = self.describe(i, e, line);
                         if self.matches(&a, f) {
                             batch.push(a);
                         }
@@ -414,7 +427,7 @@ mod tests {
 
     fn first(inv: &Inventory, iso: &str, kind: NumberType, f: &Filter, n: usize) -> Vec<Available> {
         let mut out = Vec::new();
-        inv.walk(iso, kind, f, 200_000, |batch| {
+        inv.walk(iso, kind, f, 200_000, 0, |batch| {
             out.extend(batch);
             out.len() < n
         });
@@ -451,6 +464,30 @@ mod tests {
             }
         }
         assert!(a.lookup("+15005550000").is_none());
+    }
+
+    #[test]
+    fn rotated_walks_cover_valid_numbers() {
+        let inv = Inventory::new(3);
+        for start in [1, 977, u64::MAX] {
+            let mut out = Vec::new();
+            inv.walk(
+                "US",
+                NumberType::Local,
+                &Filter::default(),
+                10_000,
+                start,
+                |b| {
+                    out.extend(b);
+                    out.len() < 30
+                },
+            );
+            assert!(out.len() >= 30);
+            assert!(
+                out.iter()
+                    .all(|a| inv.lookup(&a.phone_number).as_ref() == Some(a))
+            );
+        }
     }
 
     #[test]

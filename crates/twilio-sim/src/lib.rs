@@ -30,8 +30,8 @@ mod state;
 mod util;
 
 pub use config::{
-    CommitFailMode, CountryPrices, FaultConfig, OwnedNumberRebuy, SeedAccount, SimConfig,
-    SimSettings, default_prices,
+    CommitFailMode, CountryPrices, FaultConfig, OwnedNumberRebuy, SearchOrder, SeedAccount,
+    SimConfig, SimSettings, default_prices,
 };
 pub use error::ApiError;
 pub use model::{Capabilities, Counters, FaultCounts, OwnedNumber, PurchaseRecord};

@@ -576,3 +576,18 @@ async fn wrong_method_is_405() {
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["code"], 20004);
 }
+
+#[tokio::test]
+async fn concurrent_area_code_purchases_get_distinct_numbers() {
+    let env = Env::new().await;
+    let path = env.numbers_path(&env.acct.sid);
+    let futs = (0..40).map(|_| env.post(&path, &[("AreaCode", "646")]));
+    let results = futures::future::join_all(futs).await;
+    let mut seen = HashSet::new();
+    for r in &results {
+        assert_eq!(r.status, 201, "{}", r.body);
+        assert!(seen.insert(r.body["phone_number"].as_str().unwrap().to_string()));
+    }
+    assert_eq!(env.sim.owned_numbers(&env.acct.sid).len(), 40);
+    assert_eq!(env.sim.purchase_log().len(), 40);
+}

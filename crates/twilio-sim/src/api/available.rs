@@ -2,6 +2,7 @@
 //! capped at `search_cap`, excluding owned and quarantined numbers.
 
 use super::{Params, Reply};
+use crate::config::SearchOrder;
 use crate::error::ApiError;
 use crate::inventory::{Available, Filter, NumberType, compile_contains};
 use crate::sim::Simulator;
@@ -33,27 +34,36 @@ pub(crate) fn find_free(
         return out;
     }
     let now = sim.inner.now();
-    sim.inner.inventory.walk(iso, kind, f, MAX_SCAN, |batch| {
-        let empty = &sim.inner.settings.empty_area_codes;
-        let st = sim.inner.lock();
-        for a in batch {
-            let npa = a
-                .phone_number
-                .strip_prefix("+1")
-                .and_then(|n| n.get(..3))
-                .and_then(|s| s.parse::<u16>().ok());
-            if npa.is_some_and(|n| empty.contains(&n)) {
-                continue;
-            }
-            if !st.is_taken(&a.phone_number, now) {
-                out.push(a);
-                if out.len() >= limit {
-                    return false;
+    let start = match sim.inner.settings.search_order {
+        SearchOrder::Fixed => 0,
+        SearchOrder::Rotating => {
+            let mut rng = sim.inner.rng.lock().unwrap_or_else(|p| p.into_inner());
+            rand::Rng::random::<u64>(&mut *rng)
+        }
+    };
+    sim.inner
+        .inventory
+        .walk(iso, kind, f, MAX_SCAN, start, |batch| {
+            let empty = &sim.inner.settings.empty_area_codes;
+            let st = sim.inner.lock();
+            for a in batch {
+                let npa = a
+                    .phone_number
+                    .strip_prefix("+1")
+                    .and_then(|n| n.get(..3))
+                    .and_then(|s| s.parse::<u16>().ok());
+                if npa.is_some_and(|n| empty.contains(&n)) {
+                    continue;
+                }
+                if !st.is_taken(&a.phone_number, now) {
+                    out.push(a);
+                    if out.len() >= limit {
+                        return false;
+                    }
                 }
             }
-        }
-        true
-    });
+            true
+        });
     out
 }
 

@@ -178,6 +178,8 @@ fn check_valid(e164: &str) -> Result<(), ApiError> {
 /// What to buy.
 enum Target {
     Number(Available),
+    /// Candidates of an `AreaCode` purchase: the first one still free when the lock is held.
+    AnyOf(Vec<Available>),
     /// Not in stock but owned by the same account (rebuy setting applies).
     OwnedBySelf(String),
 }
@@ -229,7 +231,10 @@ pub(crate) fn create(
                 }
                 n.to_string()
             }
-            (None, Some(a)) => pick_by_area(sim, a)?.phone_number,
+            (None, Some(a)) => {
+                let first = pick_by_area(sim, a)?.into_iter().next();
+                first.ok_or_else(|| no_numbers_in(a))?.phone_number
+            }
             (None, None) => {
                 return Err(ApiError::bad_request(
                     21450,
@@ -267,13 +272,24 @@ pub(crate) fn create(
                     None => Target::OwnedBySelf(e164.to_string()),
                 }
             }
-            (None, Some(a)) => Target::Number(pick_by_area(sim, a)?),
+            (None, Some(a)) => Target::AnyOf(pick_by_area(sim, a)?),
             (None, None) => {
                 return Err(ApiError::bad_request(
                     21450,
                     "A PhoneNumber or AreaCode is required",
                 ));
             }
+        };
+        let mut st = inner.lock();
+        let target = match target {
+            Target::AnyOf(list) => match list
+                .into_iter()
+                .find(|c| !st.is_taken(&c.phone_number, now))
+            {
+                Some(c) => Target::Number(c),
+                None => continue, // every candidate was bought meanwhile: search again
+            },
+            t => t,
         };
         if let Target::Number(a) = &target {
             if kind.is_some_and(|k| k != a.number_type) {
@@ -294,13 +310,14 @@ pub(crate) fn create(
         let e164 = match &target {
             Target::Number(a) => a.phone_number.clone(),
             Target::OwnedBySelf(n) => n.clone(),
+            Target::AnyOf(_) => continue,
         };
         // Validate the optional fields on a scratch copy before committing anything.
         let mut fresh = match &target {
             Target::Number(a) => from_available(acting, &e164, Some(a), a.iso_country, now),
             Target::OwnedBySelf(n) => new_owned_number(&inner.inventory, acting, n, now),
+            Target::AnyOf(_) => continue,
         };
-        let mut st = inner.lock();
         if let Some(existing) = st.owned_by(acting, &e164).cloned() {
             return match settings.owned_number_rebuy {
                 OwnedNumberRebuy::Error21422 => Err(not_available(&e164)),
@@ -356,8 +373,9 @@ pub(crate) fn create(
     Err(area.map_or_else(|| ApiError::bad_request(21450, "No number"), no_numbers_in))
 }
 
-/// First free number in a NANP area code (US, then CA).
-fn pick_by_area(sim: &Simulator, area: &str) -> Result<Available, ApiError> {
+/// Free numbers in a NANP area code (US, then CA): a few, so concurrent purchases in the same area
+/// code do not all race for one.
+fn pick_by_area(sim: &Simulator, area: &str) -> Result<Vec<Available>, ApiError> {
     let npa = parse_area_code(area)
         .ok_or_else(|| ApiError::bad_request(21451, format!("AreaCode {area} is not valid")))?;
     if sim.inner.settings.empty_area_codes.contains(&npa) {
@@ -371,15 +389,16 @@ fn pick_by_area(sim: &Simulator, area: &str) -> Result<Available, ApiError> {
             area_code: Some(npa),
             ..Default::default()
         };
-        if let Some(a) = find_free(sim, iso, NumberType::Local, &f, 1)
-            .into_iter()
-            .next()
-        {
-            return Ok(a);
+        let found = find_free(sim, iso, NumberType::Local, &f, AREA_CODE_CANDIDATES);
+        if !found.is_empty() {
+            return Ok(found);
         }
     }
     Err(no_numbers_in(area))
 }
+
+/// Candidates taken per `AreaCode` purchase attempt.
+const AREA_CODE_CANDIDATES: usize = 64;
 
 fn phone_filter(raw: &str) -> Option<regex::Regex> {
     let mut pat = String::new();
