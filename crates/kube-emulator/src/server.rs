@@ -135,7 +135,11 @@ fn parse_query(q: Option<&str>) -> HashMap<String, String> {
 }
 
 pub fn router(shared: Arc<Shared>) -> axum::Router {
-    axum::Router::new().fallback(handle).with_state(shared)
+    // kube-apiserver accepts request bodies up to 3 MiB (etcd's value limit is about that).
+    axum::Router::new()
+        .fallback(handle)
+        .layer(axum::extract::DefaultBodyLimit::max(3 * 1024 * 1024))
+        .with_state(shared)
 }
 
 async fn handle(
