@@ -255,6 +255,34 @@ pub fn commit(
     }
     let terminating = stored_new.pointer("/metadata/deletionTimestamp").is_some();
     let no_finalizers = stored_new.pointer("/metadata/finalizers").is_none();
+    if terminating && let Some(o) = &old {
+        let before: Vec<&Value> = o
+            .pointer("/metadata/finalizers")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().collect())
+            .unwrap_or_default();
+        let added: Vec<String> = stored_new
+            .pointer("/metadata/finalizers")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter(|f| !before.contains(f))
+            .map(Value::to_string)
+            .collect();
+        if !added.is_empty() {
+            return Err(ApiError::invalid_field(
+                &res.group,
+                &res.kind,
+                name,
+                "FieldValueForbidden",
+                "metadata.finalizers",
+                &format!(
+                    "Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{{{}}}",
+                    added.join(", ")
+                ),
+            ));
+        }
+    }
     if opts.dry_run {
         let code = if old.is_some() { 200 } else { 201 };
         let mut preview = stored_new;

@@ -73,6 +73,14 @@ async fn owner_gc_namespace_deletion_and_crd_removal() {
     assert!(held["metadata"]["deletionTimestamp"].is_string());
     let (code, _) = w.post(tmp2, &gadget("new", 1)).await;
     assert_eq!(code, 403, "no new content in a terminating namespace");
+    let (code, _) = w
+        .patch(
+            &format!("{tmp2}/held"),
+            "application/merge-patch+json",
+            &json!({"metadata":{"finalizers":["x.io/hold","x.io/more"]}}),
+        )
+        .await;
+    assert_eq!(code, 422, "no new finalizers while terminating");
     w.patch(
         &format!("{tmp2}/held"),
         "application/merge-patch+json",
