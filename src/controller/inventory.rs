@@ -141,6 +141,9 @@ struct Slot {
 pub const RESERVATION_TTL: Duration = Duration::from_secs(600);
 /// How long a search result is shared before Twilio is searched again.
 pub const SEARCH_POOL_TTL: Duration = Duration::from_secs(30);
+/// A pool whose numbers are all reserved is searched again only after this long (reserved
+/// numbers stay "available" at Twilio until bought, so an earlier search would return them again).
+pub const SEARCH_RETRY_AFTER: Duration = Duration::from_secs(1);
 
 type SearchSlot = Arc<tokio::sync::Mutex<Option<(Instant, Vec<AvailableNumber>)>>>;
 
@@ -316,7 +319,8 @@ impl InventoryCache {
             && at.elapsed() < SEARCH_POOL_TTL
         {
             let f = free(all);
-            if !f.is_empty() {
+            // Everything reserved a moment ago: Twilio would answer the same; wait instead.
+            if !f.is_empty() || at.elapsed() < SEARCH_RETRY_AFTER {
                 return Ok(SearchOutcome {
                     free: f,
                     total: all.len(),

@@ -200,9 +200,12 @@ async fn apply(data: &Data, api: &Api<PhoneNumber>, pn: Arc<PhoneNumber>) -> Res
         Err(e) if e.is_auth() => obs.refusal = Some(engine::refusal_of(&e)),
         Err(e) => return Err(EngineError::Twilio(e).into()),
     }
-    let (claimed_by, claimed_numbers) = observe::claims(&data.store, &pn);
-    obs.claimed_by = claimed_by;
-    obs.claimed_numbers = claimed_numbers;
+    // Claims only matter before a number is recorded (an O(objects) scan of the cache).
+    if pn.status.as_ref().is_none_or(|s| s.sid.is_none()) {
+        let (claimed_by, claimed_numbers) = observe::claims(&data.store, &pn);
+        obs.claimed_by = claimed_by;
+        obs.claimed_numbers = claimed_numbers;
+    }
     let env = Env {
         effects: &effects,
         api: &account_api,

@@ -230,12 +230,18 @@ fn pending(
                         describe_search(search)
                     ),
                 );
-                progressing(&mut st, &why, cx.generation, cx.now);
                 let soon = cx
                     .now
                     .checked_add(jiff::SignedDuration::from_secs(2))
                     .unwrap_or(Timestamp::MAX);
-                return cx.wait(st, Some(soon), None);
+                // Transient: no status write (under contention it would cost a write per number).
+                let _ = st;
+                let unchanged = cx.pn.status.clone().unwrap_or_default();
+                return cx.wait(
+                    unchanged,
+                    Some(soon),
+                    Some(Event::normal(&why.reason, why.message)),
+                );
             }
             None => {
                 let why = ReasonMessage::new(
