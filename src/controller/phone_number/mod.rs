@@ -173,6 +173,9 @@ async fn apply(data: &Data, api: &Api<PhoneNumber>, pn: Arc<PhoneNumber>) -> Res
         (AccountView::Missing, None)
     };
     let mut obs = observe::minimal(now, view.clone());
+    // A purchase attempt is presumed in flight for twice the Twilio request timeout.
+    obs.intent_settle =
+        jiff::SignedDuration::from_secs(2 * ctx.config.twilio_timeout_seconds.max(1) as i64);
     let Some(account_api) = account_api else {
         // Validation failure or unusable account: the decision stalls without Twilio.
         let stall_only = drive_without_twilio(ctx, &effects, pn, obs).await?;

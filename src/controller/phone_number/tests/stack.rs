@@ -21,11 +21,8 @@ async fn wait_until<F: AsyncFnMut() -> bool>(what: &str, mut f: F) {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn writes_and_twilio_calls_per_purchased_number() {
-    let stack = Stack::start(StackOptions::default()).await.unwrap();
+async fn byo_account(stack: &Stack, ns: &str) {
     let client = stack.client.clone();
-    let ns = "budget";
     Api::<Namespace>::all(client.clone())
         .create(
             &PostParams::default(),
@@ -66,6 +63,14 @@ async fn writes_and_twilio_calls_per_purchased_number() {
             })
     })
     .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writes_and_twilio_calls_per_purchased_number() {
+    let stack = Stack::start(StackOptions::default()).await.unwrap();
+    let client = stack.client.clone();
+    let ns = "budget";
+    byo_account(&stack, ns).await;
     // Let the account controller settle, then count from here.
     tokio::time::sleep(Duration::from_millis(500)).await;
     let emulator = stack.emulator.as_ref().unwrap();
@@ -110,5 +115,84 @@ async fn writes_and_twilio_calls_per_purchased_number() {
     assert!(writes <= 3 * N + 5, "{writes} writes for {N} numbers");
     // search (shared) + buy per number, plus one inventory list and the pricing lookups.
     assert!(twilio.total_requests <= 2 * N + 4, "{:?}", twilio.requests);
+    stack.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn converges_exactly_once_under_twilio_faults_conflicts_and_watch_drops() {
+    let stack = Stack::start(StackOptions {
+        resync_seconds: 2,
+        time_scale: 20.0,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let client = stack.client.clone();
+    let ns = "faults";
+    byo_account(&stack, ns).await;
+    stack.sim.set_faults(twilio_sim::FaultConfig {
+        error_5xx_rate: 0.1,
+        rate_429: 0.1,
+        drop_connection_rate: 0.05,
+        commit_then_fail_rate: 0.3,
+        ..Default::default()
+    });
+    let emulator = stack.emulator.as_ref().unwrap();
+    let numbers = Api::<PhoneNumber>::namespaced(client.clone(), ns);
+    let preowned: Vec<String> = stack
+        .sim
+        .owned_numbers(BYO_ACCOUNT_SID)
+        .into_iter()
+        .map(|o| o.phone_number)
+        .collect();
+    const N: usize = 15;
+    for i in 0..N {
+        let obj: PhoneNumber = serde_json::from_value(json!({
+            "apiVersion": "telephony.agni.ai/v1alpha1", "kind": "PhoneNumber", "metadata": {"name": format!("f{i}")},
+            "spec": {"accountRef": {"name": "acct"}, "search": {"country": "US", "type": "Local", "areaCode": 212}}
+        }))
+        .unwrap();
+        // The injected conflicts hit whoever writes next, this test included.
+        while let Err(e) = numbers.create(&PostParams::default(), &obj).await {
+            assert!(matches!(&e, kube::Error::Api(s) if s.code == 409), "{e}");
+        }
+        if i % 5 == 0 {
+            emulator.faults().conflict_next_writes(2);
+            emulator.faults().drop_watches();
+        }
+    }
+    wait_until("all numbers active despite faults", async || {
+        numbers.list(&Default::default()).await.is_ok_and(|l| {
+            l.items.len() == N
+                && l.items.iter().all(|p| {
+                    p.status.as_ref().is_some_and(|s| {
+                        s.phase == Some(Phase::Active) && s.purchase_intent.is_none()
+                    })
+                })
+        })
+    })
+    .await;
+    let mut in_status: Vec<String> = numbers
+        .list(&Default::default())
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .filter_map(|p| p.status.and_then(|s| s.phone_number))
+        .collect();
+    in_status.sort();
+    in_status.dedup();
+    assert_eq!(in_status.len(), N, "distinct numbers");
+    let log = stack.sim.purchase_log();
+    assert_eq!(log.len(), N, "no duplicate purchase: {log:#?}");
+    let mut owned: Vec<String> = stack
+        .sim
+        .owned_numbers(BYO_ACCOUNT_SID)
+        .into_iter()
+        .map(|o| o.phone_number)
+        .filter(|n| !preowned.contains(n))
+        .collect();
+    owned.sort();
+    assert_eq!(owned, in_status, "no untracked number");
     stack.shutdown().await;
 }
