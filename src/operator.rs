@@ -20,6 +20,8 @@ pub enum StartError {
     Twilio(#[from] TwilioError),
     #[error("loading the rate card {path}: {message}")]
     RateCard { path: String, message: String },
+    #[error("lost the leader lease; exiting so that a restart competes for it again")]
+    LeadershipLost,
     #[error("serving metrics on {addr}: {source}")]
     Metrics {
         addr: SocketAddr,
@@ -52,7 +54,7 @@ pub fn build_context(
 }
 
 /// Runs the operator until `shutdown`: metrics/health, leader election (if configured), both
-/// controllers. Returns the metrics address once serving, through `on_metrics`.
+/// controllers. Returns an error when leadership is lost (the process should exit).
 pub async fn run(ctx: Arc<Context>, shutdown: CancellationToken) -> Result<(), StartError> {
     let ready = Readiness::default();
     let addr = ctx.config.metrics_addr;
@@ -79,7 +81,7 @@ pub async fn run(ctx: Arc<Context>, shutdown: CancellationToken) -> Result<(), S
     controller::run(ctx, acting.clone()).await;
     ready.set(false);
     if !shutdown.is_cancelled() {
-        tracing::error!("stopped acting: leadership lost");
+        return Err(StartError::LeadershipLost);
     }
     Ok(())
 }
