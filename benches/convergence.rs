@@ -91,7 +91,7 @@ fn main() {
             if done == numbers {
                 break;
             }
-            if started.elapsed().as_secs() % 5 == 0 && started.elapsed().subsec_millis() < 200 {
+            if started.elapsed().as_secs().is_multiple_of(5) && started.elapsed().subsec_millis() < 200 {
                 let phases: std::collections::BTreeMap<String, usize> = list.items.iter().fold(Default::default(), |mut m, p| {
                     let reason = p.status.as_ref().and_then(|s| s.conditions.iter().find(|c| c.type_ == "Ready")).map(|c| c.reason.clone()).unwrap_or_else(|| "none".into());
                     *m.entry(reason).or_default() += 1;
