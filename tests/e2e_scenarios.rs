@@ -16,20 +16,29 @@ use telephony_operator::clock::ManualClock;
 use telephony_operator::sandbox::examples::BYO_ACCOUNT_SID;
 use telephony_operator::sandbox::stack::{Stack, StackOptions};
 
+/// Runs `body` on a fresh emulator stack, or on the real cluster (`real`; skipped with a message
+/// when no kubeconfig is given), then stops the stack.
+async fn run_scenario(real: bool, opts: StackOptions, body: impl AsyncFnOnce(&mut Stack)) {
+    let stack = if real {
+        real_cluster_stack(opts).await
+    } else {
+        Some(emulator_stack(opts).await)
+    };
+    if let Some(mut stack) = stack {
+        body(&mut stack).await;
+        stack.shutdown().await;
+    }
+}
+
 macro_rules! scenario {
     ($emulator:ident, $real:ident, $body:ident, $opts:expr) => {
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn $emulator() {
-            let mut stack = emulator_stack($opts).await;
-            $body(&mut stack).await;
-            stack.shutdown().await;
+            run_scenario(false, $opts, $body).await;
         }
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn $real() {
-            if let Some(mut stack) = real_cluster_stack($opts).await {
-                $body(&mut stack).await;
-                stack.shutdown().await;
-            }
+            run_scenario(true, $opts, $body).await;
         }
     };
 }
@@ -317,30 +326,27 @@ async fn managed_grace_and_lapse(stack: &mut Stack, clock: &ManualClock) {
     assert_eq!(purchases, 1, "a lapsed number is never bought again");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn emulator_managed_grace_and_lapse() {
+/// The Managed scenario on a clock the test moves.
+async fn managed_on(real: bool) {
     let clock = ManualClock::new(jiff::Timestamp::now());
-    let mut stack = emulator_stack(StackOptions {
+    let opts = StackOptions {
         clock: Some(Arc::new(clock.clone())),
         ..Default::default()
+    };
+    run_scenario(real, opts, async |stack: &mut Stack| {
+        managed_grace_and_lapse(stack, &clock).await
     })
     .await;
-    managed_grace_and_lapse(&mut stack, &clock).await;
-    stack.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn emulator_managed_grace_and_lapse() {
+    managed_on(false).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn real_cluster_managed_grace_and_lapse() {
-    let clock = ManualClock::new(jiff::Timestamp::now());
-    if let Some(mut stack) = real_cluster_stack(StackOptions {
-        clock: Some(Arc::new(clock.clone())),
-        ..Default::default()
-    })
-    .await
-    {
-        managed_grace_and_lapse(&mut stack, &clock).await;
-        stack.shutdown().await;
-    }
+    managed_on(true).await;
 }
 
 // operator killed mid-flight and restarted → no duplicate purchase, nothing lost.

@@ -48,10 +48,11 @@ impl Context {
             recorder: Recorder::new(kube.clone(), reporter),
             kube,
             twilio,
+            // Snapshot times are stamped on the operator's clock, like everything else.
+            inventory: InventoryCache::with_clock(clock.clone()),
             clock,
             config,
             rate_card,
-            inventory: InventoryCache::default(),
             pricing: PricingCache::default(),
             metrics: Metrics::default(),
         }

@@ -131,15 +131,15 @@ impl Stack {
                     source,
                 })?;
 
-        install_crds(&client).await?;
-        setup_operator_namespace(&client, &master).await?;
-
         let twilio_url: url::Url = sim_server
             .base_url()
             .parse()
             .map_err(|e: url::ParseError| StackError::Setup(e.to_string()))?;
         let mut config = OperatorConfig::for_local(&twilio_url);
         config.resync_seconds = opts.resync_seconds;
+
+        install_crds(&client).await?;
+        setup_operator_namespace(&client, &config, &master).await?;
         let clock: SharedClock = opts
             .clock
             .clone()
@@ -244,16 +244,13 @@ pub async fn install_crds(client: &Client) -> Result<(), StackError> {
     Ok(())
 }
 
+/// The operator's namespace and the master credentials Secret named by `config`.
 async fn setup_operator_namespace(
     client: &Client,
+    config: &OperatorConfig,
     master: &twilio_sim::SeedAccount,
 ) -> Result<(), StackError> {
     use k8s_openapi::api::core::v1::{Namespace, Secret};
-    let config = OperatorConfig::for_local(
-        &"http://127.0.0.1/"
-            .parse()
-            .map_err(|e: url::ParseError| StackError::Setup(e.to_string()))?,
-    );
     let ns = serde_json::json!({
         "apiVersion": "v1", "kind": "Namespace", "metadata": {"name": config.operator_namespace}
     });
