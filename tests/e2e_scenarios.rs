@@ -19,12 +19,13 @@ use telephony_operator::sandbox::stack::{Stack, StackOptions};
 /// Runs `body` on a fresh emulator stack, or on the real cluster (`real`; skipped with a message
 /// when no kubeconfig is given), then stops the stack.
 async fn run_scenario(real: bool, opts: StackOptions, body: impl AsyncFnOnce(&mut Stack)) {
-    let stack = if real {
-        real_cluster_stack(opts).await
+    if real {
+        if let Some(mut real) = real_cluster_stack(opts).await {
+            body(&mut real.stack).await;
+            real.stack.shutdown().await;
+        }
     } else {
-        Some(emulator_stack(opts).await)
-    };
-    if let Some(mut stack) = stack {
+        let mut stack = emulator_stack(opts).await;
         body(&mut stack).await;
         stack.shutdown().await;
     }
@@ -398,4 +399,46 @@ scenario!(
     real_cluster_restart_mid_flight,
     restart_mid_flight,
     StackOptions::default()
+);
+
+// behind leader election: the operator takes its Lease in its namespace, then acts.
+async fn leader_acts_after_taking_the_lease(stack: &mut Stack) {
+    use k8s_openapi::api::coordination::v1::Lease;
+    let client = stack.client.clone();
+    let ns = byo_namespace(&client, "leader").await;
+    apply(&client, &ns, search_number("led", 415)).await;
+    wait_ready(&client, &ns, "led").await;
+    let lease = Api::<Lease>::namespaced(client.clone(), &stack.config.operator_namespace)
+        .get(&stack.config.lease_name)
+        .await
+        .expect("the operator's Lease exists");
+    let spec = lease.spec.unwrap_or_default();
+    let holder = spec.holder_identity.clone();
+    assert!(
+        holder.as_deref().is_some_and(|h| !h.is_empty()),
+        "the Lease names its holder: {holder:?}"
+    );
+    // The leader keeps renewing it (every 5 s).
+    let first_renewal = spec.renew_time.map(|t| t.0);
+    let leases = Api::<Lease>::namespaced(client.clone(), &stack.config.operator_namespace);
+    let lease_name = stack.config.lease_name.clone();
+    wait_for(
+        "the leader renews its Lease",
+        CONVERGE,
+        async || leases.get_opt(&lease_name).await.ok().flatten(),
+        |l: &Lease| {
+            let s = l.spec.clone().unwrap_or_default();
+            s.holder_identity == holder && s.renew_time.map(|t| t.0) > first_renewal
+        },
+    )
+    .await;
+}
+scenario!(
+    emulator_leader_acts_after_taking_the_lease,
+    real_cluster_leader_acts_after_taking_the_lease,
+    leader_acts_after_taking_the_lease,
+    StackOptions {
+        leader_election: true,
+        ..Default::default()
+    }
 );

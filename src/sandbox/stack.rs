@@ -33,7 +33,17 @@ pub struct StackOptions {
     /// Faults injected into the Twilio simulator from the start.
     pub twilio_faults: twilio_sim::FaultConfig,
     /// Use this real cluster instead of starting the emulator (end-to-end tests on kind/k3d).
+    /// The stack's own setup (CRDs, the operator's namespace and master credentials) and the
+    /// tests' client use it, so it needs cluster-admin rights.
     pub external_kubeconfig: Option<std::path::PathBuf>,
+    /// The identity the operator runs as on the real cluster (for example a token of deploy/'s
+    /// ServiceAccount, so deploy/'s RBAC is what it has); default: `external_kubeconfig`.
+    pub operator_kubeconfig: Option<std::path::PathBuf>,
+    /// Only objects with these labels are the operator's (`--label-selector`): keeps stacks that
+    /// share one real cluster out of each other's objects.
+    pub label_selector: Option<String>,
+    /// Run the operator behind its Lease (`--leader-election`).
+    pub leader_election: bool,
 }
 
 impl Default for StackOptions {
@@ -48,6 +58,9 @@ impl Default for StackOptions {
             start_operator: true,
             twilio_faults: twilio_sim::FaultConfig::default(),
             external_kubeconfig: None,
+            operator_kubeconfig: None,
+            label_selector: None,
+            leader_election: false,
         }
     }
 }
@@ -79,6 +92,8 @@ pub struct Stack {
     pub sim: twilio_sim::Simulator,
     pub sim_server: twilio_sim::SimServer,
     pub client: Client,
+    /// The client the operator uses (the same as `client` unless `operator_kubeconfig` is set).
+    pub operator_client: Client,
     pub clock: SharedClock,
     pub config: OperatorConfig,
     /// The platform's master account (for Managed accounts).
@@ -137,6 +152,12 @@ impl Stack {
             .map_err(|e: url::ParseError| StackError::Setup(e.to_string()))?;
         let mut config = OperatorConfig::for_local(&twilio_url);
         config.resync_seconds = opts.resync_seconds;
+        config.label_selector = opts.label_selector.clone();
+        config.leader_election = opts.leader_election;
+        let operator_client = match (&opts.external_kubeconfig, &opts.operator_kubeconfig) {
+            (Some(_), Some(path)) => client_from_kubeconfig(path).await?,
+            _ => client.clone(),
+        };
 
         install_crds(&client).await?;
         setup_operator_namespace(&client, &config, &master).await?;
@@ -149,6 +170,7 @@ impl Stack {
             sim,
             sim_server,
             client,
+            operator_client,
             clock,
             config,
             master,
@@ -163,7 +185,7 @@ impl Stack {
     /// Starts (or restarts) the operator in this process.
     pub fn start_operator(&mut self) -> Result<Arc<Context>, StackError> {
         let ctx = Arc::new(operator::build_context(
-            self.client.clone(),
+            self.operator_client.clone(),
             self.config.clone(),
             self.clock.clone(),
         )?);

@@ -23,26 +23,61 @@ pub fn target() -> Option<std::path::PathBuf> {
 /// Starts a stack for one scenario on the emulator.
 pub async fn emulator_stack(mut opts: StackOptions) -> Stack {
     opts.external_kubeconfig = None;
+    opts.operator_kubeconfig = None;
     Stack::start(opts).await.expect("stack starts")
 }
 
+/// Label key that ties the objects of one real-cluster scenario to that scenario's operator.
+pub const STACK_LABEL: &str = "e2e.telephony.agni.ai/stack";
+
+/// The label value of the real-cluster scenario now running (`None` on the emulator).
+static STACK_LABEL_VALUE: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
+/// One real-cluster scenario at a time: each starts its own Twilio simulator, and the
+/// cluster-wide master credentials Secret is the current scenario's.
+static REAL_CLUSTER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// A stack on the real cluster, held exclusively for one scenario.
+pub struct RealClusterStack {
+    pub stack: Stack,
+    _turn: tokio::sync::MutexGuard<'static, ()>,
+}
+
 /// Starts a stack on the real cluster, or `None` (with a message) when none is configured.
-pub async fn real_cluster_stack(mut opts: StackOptions) -> Option<Stack> {
-    match target() {
-        Some(path) => {
-            opts.external_kubeconfig = Some(path);
-            Some(
-                Stack::start(opts)
-                    .await
-                    .expect("stack starts against the real cluster"),
-            )
-        }
-        None => {
-            eprintln!(
-                "skipped: set TELEPHONY_E2E_KUBECONFIG=/path/to/kubeconfig to run this scenario against a real cluster (kind, k3d)"
-            );
-            None
-        }
+///
+/// The operator runs as the identity of `TELEPHONY_E2E_OPERATOR_KUBECONFIG` when it is set
+/// (the real-cluster harness points it at deploy/'s ServiceAccount, so deploy/'s RBAC is all
+/// it has), and only sees objects labelled for this scenario: objects left behind by an
+/// earlier scenario are not its business.
+pub async fn real_cluster_stack(mut opts: StackOptions) -> Option<RealClusterStack> {
+    let Some(path) = target() else {
+        eprintln!(
+            "skipped: set TELEPHONY_E2E_KUBECONFIG=/path/to/kubeconfig to run this scenario against a real cluster (kind, k3d)"
+        );
+        return None;
+    };
+    let turn = REAL_CLUSTER.lock().await;
+    let value = format!("s{}", uuid_like());
+    *STACK_LABEL_VALUE.lock().unwrap_or_else(|e| e.into_inner()) = Some(value.clone());
+    opts.external_kubeconfig = Some(path);
+    opts.operator_kubeconfig = std::env::var_os("TELEPHONY_E2E_OPERATOR_KUBECONFIG")
+        .filter(|p| !p.is_empty())
+        .map(Into::into);
+    opts.label_selector = Some(format!("{STACK_LABEL}={value}"));
+    let stack = Stack::start(opts)
+        .await
+        .expect("stack starts against the real cluster");
+    Some(RealClusterStack { stack, _turn: turn })
+}
+
+/// Adds the running real-cluster scenario's label to a manifest (nothing on the emulator).
+fn label_for_stack(obj: &mut serde_json::Value) {
+    if let Some(value) = STACK_LABEL_VALUE
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone()
+    {
+        obj["metadata"]["labels"][STACK_LABEL] = json!(value);
     }
 }
 
@@ -93,6 +128,7 @@ fn uuid_like() -> String {
 /// Server-side applies a telephony object into `ns`.
 pub async fn apply(client: &Client, ns: &str, mut obj: serde_json::Value) {
     obj["metadata"]["namespace"] = json!(ns);
+    label_for_stack(&mut obj);
     let name = obj["metadata"]["name"].as_str().expect("name").to_string();
     match obj["kind"].as_str() {
         Some("PhoneNumber") => {

@@ -28,8 +28,15 @@ pids=()
 cleanup() {
   local status=$?
   trap - EXIT INT TERM
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  # kube-apiserver first (it drains against a live etcd), then etcd; SIGKILL after 10 s.
+  local i pid
+  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+    pid="${pids[$i]}"
+    kill "$pid" 2>/dev/null || continue
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
   if [ "$status" -ne 0 ] && [ -f "$work/kube-apiserver.log" ]; then
     echo "real-cluster: last lines of the kube-apiserver log:" >&2
     tail -n 20 "$work/kube-apiserver.log" >&2 || true
@@ -158,8 +165,8 @@ KC
 }
 admin_kc="$work/admin.kubeconfig"
 kubeconfig "$admin_kc" admin "$admin_token"
-export HOME="$work/home"; mkdir -p "$HOME"   # kubectl's discovery cache stays private
-k() { "$bin/kubectl" --kubeconfig "$admin_kc" "$@"; }
+mkdir -p "$work/home"   # kubectl's discovery cache of this server stays private
+k() { HOME="$work/home" "$bin/kubectl" --kubeconfig "$admin_kc" "$@"; }
 
 # deploy/: the operator's namespace, RBAC and admission policy, as a platform team installs them.
 k apply -f "$root/deploy/namespace.yaml" >/dev/null
@@ -171,6 +178,7 @@ kubeconfig "$work/tenant.kubeconfig" tenant-alice "$tenant_token"
 
 server_version="$(k version -o json | python3 -c 'import json,sys; print(json.load(sys.stdin)["serverVersion"]["gitVersion"])')"
 export TELEPHONY_E2E_KUBECONFIG="$admin_kc"
+export KUBECONFIG="$admin_kc"
 export TELEPHONY_E2E_OPERATOR_KUBECONFIG="$work/operator.kubeconfig"
 export TELEPHONY_E2E_TENANT_KUBECONFIG="$work/tenant.kubeconfig"
 export TELEPHONY_E2E_SERVER_VERSION="$server_version"
