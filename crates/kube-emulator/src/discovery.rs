@@ -12,11 +12,19 @@ use crate::server::{Req, Shared, json_response, with_content_type};
 
 const AGGREGATED_CT: &str = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
 
+/// The `/version` answer: kube-apiserver v1.37.2's fields (including the compatibility-version
+/// ones that 1.31+ report), `gitVersion` carrying `+kube-emulator` build metadata so that
+/// `kubectl version` tells the two apart (semver ignores build metadata, so clients comparing
+/// versions see 1.37.2).
 pub fn version() -> Response {
     json_response(
         200,
-        &json!({"major":"1","minor":"32","gitVersion":"v1.32.5-kube-emulator","gitCommit":"0000000000000000000000000000000000000000",
-            "gitTreeState":"clean","buildDate":"2025-05-15T00:00:00Z","goVersion":"go1.23.8","compiler":"gc","platform":"linux/amd64"}),
+        &json!({"major": crate::KUBERNETES_MAJOR, "minor": crate::KUBERNETES_MINOR,
+            "emulationMajor": crate::KUBERNETES_MAJOR, "emulationMinor": crate::KUBERNETES_MINOR,
+            "minCompatibilityMajor": crate::KUBERNETES_MAJOR, "minCompatibilityMinor": crate::KUBERNETES_MIN_COMPATIBILITY_MINOR,
+            "gitVersion": format!("{}+kube-emulator", crate::KUBERNETES_VERSION),
+            "gitCommit":"0000000000000000000000000000000000000000",
+            "gitTreeState":"clean","buildDate":"1970-01-01T00:00:00Z","goVersion":"go1.26.8","compiler":"gc","platform":"linux/amd64"}),
         &[],
     )
 }

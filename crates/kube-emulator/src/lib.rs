@@ -99,6 +99,15 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 pub use errors::EmulatorError;
+
+/// The kube-apiserver release the emulator imitates (and is measured against): `/version`
+/// reports it (with `+kube-emulator` build metadata), the OpenAPI v3 documents of built-in
+/// group-versions carry its `major.minor`.
+pub const KUBERNETES_VERSION: &str = "v1.37.2";
+pub(crate) const KUBERNETES_MAJOR: &str = "1";
+pub(crate) const KUBERNETES_MINOR: &str = "37";
+/// kube-apiserver 1.37's `minCompatibilityMinor` (one release back).
+pub(crate) const KUBERNETES_MIN_COMPATIBILITY_MINOR: &str = "36";
 pub use faults::{FaultControl, Stats};
 
 /// How to run the emulator.

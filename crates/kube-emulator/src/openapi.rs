@@ -2,7 +2,7 @@
 //! kubectl needs to use server-side field validation; `/openapi/v2` is not served (404).
 
 use axum::response::Response;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::errors::ApiError;
 use crate::schema::KindSchema;
@@ -45,6 +45,8 @@ fn doc_for(shared: &Shared, gv: &str) -> Value {
     };
     let mut doc = crate::schema::openapi_v3_group_version_doc(gv, &kinds(shared, gv));
     if custom {
+        // kube-apiserver builds CRD group-versions' documents separately, under its own title.
+        doc["info"] = json!({"title": "Kubernetes CRD Swagger", "version": "v0.1.0"});
         // Custom resources take no strategic merge patch; kubectl picks the patch type from the
         // PATCH request body types listed here (it would send strategic merge and get 415).
         if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {

@@ -78,7 +78,10 @@ async fn watcher_sees_changes_and_survives_drops_and_410() {
     .await;
 
     if env.emu.is_none() {
-        eprintln!("real cluster: skipping the fault-injection part of this test");
+        eprintln!(
+            "real cluster: skipping the dropped-watch resume and the 410 re-list part of this \
+             test (they are injected with emu.faults(), which only the emulator has)"
+        );
     }
     if let Some(emu) = &env.emu {
         // dropped watch: the watcher resumes from its last RV and misses nothing
@@ -221,7 +224,10 @@ async fn controller_finalizer_status_and_events() {
     env.install_crd().await;
     let api = env.widgets();
     if env.emu.is_none() {
-        eprintln!("real cluster: skipping the fault-injection part of this test");
+        eprintln!(
+            "real cluster: not injecting the two write conflicts of this test (emu.faults() \
+             only exists in the emulator); the rest runs unchanged"
+        );
     }
     if let Some(emu) = &env.emu {
         emu.faults().conflict_next_writes(2);
@@ -382,6 +388,15 @@ async fn controller_owns_children_via_metadata_watch_and_gc() {
     })
     .await;
     task.abort();
+    if env.emu.is_none() {
+        eprintln!(
+            "real cluster: skipping the garbage-collection part of this test \
+             (collecting dependents is kube-controller-manager's job, and the real-cluster \
+             harness runs none)"
+        );
+        env.cleanup().await;
+        return;
+    }
     // deleting the owner garbage-collects the child
     api.delete("o1", &DeleteParams::default()).await.unwrap();
     eventually("child collected", || async {

@@ -14,10 +14,21 @@ use serde_json::{Value, json};
 async fn version_and_discovery() {
     let w = W::new().await.with_crd().await;
     let (_, v) = w.get("/version?timeout=5s").await;
+    // what kube-apiserver v1.37.2 answers, gitVersion with build metadata
     assert_eq!(
         (v["major"].as_str(), v["minor"].as_str()),
-        (Some("1"), Some("32"))
+        (Some("1"), Some("37"))
     );
+    assert_eq!(
+        (
+            v["emulationMajor"].as_str(),
+            v["emulationMinor"].as_str(),
+            v["minCompatibilityMajor"].as_str(),
+            v["minCompatibilityMinor"].as_str()
+        ),
+        (Some("1"), Some("37"), Some("1"), Some("36"))
+    );
+    assert_eq!(v["gitVersion"], "v1.37.2+kube-emulator");
     for k in [
         "gitVersion",
         "gitCommit",
@@ -85,6 +96,16 @@ async fn version_and_discovery() {
     let (code, doc) = w.get(&url).await;
     assert_eq!(code, 200);
     assert!(doc.to_string().contains("fieldValidation"));
+    // kube-apiserver's titles: CRD documents are built apart from the built-in ones
+    assert_eq!(
+        doc["info"],
+        json!({"title": "Kubernetes CRD Swagger", "version": "v0.1.0"})
+    );
+    let (_, core) = w.get("/openapi/v3/api/v1").await;
+    assert_eq!(
+        core["info"],
+        json!({"title": "Kubernetes", "version": "1.37"})
+    );
     assert_eq!(w.get("/openapi/v2").await.0, 404);
     w.emu.shutdown().await;
 }

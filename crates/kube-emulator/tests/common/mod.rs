@@ -65,25 +65,13 @@ pub struct TestEnv {
     pub emu: Option<kube_emulator::EmulatorHandle>,
 }
 
-fn unique(prefix: &str) -> String {
-    format!("{prefix}-{}", &uuid_like()[..10])
-}
-
-fn uuid_like() -> String {
-    use std::time::{SystemTime, UNIX_EPOCH};
-    let n = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    format!("{:x}{:08x}", n, rand_u32())
-}
-
-fn rand_u32() -> u32 {
-    use std::collections::hash_map::RandomState;
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = RandomState::new().build_hasher();
-    h.write_u8(1);
-    h.finish() as u32
+/// `prefix-` and ten random hex digits (tests run in parallel against one real cluster, so the
+/// name must not depend on the clock).
+pub fn unique(prefix: &str) -> String {
+    format!(
+        "{prefix}-{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..10]
+    )
 }
 
 impl TestEnv {
