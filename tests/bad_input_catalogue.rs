@@ -8,6 +8,12 @@
 //! Each file's header says what is wrong and the expected outcome, and carries the machine-read
 //! lines `# expect: schema|stalled`, `# field:` (schema), `# reason:` (stalled), `# also-stalled:`
 //! (the reason if a server without schema validation admitted it) and `# setup:`.
+//!
+//! With `TELEPHONY_E2E_KUBECONFIG` (tests/real-cluster/start.sh) the same catalogue runs against
+//! a real kube-apiserver too (`real_server_rejects_and_stalls_like_the_emulator`, helpers in
+//! `tests/bad_input/real_server.rs`): apply-time verdicts compared with the emulator's, and the
+//! operator — as deploy/'s ServiceAccount — reporting every `expect: stalled` manifest Stalled
+//! with its reason. Without it that test only says it is skipped.
 
 use jiff::Timestamp;
 use kube::CustomResourceExt;
@@ -33,6 +39,11 @@ use telephony_operator::reconcile::phone_number::{
 };
 use telephony_operator::twilio::{Credentials, Routing, Secret, TwilioClient, TwilioClientConfig};
 use twilio_sim::{SeedAccount, SimConfig, Simulator};
+
+#[path = "e2e/common.rs"]
+mod common;
+#[path = "bad_input/real_server.rs"]
+mod real_server;
 
 const SID: &str = "AC00000000000000000000000000000abc";
 const OTHER: &str = "AC00000000000000000000000000000def";
@@ -69,6 +80,13 @@ fn cases() -> Vec<Case> {
             }
         })
         .collect()
+}
+
+impl Case {
+    /// The manifest as JSON (the YAML body; the header comments are YAML comments).
+    fn manifest(&self) -> Value {
+        serde_saphyr::from_str(&self.text).unwrap_or_else(|e| panic!("{}: {e}", self.file))
+    }
 }
 
 fn schema_for(kind: &str) -> CompiledSchema {
@@ -396,4 +414,175 @@ async fn every_bad_manifest_is_rejected_or_stalled_and_nothing_is_bought() {
         schema_count >= 10 && stalled_count >= 8,
         "{schema_count} schema, {stalled_count} stalled"
     );
+}
+
+/// Against a real kube-apiserver (`TELEPHONY_E2E_KUBECONFIG`, the real-cluster harness): every
+/// manifest gets the same apply-time verdict there as in the emulator (schema module and a
+/// running emulator; server-side apply and create, fieldValidation=Strict), a rejection names
+/// the `# field:`, and every `expect: stalled` manifest, with its `# setup:`, is reported
+/// `Stalled` with its `# reason:` by the operator running as deploy/'s ServiceAccount — and, side
+/// by side, by the operator on the emulator — with nothing bought. Skipped without a cluster.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn real_server_rejects_and_stalls_like_the_emulator() {
+    use std::io::Write as _;
+    use telephony_operator::sandbox::stack::StackOptions;
+    if common::target().is_none() {
+        eprintln!(
+            "skipped: set TELEPHONY_E2E_KUBECONFIG (tests/real-cluster/start.sh) to check the catalogue against a real kube-apiserver"
+        );
+        return;
+    }
+    telephony_operator::install_crypto_provider();
+    let cases = cases();
+    let started = std::time::Instant::now();
+    let opts = StackOptions {
+        resync_seconds: 2,
+        ..Default::default()
+    };
+    let real = common::real_cluster_stack(opts.clone())
+        .await
+        .expect("real cluster configured");
+    let version = real
+        .stack
+        .client
+        .apiserver_version()
+        .await
+        .map(|v| v.git_version)
+        .unwrap_or_else(|e| panic!("server version: {e}"));
+
+    // 1. Apply-time verdicts.
+    let applied = real_server::compare_apply_verdicts(&real.stack.client, &cases).await;
+    let mut diffs: Vec<String> = applied
+        .differences
+        .iter()
+        .map(|d| format!("apply time: {d}"))
+        .collect();
+
+    // 2. Stalled, on the real server and (for comparison) on the emulator, at once.
+    let mut stalled: Vec<real_server::StallCase> = cases
+        .iter()
+        .filter(|c| c.meta.get("expect").map(String::as_str) == Some("stalled"))
+        .map(|case| real_server::StallCase {
+            case,
+            reason: case.meta["reason"].clone(),
+            default_validation: false,
+        })
+        .collect();
+    let expect_stalled = stalled.len();
+    stalled.extend(
+        applied
+            .admitted_by_default_create
+            .iter()
+            .map(|&i| real_server::StallCase {
+                case: &cases[i],
+                reason: cases[i].meta["also-stalled"].clone(),
+                default_validation: true,
+            }),
+    );
+    let emulator = common::emulator_stack(opts).await;
+    let on_server = format!("kube-apiserver {version}");
+    let (on_real, on_emulator) = tokio::join!(
+        real_server::stalled_on(&real.stack, &on_server, &stalled),
+        real_server::stalled_on(&emulator, "the emulator", &stalled)
+    );
+    emulator.shutdown().await;
+    let mut stall_table =
+        String::from("| manifest | expected | real server | emulator |\n|---|---|---|---|\n");
+    let show = |outcomes: &[real_server::StallOutcome], file: &str| {
+        outcomes
+            .iter()
+            .find(|o| o.file == file)
+            .map(|o| {
+                o.problem
+                    .clone()
+                    .unwrap_or_else(|| format!("Stalled/{}", o.expected))
+            })
+            .unwrap_or_else(|| "-".into())
+    };
+    let mut rows: Vec<(String, String)> = stalled
+        .iter()
+        .map(|c| (c.label(), c.reason.clone()))
+        .collect();
+    rows.push(("(simulator)".into(), "nothing bought".into()));
+    for (file, expected) in &rows {
+        stall_table.push_str(&format!(
+            "| {file} | {expected} | {} | {} |\n",
+            show(&on_real, file),
+            show(&on_emulator, file)
+        ));
+    }
+    // The operator against the catalogue. The same problem on the emulator's stack means the
+    // operator (or the catalogue), not the server, is at fault.
+    for o in &on_real {
+        if let Some(p) = &o.problem {
+            let on_emu = on_emulator.iter().find(|e| e.file == o.file);
+            let emu = match on_emu.and_then(|e| e.problem.as_ref()) {
+                Some(_) => "also so on the emulator: the operator, not the server",
+                None => "NOT so on the emulator",
+            };
+            diffs.push(format!(
+                "stalled: {} on the real server: expected Stalled/{}; {p} [{emu}]",
+                o.file, o.expected
+            ));
+        }
+    }
+    for e in &on_emulator {
+        let on_real_ok = on_real
+            .iter()
+            .any(|o| o.file == e.file && o.problem.is_none());
+        if let (Some(p), true) = (&e.problem, on_real_ok) {
+            diffs.push(format!(
+                "stalled: {} on the emulator only: expected Stalled/{}; {p}",
+                e.file, e.expected
+            ));
+        }
+    }
+    let passed = |c: &real_server::StallCase| {
+        on_real
+            .iter()
+            .any(|o| o.file == c.label() && o.problem.is_none())
+    };
+    let stalled_ok = stalled[..expect_stalled]
+        .iter()
+        .filter(|c| passed(c))
+        .count();
+    let also_ok = stalled[expect_stalled..]
+        .iter()
+        .filter(|c| passed(c))
+        .count();
+    real.stack.shutdown().await;
+
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(
+        err,
+        "\nbad-input apply-time verdicts:\n{}\nbad-input stalled reasons:\n{stall_table}",
+        applied.table
+    );
+    for note in &applied.notes {
+        let _ = writeln!(err, "note (emulator fidelity, not a failure): {note}");
+    }
+    let _ = writeln!(
+        err,
+        "bad-input on {version}: {} rejected by schema (same as emulator), {stalled_ok} stalled with the expected reason ({} manifests: {} expect schema, {expect_stalled} expect stalled; also {also_ok} of {} admitted with the server's default validation stalled with their also-stalled reason; {:.1} s)",
+        applied.rejected_everywhere,
+        cases.len(),
+        cases.len() - expect_stalled,
+        stalled.len() - expect_stalled,
+        started.elapsed().as_secs_f64()
+    );
+    drop(err);
+    assert!(
+        diffs.is_empty(),
+        "bad input on kube-apiserver {version} is not what the catalogue and the emulator say:\n{}",
+        diffs.join("\n")
+    );
+    let expected_schema = cases
+        .iter()
+        .filter(|c| c.meta.get("expect").map(String::as_str) == Some("schema"))
+        .count();
+    assert_eq!(
+        applied.rejected_everywhere, expected_schema,
+        "every schema case rejected everywhere"
+    );
+    assert_eq!(stalled_ok, expect_stalled, "every stalled case stalled");
 }
