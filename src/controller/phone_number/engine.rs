@@ -95,7 +95,7 @@ impl<E: Effects> Env<'_, E> {
 pub fn refusal_of(e: &TwilioError) -> ReasonMessage {
     if e.is_auth() {
         return ReasonMessage::new(
-            "InvalidCredentials",
+            "AuthenticationFailed",
             "Twilio refused the account's credentials (20003): fix the Secret of the TelephonyAccount".to_string(),
         );
     }

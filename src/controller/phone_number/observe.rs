@@ -16,16 +16,6 @@ use kube::runtime::reflector::Store;
 use kube::{Api, ResourceExt};
 use std::time::Duration;
 
-/// Account reasons that resolve themselves (the account controller is still connecting).
-const TRANSIENT_ACCOUNT_REASONS: &[&str] = &[
-    "AccountNotConnected",
-    "NotConnected",
-    "Connecting",
-    "Reconciling",
-    "Progressing",
-    "KubernetesError",
-];
-
 /// The account view and, when usable, its API.
 pub async fn account(
     ctx: &Context,
@@ -37,11 +27,10 @@ pub async fn account(
         return Ok((AccountView::Missing, None));
     };
     if let Err(nu) = crate::reconcile::account::usable(&acct, &ctx.config.terms_version) {
-        let transient = TRANSIENT_ACCOUNT_REASONS.contains(&nu.reason.as_str());
         return Ok((
             AccountView::NotUsable {
                 why: ReasonMessage::new(nu.reason, nu.message),
-                transient,
+                transient: nu.transient,
             },
             None,
         ));

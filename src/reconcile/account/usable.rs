@@ -3,23 +3,36 @@
 //! Checked against the spec as well as the status, so a change a person just made (a new terms
 //! version, a different mode) stops purchases at once, before the account controller has run.
 
-use crate::api::condition::READY;
+use crate::api::condition::{READY, STALLED};
 use crate::api::{AccountMode, MODE_CHANGE_APPROVED_ANNOTATION, TelephonyAccount};
 use crate::controller::conditions::get_condition;
 use kube::ResourceExt;
 
-/// Why a TelephonyAccount cannot be used now: a condition reason and a message a person can act on.
+/// Why a TelephonyAccount cannot be used now: a condition reason, a message a person can act
+/// on, and whether it resolves itself (the account is still connecting: its numbers wait,
+/// Reconciling) or needs a person (its numbers are Stalled with the same reason).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NotUsable {
     pub reason: String,
     pub message: String,
+    pub transient: bool,
 }
 
 impl NotUsable {
+    /// Needs a person.
     fn new(reason: &str, message: String) -> Self {
         Self {
             reason: reason.to_string(),
             message,
+            transient: false,
+        }
+    }
+
+    /// Resolves itself.
+    fn waiting(reason: &str, message: String) -> Self {
+        Self {
+            transient: true,
+            ..Self::new(reason, message)
         }
     }
 }
@@ -95,27 +108,44 @@ pub fn usable(account: &TelephonyAccount, terms_version: &str) -> Result<(), Not
             Some(_) => {}
         }
     }
+    let conditions = status.map(|s| s.conditions.as_slice()).unwrap_or_default();
+    let ready = get_condition(conditions, READY);
+    if ready.is_some_and(|c| c.status == "True")
+        && status
+            .and_then(|s| s.account_sid.as_deref())
+            .is_some_and(|sid| !sid.is_empty())
+    {
+        return Ok(());
+    }
+    // Not usable now. The account's own kstatus says whether a person must act: a Stalled
+    // account (Secret missing, credentials refused, ...) stalls its numbers with its reason; an
+    // account still connecting (or briefly unreachable) makes them wait.
+    if let Some(stalled) = get_condition(conditions, STALLED).filter(|c| c.status == "True") {
+        return Err(NotUsable::new(
+            &stalled.reason,
+            format!(
+                "TelephonyAccount {name} needs attention ({}): {}",
+                stalled.reason, stalled.message
+            ),
+        ));
+    }
     if status
         .and_then(|s| s.account_sid.as_deref())
         .is_none_or(str::is_empty)
     {
-        return Err(NotUsable::new(
+        return Err(NotUsable::waiting(
             "AccountNotConnected",
             format!("TelephonyAccount {name} has not connected to Twilio yet"),
         ));
     }
-    match status.and_then(|s| get_condition(&s.conditions, READY)) {
-        Some(c) if c.status == "True" => Ok(()),
-        Some(c) => Err(NotUsable::new(
-            "AccountNotReady",
-            format!(
+    Err(NotUsable::waiting(
+        "AccountNotReady",
+        match ready {
+            Some(c) => format!(
                 "TelephonyAccount {name} is not Ready ({}): {}",
                 c.reason, c.message
             ),
-        )),
-        None => Err(NotUsable::new(
-            "AccountNotReady",
-            format!("TelephonyAccount {name} is not Ready yet"),
-        )),
-    }
+            None => format!("TelephonyAccount {name} is not Ready yet"),
+        },
+    ))
 }

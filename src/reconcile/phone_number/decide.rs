@@ -209,6 +209,10 @@ fn pending(
         }
         n.clone()
     } else if let Some(search) = &spec.search {
+        if refused_at_this_generation(cx).is_some() {
+            // No new search either (see below).
+            return cx.wait(cx.pn.status.clone().unwrap_or_default(), None, None);
+        }
         let Some(found) = &obs.search else {
             return cx.wait_for(Action::Search(search_query(search)), st);
         };
@@ -310,6 +314,13 @@ fn pending(
         }
     }
 
+    // Twilio refused to sell this number for a reason only a spec change can cure (owned by
+    // someone else, invalid, compliance missing): stay Stalled until the spec changes, instead
+    // of writing a new intent (and calling Twilio) on every resync.
+    if refused_at_this_generation(cx).is_some() {
+        return cx.wait(cx.pn.status.clone().unwrap_or_default(), None, None);
+    }
+
     st.phase = Some(Phase::Purchasing);
     st.purchase_intent = Some(PurchaseIntent {
         phone_number: number.clone(),
@@ -346,6 +357,31 @@ fn pending(
         requeue_at: None,
         event: None,
     }
+}
+
+/// Purchase refusals a retry cannot cure without a change to the PhoneNumber's spec.
+const SPEC_BOUND_REFUSALS: &[&str] = &[
+    "NumberUnavailable",
+    "InvalidNumber",
+    "InvalidAreaCode",
+    "AddressRequired",
+    "BundleRequired",
+];
+
+/// The Stalled reason, when the object is Stalled by such a refusal for its current generation.
+fn refused_at_this_generation<'a>(cx: &Ctx<'a>) -> Option<&'a str> {
+    let status = cx.pn.status.as_ref()?;
+    if status.phase != Some(Phase::Failed) {
+        return None;
+    }
+    let stalled = crate::controller::conditions::get_condition(
+        &status.conditions,
+        crate::api::condition::STALLED,
+    )?;
+    (stalled.status == "True"
+        && stalled.observed_generation == cx.generation
+        && SPEC_BOUND_REFUSALS.contains(&stalled.reason.as_str()))
+    .then_some(stalled.reason.as_str())
 }
 
 impl Ctx<'_> {

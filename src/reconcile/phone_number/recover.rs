@@ -41,7 +41,7 @@ pub fn refusal(number: &str, code: Option<u32>, message: &str) -> ReasonMessage 
             "a trial account may own only one number: upgrade the Twilio account",
         ),
         Some(codes::AUTHENTICATION) => (
-            "InvalidCredentials",
+            "AuthenticationFailed",
             "Twilio refused the account's credentials: fix the Secret",
         ),
         Some(codes::ACCOUNT_NOT_ACTIVE) => (

@@ -354,7 +354,7 @@ fn refusals_map_to_reasons_and_release_the_hold() {
         (21452, "NoNumbersAvailable"),
         (21631, "AddressRequired"),
         (21649, "BundleRequired"),
-        (20003, "InvalidCredentials"),
+        (20003, "AuthenticationFailed"),
         (99999, "PurchaseRefused"),
     ] {
         o.buy_failure = Some(BuyFailure::Refused {
@@ -440,4 +440,59 @@ fn a_searched_number_another_object_bought_is_not_adopted() {
     // Nobody else claims it: an earlier attempt of ours landed late → ours.
     o.claimed_numbers.clear();
     assert!(matches!(decide(&p, &o).action, Action::Confirm { .. }));
+}
+
+#[test]
+fn a_refusal_only_a_spec_change_can_cure_holds_until_the_spec_changes() {
+    let mut p = pn(
+        spec_number("+14155550100"),
+        Some(purchasing("+14155550100", 1, t0())),
+    );
+    let mut o = obs(AccountMode::BringYourOwn);
+    o.owned = not_owned(t0(), true);
+    o.buy_failure = Some(BuyFailure::Refused {
+        code: Some(21422),
+        message: "not available".into(),
+    });
+    let d = step(&mut p, &o);
+    assert_eq!(stalled_reason(&d), Some("NumberUnavailable"));
+
+    // The next resync: the same generation, the number still not ours.
+    let mut later = obs(AccountMode::BringYourOwn);
+    later.now = t0().checked_add(SignedDuration::from_mins(5)).unwrap();
+    later.owned = not_owned(later.now, false);
+    let d = decide(&p, &later);
+    assert_eq!(d.action, Action::Wait, "no new intent, no Twilio call");
+    assert_eq!(Some(&d.status), p.status.as_ref(), "nothing written");
+    assert_eq!(stalled_reason(&d), Some("NumberUnavailable"));
+
+    // A spec change (a new generation) tries again.
+    p.metadata.generation = Some(2);
+    let d = decide(&p, &later);
+    assert!(
+        matches!(d.action, Action::RecordIntent { .. }),
+        "{:?}",
+        d.action
+    );
+}
+
+#[test]
+fn a_refusal_the_account_can_cure_is_retried_at_the_next_resync() {
+    let mut p = pn(
+        spec_number("+14155550100"),
+        Some(purchasing("+14155550100", 1, t0())),
+    );
+    let mut o = obs(AccountMode::BringYourOwn);
+    o.owned = not_owned(t0(), true);
+    o.buy_failure = Some(BuyFailure::Refused {
+        code: Some(20003),
+        message: "authenticate".into(),
+    });
+    step(&mut p, &o);
+    let mut later = obs(AccountMode::BringYourOwn);
+    later.owned = not_owned(later.now, false);
+    assert!(matches!(
+        decide(&p, &later).action,
+        Action::RecordIntent { .. }
+    ));
 }

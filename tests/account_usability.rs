@@ -1,0 +1,113 @@
+//! Whether a PhoneNumber may act through its TelephonyAccount, and how it waits when it may not:
+//! an account still connecting (or briefly not Ready) makes its numbers wait (Reconciling); an
+//! account that needs a person (Stalled: Secret missing, credentials refused, ...) stalls its
+//! numbers with the account's own reason.
+
+use serde_json::json;
+use telephony_operator::api::condition::{READY, RECONCILING, STALLED};
+use telephony_operator::api::{PhoneNumber, TelephonyAccount};
+use telephony_operator::reconcile::account::usable;
+use telephony_operator::reconcile::phone_number::{AccountView, Observed, decide};
+
+const TERMS: &str = telephony_operator::DEFAULT_TERMS_VERSION;
+
+fn account(status: serde_json::Value) -> TelephonyAccount {
+    serde_json::from_value(json!({
+        "apiVersion": "telephony.agni.ai/v1alpha1", "kind": "TelephonyAccount",
+        "metadata": {"name": "acct", "namespace": "team-a", "generation": 1},
+        "spec": {"mode": "BringYourOwn", "friendlyName": "acme", "credentialsSecretRef": {"name": "twilio"}},
+        "status": status
+    }))
+    .unwrap()
+}
+
+fn condition(type_: &str, status: &str, reason: &str) -> serde_json::Value {
+    json!({"type": type_, "status": status, "reason": reason, "message": format!("{reason} message"),
+           "lastTransitionTime": "2026-01-01T00:00:00Z"})
+}
+
+fn number() -> PhoneNumber {
+    let mut p: PhoneNumber = serde_json::from_value(json!({
+        "apiVersion": "telephony.agni.ai/v1alpha1", "kind": "PhoneNumber",
+        "metadata": {"name": "pn", "namespace": "team-a", "generation": 1, "uid": "u1"},
+        "spec": {"accountRef": {"name": "acct"}, "number": "+14155550100"}
+    }))
+    .unwrap();
+    p.metadata.generation = Some(1);
+    p
+}
+
+/// What the PhoneNumber's conditions say when its account is `account`.
+fn number_conditions(account: &TelephonyAccount) -> (bool, bool, String) {
+    let nu = usable(account, TERMS).expect_err("not usable");
+    let obs = Observed::new(
+        "2026-01-01T00:00:00Z".parse().unwrap(),
+        AccountView::NotUsable {
+            why: telephony_operator::controller::conditions::ReasonMessage::new(
+                nu.reason.clone(),
+                nu.message.clone(),
+            ),
+            transient: nu.transient,
+        },
+    );
+    let d = decide(&number(), &obs);
+    let is_true = |t: &str| {
+        d.status
+            .conditions
+            .iter()
+            .any(|c| c.type_ == t && c.status == "True")
+    };
+    let ready = d.status.conditions.iter().find(|c| c.type_ == READY);
+    assert!(ready.is_some_and(|c| c.status == "False"), "{d:?}");
+    (
+        is_true(RECONCILING),
+        is_true(STALLED),
+        ready.map(|c| c.reason.clone()).unwrap_or_default(),
+    )
+}
+
+#[test]
+fn numbers_of_an_account_still_connecting_are_reconciling_not_stalled() {
+    for status in [
+        json!(null),
+        json!({}),
+        json!({"conditions": [condition(READY, "False", "Connecting"), condition(RECONCILING, "True", "Connecting")]}),
+        json!({"accountSid": "AC00000000000000000000000000000001",
+               "conditions": [condition(READY, "False", "TwilioUnavailable"), condition(RECONCILING, "True", "TwilioUnavailable")]}),
+    ] {
+        let acct = account(status.clone());
+        let nu = usable(&acct, TERMS).expect_err("not usable yet");
+        assert!(nu.transient, "{status}: {nu:?}");
+        let (reconciling, stalled, _) = number_conditions(&acct);
+        assert!(reconciling && !stalled, "{status}");
+    }
+}
+
+#[test]
+fn numbers_of_a_stalled_account_are_stalled_with_its_reason() {
+    for reason in ["SecretNotFound", "KeyMissing", "AuthenticationFailed"] {
+        let acct = account(json!({
+            "conditions": [condition(READY, "False", reason), condition(STALLED, "True", reason)]
+        }));
+        let nu = usable(&acct, TERMS).expect_err("not usable");
+        assert!(!nu.transient);
+        assert_eq!(nu.reason, reason);
+        assert!(
+            nu.message.contains(&format!("{reason} message")),
+            "{}",
+            nu.message
+        );
+        let (reconciling, stalled, ready_reason) = number_conditions(&acct);
+        assert!(stalled && !reconciling, "{reason}");
+        assert_eq!(ready_reason, reason);
+    }
+}
+
+#[test]
+fn a_ready_connected_account_is_usable() {
+    let acct = account(json!({
+        "accountSid": "AC00000000000000000000000000000001",
+        "conditions": [condition(READY, "True", "Connected")]
+    }));
+    assert_eq!(usable(&acct, TERMS), Ok(()));
+}
