@@ -29,7 +29,38 @@ pub const SKIP_RELEASE_ANNOTATION: &str = "telephony.agni.ai/skip-release";
 
 /// Every CRD the operator serves, in installation order.
 pub fn crds() -> Vec<CustomResourceDefinition> {
-    vec![TelephonyAccount::crd(), PhoneNumber::crd()]
+    vec![
+        with_kubernetes_formats(TelephonyAccount::crd()),
+        with_kubernetes_formats(PhoneNumber::crd()),
+    ]
+}
+
+/// schemars names unsigned integers `format: uint16`/`uint32`, formats kube-apiserver does not
+/// know (it warns `unrecognized format` on every CRD write and ignores them). The values are
+/// bounded by the `minimum` schemars also writes; the format becomes the signed one that holds
+/// every value (`int32` for 8/16-bit, `int64` for 32/64-bit).
+fn with_kubernetes_formats(crd: CustomResourceDefinition) -> CustomResourceDefinition {
+    fn walk(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::Object(map) => {
+                if let Some(serde_json::Value::String(format)) = map.get_mut("format") {
+                    match format.as_str() {
+                        "uint8" | "uint16" => *format = "int32".into(),
+                        "uint32" | "uint64" => *format = "int64".into(),
+                        _ => {}
+                    }
+                }
+                map.values_mut().for_each(walk);
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(walk),
+            _ => {}
+        }
+    }
+    let Ok(mut value) = serde_json::to_value(&crd) else {
+        return crd;
+    };
+    walk(&mut value);
+    serde_json::from_value(value).unwrap_or(crd)
 }
 
 /// The CRDs as one multi-document YAML stream (what `telephony-operator crd` prints and `crds/` holds).
