@@ -1,0 +1,96 @@
+//! The offline evaluator: admission requests from an admin or a non-admin, the objects they
+//! write, and the denial messages the policies' validations give for them.
+
+use crate::policy::{
+    ANNOTATION, SKIP_RELEASE, SKIP_RELEASE_POLICY, expressions, expressions_of, params,
+};
+use kube_cel::{AdmissionRequest, VapEvaluator};
+use serde_json::{Value, json};
+
+pub fn account(mode: &str, locked: Option<&str>, approved: Option<&str>) -> Value {
+    let mut obj = json!({
+        "apiVersion": "telephony.agni.ai/v1alpha1",
+        "kind": "TelephonyAccount",
+        "metadata": {"name": "main", "namespace": "team-a"},
+        "spec": {"mode": mode, "friendlyName": "acme"},
+    });
+    if let Some(v) = approved {
+        obj["metadata"]["annotations"] = json!({ ANNOTATION: v });
+    }
+    if let Some(m) = locked {
+        obj["status"] = json!({"mode": m});
+    }
+    obj
+}
+
+pub fn request(op: &str, groups: &[&str]) -> AdmissionRequest {
+    let user = if groups.contains(&"telephony-admins") {
+        "alice"
+    } else {
+        "bob"
+    };
+    serde_json::from_value(json!({
+        "operation": op, "username": user, "uid": "u-1", "groups": groups,
+        "name": "main", "namespace": "team-a", "dryRun": false,
+        "kind": {"group": "telephony.agni.ai", "version": "v1alpha1", "kind": "TelephonyAccount"},
+        "resource": {"group": "telephony.agni.ai", "version": "v1alpha1", "resource": "telephonyaccounts"},
+    }))
+    .expect("an admission request")
+}
+
+pub const ADMIN: &[&str] = &["system:authenticated", "telephony-admins"];
+pub const USER: &[&str] = &["system:authenticated", "team-a-devs"];
+
+/// Denial messages (empty = admitted).
+pub fn admit(op: &str, groups: &[&str], old: Option<Value>, new: Value) -> Vec<String> {
+    let mut b = VapEvaluator::builder()
+        .object(new)
+        .request(request(op, groups))
+        .params(params());
+    if let Some(old) = old {
+        b = b.old_object(old);
+    }
+    let results = b.build().evaluate(&expressions());
+    assert_eq!(results.len(), 2);
+    results
+        .into_iter()
+        .filter(|r| !r.passed)
+        .map(|r| r.message.unwrap_or_default())
+        .collect()
+}
+
+/// Denial messages of the skip-release policy for one request (empty = admitted).
+pub fn admit_skip_release(
+    op: &str,
+    groups: &[&str],
+    old: Option<Value>,
+    new: Value,
+) -> Vec<String> {
+    let mut b = VapEvaluator::builder()
+        .object(new)
+        .request(request(op, groups))
+        .params(params());
+    if let Some(old) = old {
+        b = b.old_object(old);
+    }
+    let results = b.build().evaluate(&expressions_of(SKIP_RELEASE_POLICY));
+    assert_eq!(results.len(), 1);
+    results
+        .into_iter()
+        .filter(|r| !r.passed)
+        .map(|r| r.message.unwrap_or_default())
+        .collect()
+}
+
+pub fn phone_number(skip_release: Option<&str>) -> Value {
+    let mut obj = json!({
+        "apiVersion": "telephony.agni.ai/v1alpha1",
+        "kind": "PhoneNumber",
+        "metadata": {"name": "n1", "namespace": "team-a"},
+        "spec": {"accountRef": {"name": "main"}, "number": "+15005550006"},
+    });
+    if let Some(v) = skip_release {
+        obj["metadata"]["annotations"] = json!({ SKIP_RELEASE: v, "other": "x" });
+    }
+    obj
+}
