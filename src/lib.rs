@@ -3,8 +3,9 @@
 //!
 //! Functional core, imperative shell: `reconcile` and `billing` decide (pure functions of spec,
 //! observed state and time); `controller` performs (Kubernetes and Twilio I/O). The stand-ins used
-//! by tests and the sandbox live in their own crates (`twilio-sim`, `kube-emulator`) and only the
-//! `sandbox` module and the binary depend on them.
+//! by tests and the sandbox live in their own crates (`twilio-sim`, `kube-emulator`); only the
+//! `sandbox` module depends on them, behind the `sandbox` cargo feature (default on for the
+//! README's commands, off for the deployable operator: `cargo build --release --no-default-features`).
 
 pub mod api;
 pub mod billing;
@@ -14,6 +15,7 @@ pub mod controller;
 pub mod observability;
 pub mod operator;
 pub mod reconcile;
+#[cfg(feature = "sandbox")]
 pub mod sandbox;
 pub mod twilio;
 
@@ -21,9 +23,9 @@ pub mod twilio;
 /// `--terms-version`).
 pub const DEFAULT_TERMS_VERSION: &str = "2026-01";
 
-/// Selects the process-wide TLS crypto provider (ring). Two providers are compiled in (kube-rs
-/// uses ring, reqwest aws-lc-rs), so rustls cannot choose by itself; call this before creating a
-/// Kubernetes client. Calling it again is harmless.
+/// Installs the process-wide TLS crypto provider (ring), the only one compiled in: kube-rs and
+/// reqwest (built without a provider of its own) both use it. Call it before creating a
+/// Kubernetes client or a Twilio client. Calling it again is harmless.
 pub fn install_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }

@@ -1,12 +1,15 @@
-//! `telephony-operator`: the operator (`run`), its CRDs (`crd`), the self-contained demo
-//! (`sandbox`) and the Twilio simulator on its own (`twilio-sim`).
+//! `telephony-operator`: the operator (`run`), its CRDs (`crd`), and — with the default
+//! `sandbox` feature, not in the deployable build — the self-contained demo (`sandbox`) and the
+//! Twilio simulator on its own (`twilio-sim`).
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 use std::sync::Arc;
 use telephony_operator::clock::SystemClock;
 use telephony_operator::config::OperatorConfig;
-use telephony_operator::{api, observability, operator, sandbox};
+#[cfg(feature = "sandbox")]
+use telephony_operator::sandbox;
+use telephony_operator::{api, observability, operator};
 use tokio_util::sync::CancellationToken;
 
 #[derive(Parser)]
@@ -31,26 +34,11 @@ enum Command {
     Crd,
     /// Start a Kubernetes API emulator, the Twilio simulator and the operator on 127.0.0.1,
     /// apply examples/ and show them converge.
+    #[cfg(feature = "sandbox")]
     Sandbox(sandbox::SandboxArgs),
     /// Serve the Twilio simulator alone (for local development and CI).
-    TwilioSim(TwilioSimArgs),
-}
-
-#[derive(clap::Args)]
-struct TwilioSimArgs {
-    /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1:8089")]
-    listen: std::net::SocketAddr,
-    /// An account to create at start, as SID:TOKEN (repeatable). Without one, a random account
-    /// is created and its credentials printed.
-    #[arg(long = "account", value_name = "SID:TOKEN")]
-    accounts: Vec<String>,
-    /// Latency added to every request, in milliseconds.
-    #[arg(long, default_value_t = 0)]
-    latency_ms: u64,
-    /// Fraction of requests answered 503.
-    #[arg(long, default_value_t = 0.0)]
-    error_rate: f64,
+    #[cfg(feature = "sandbox")]
+    TwilioSim(sandbox::twilio_sim_cmd::TwilioSimArgs),
 }
 
 fn main() -> ExitCode {
@@ -82,13 +70,15 @@ fn main() -> ExitCode {
                 observability::init_logging(cli.log_json, "info,kube=warn,hyper=warn");
                 run_operator(*config).await
             }
+            #[cfg(feature = "sandbox")]
             Command::Sandbox(args) => {
                 observability::init_logging(cli.log_json, "error");
                 sandbox::run(args).await
             }
+            #[cfg(feature = "sandbox")]
             Command::TwilioSim(args) => {
                 observability::init_logging(cli.log_json, "info");
-                twilio_sim_main(args).await
+                sandbox::twilio_sim_cmd::run(args).await
             }
         }
     })
@@ -145,35 +135,5 @@ async fn shutdown_signal() {
     #[cfg(not(unix))]
     {
         let _ = tokio::signal::ctrl_c().await;
-    }
-}
-
-async fn twilio_sim_main(args: TwilioSimArgs) -> ExitCode {
-    let mut accounts = Vec::new();
-    for spec in &args.accounts {
-        match spec.split_once(':') {
-            Some((sid, token)) if !sid.is_empty() && !token.is_empty() => {
-                accounts.push((sid.to_string(), token.to_string()))
-            }
-            _ => {
-                eprintln!("error: --account takes SID:TOKEN (got a value without a colon)");
-                return ExitCode::FAILURE;
-            }
-        }
-    }
-    let faults = twilio_sim::FaultConfig {
-        latency_ms: args.latency_ms,
-        error_5xx_rate: args.error_rate,
-        ..Default::default()
-    };
-    match twilio_sim::run_standalone(args.listen, accounts, faults).await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!(
-                "error: serving the Twilio simulator on {}: {error}",
-                args.listen
-            );
-            ExitCode::FAILURE
-        }
     }
 }

@@ -173,6 +173,7 @@ async fn event_reasons(client: &Client, ns: &str) -> Vec<String> {
 async fn lossy_proxy(target: String, creates: Arc<AtomicUsize>) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
+    telephony_operator::install_crypto_provider();
     let http = reqwest::Client::new();
     let app = axum::Router::new().fallback(move |req: axum::extract::Request| {
         let (http, target, creates) = (http.clone(), target.clone(), creates.clone());

@@ -347,10 +347,10 @@ fn suspended_and_closed_accounts() {
         assert_eq!(cond(&d, CREDENTIALS_VALID).reason, reason);
         assert_eq!(cond(&d, READY).reason, reason);
         assert_eq!(d.status.account_status.as_deref(), Some(st));
-        assert_eq!(
-            usable(&with_status(a.clone(), &d), TV).unwrap_err().reason,
-            "AccountNotReady"
-        );
+        // The account needs a person (Stalled): its numbers stall with the account's reason.
+        let not_usable = usable(&with_status(a.clone(), &d), TV).unwrap_err();
+        assert_eq!(not_usable.reason, reason);
+        assert!(!not_usable.transient);
     }
 }
 

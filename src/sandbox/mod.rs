@@ -9,6 +9,7 @@ pub mod apply;
 pub mod examples;
 pub mod progress;
 pub mod stack;
+pub mod twilio_sim_cmd;
 
 use crate::api::{PhoneNumber, TelephonyAccount};
 use kube::Api;

@@ -72,6 +72,8 @@ impl fmt::Debug for TwilioClient {
 impl TwilioClient {
     /// Builds a client.
     pub fn new(config: TwilioClientConfig) -> Result<Self, TwilioError> {
+        // reqwest is built without a crypto provider of its own: make sure the process has one.
+        crate::install_crypto_provider();
         let http = reqwest::Client::builder()
             .timeout(config.timeout)
             .connect_timeout(config.timeout.min(std::time::Duration::from_secs(10)))

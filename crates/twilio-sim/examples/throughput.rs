@@ -23,6 +23,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let acct = sim.add_account("bench");
     let server = sim.serve("127.0.0.1:0".parse()?).await?;
     let base = server.base_url();
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(tasks)
         .build()?;

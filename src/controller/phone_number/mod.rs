@@ -13,7 +13,7 @@ pub mod effects;
 pub mod engine;
 pub mod observe;
 
-#[cfg(test)]
+#[cfg(all(test, feature = "sandbox"))]
 mod tests;
 
 use super::Context;

@@ -28,6 +28,7 @@ impl Env {
         let sim = Simulator::new(config);
         let acct = sim.add_account("Acme");
         let server = sim.serve("127.0.0.1:0".parse().unwrap()).await.unwrap();
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let http = reqwest::Client::builder().build().unwrap();
         Self {
             sim,
