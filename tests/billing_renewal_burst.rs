@@ -14,7 +14,7 @@ use telephony_operator::api::{
 };
 use telephony_operator::billing::ledger::{self, HoldOutcome, LedgerError};
 use telephony_operator::billing::renewal::{
-    RenewalDecision, RenewalInput, RenewalPhase, decide, due_at, grace_deadline,
+    PERIOD_DAYS, RenewalDecision, RenewalInput, RenewalPhase, decide, due_at, grace_deadline,
 };
 use telephony_operator::billing::{charge_key, parse_money};
 
@@ -108,6 +108,7 @@ impl Sim {
             auto_renew: true,
             phase: p.phase,
             grace_deadline: p.grace_deadline,
+            period_days: PERIOD_DAYS,
         }
     }
 
@@ -311,6 +312,7 @@ fn grace_then_top_up_renews_ten_and_lapses_thirty() {
             auto_renew: true,
             phase: p.phase,
             grace_deadline: p.grace_deadline,
+            period_days: PERIOD_DAYS,
         };
         assert_eq!(
             decide(&i, sim.now),

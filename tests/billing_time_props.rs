@@ -9,7 +9,7 @@ use proptest::prelude::*;
 use telephony_operator::api::{BillingCycleSpec, CreditsSpec, CreditsStatus, ManagedSpec};
 use telephony_operator::billing::ledger::{self, HISTORY_LEN};
 use telephony_operator::billing::renewal::{
-    GRACE, RenewalDecision, RenewalInput, RenewalPhase, decide, due_at,
+    GRACE, PERIOD_DAYS, RenewalDecision, RenewalInput, RenewalPhase, decide, due_at,
 };
 use telephony_operator::billing::twilio_next_billing_date;
 
@@ -83,7 +83,7 @@ proptest! {
         let now = due + SignedDuration::from_secs(offset);
         let active = RenewalInput {
             purchased_at: purchased, current_period: period, auto_renew: auto,
-            phase: RenewalPhase::Active, grace_deadline: None,
+            phase: RenewalPhase::Active, grace_deadline: None, period_days: PERIOD_DAYS,
         };
         let d = decide(&active, now);
         if now < due {

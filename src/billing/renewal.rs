@@ -59,6 +59,9 @@ pub struct RenewalInput {
     pub phase: RenewalPhase,
     /// `status.renewal.graceDeadline`, when in grace.
     pub grace_deadline: Option<Timestamp>,
+    /// Length of this number's periods in days (`status.renewal.periodDays`: the period it was
+    /// bought under keeps applying to it; [`PERIOD_DAYS`] for a new number).
+    pub period_days: u32,
 }
 
 /// What to do now.
@@ -83,9 +86,14 @@ fn saturating_add(t: Timestamp, d: SignedDuration) -> Timestamp {
 /// `purchased_at + period_index × 28 days`: the end of period `period_index`, when period
 /// `period_index + 1` is due.
 pub fn due_at(purchased_at: Timestamp, period_index: u32) -> Timestamp {
+    due_at_every(purchased_at, period_index, PERIOD_DAYS)
+}
+
+/// `purchased_at + period_index × period_days days` (periods of `period_days`, at least 1).
+pub fn due_at_every(purchased_at: Timestamp, period_index: u32, period_days: u32) -> Timestamp {
     saturating_add(
         purchased_at,
-        SignedDuration::from_hours(i64::from(period_index) * i64::from(PERIOD_DAYS) * 24),
+        SignedDuration::from_hours(i64::from(period_index) * i64::from(period_days.max(1)) * 24),
     )
 }
 
@@ -107,7 +115,7 @@ pub fn grace_retry_at(now: Timestamp, deadline: Timestamp) -> Timestamp {
 
 /// The renewal decision (rules in the module doc).
 pub fn decide(input: &RenewalInput, now: Timestamp) -> RenewalDecision {
-    let due = due_at(input.purchased_at, input.current_period);
+    let due = due_at_every(input.purchased_at, input.current_period, input.period_days);
     if now < due {
         return RenewalDecision::NotDue { next_check: due };
     }

@@ -1,5 +1,9 @@
 //! State shared by every reconcile: clients, clock, configuration, caches, events, metrics.
+//! Everything an operator instance remembers between reconciles lives here (no process globals),
+//! so two operators in one process (tests) never share state.
 
+use super::account::verified::VerifiedAccounts;
+use super::credits::CreditQueues;
 use super::inventory::InventoryCache;
 use super::metrics::Metrics;
 use super::pricing::PricingCache;
@@ -29,6 +33,10 @@ pub struct Context {
     pub recorder: Recorder,
     /// Prometheus metrics.
     pub metrics: Metrics,
+    /// Accounts whose Twilio connection was verified recently (aged on `clock`).
+    pub verified: VerifiedAccounts,
+    /// Per-account queues of credit operations (group commit of the ledger's status writes).
+    pub credit_queues: CreditQueues,
 }
 
 impl Context {
@@ -50,6 +58,8 @@ impl Context {
             twilio,
             // Snapshot times are stamped on the operator's clock, like everything else.
             inventory: InventoryCache::with_clock(clock.clone()),
+            verified: VerifiedAccounts::new(clock.clone()),
+            credit_queues: CreditQueues::default(),
             clock,
             config,
             rate_card,

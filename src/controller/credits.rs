@@ -21,7 +21,7 @@ use kube::Api;
 use kube::api::PostParams;
 use rust_decimal::Decimal;
 use std::collections::HashMap;
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::{Arc, Mutex};
 
 /// How many times an operation re-reads and retries after a 409 Conflict.
 pub const MAX_CONFLICT_RETRIES: usize = 64;
@@ -169,19 +169,22 @@ struct Queue {
     pending: Mutex<Vec<Arc<Ticket>>>,
 }
 
-/// Queues per (context, namespace, account). The context's address keeps two operators in one
-/// process (tests) apart.
-type QueueKey = (usize, String, String);
-static QUEUES: LazyLock<Mutex<HashMap<QueueKey, Arc<Queue>>>> = LazyLock::new(Default::default);
+/// The credit queues of one operator, per (namespace, account); held by its `Context`.
+#[derive(Default)]
+pub struct CreditQueues {
+    queues: Mutex<HashMap<(String, String), Arc<Queue>>>,
+}
 
 fn queue_for(ctx: &Context, namespace: &str, name: &str) -> Arc<Queue> {
-    let key = (
-        ctx as *const Context as usize,
-        namespace.to_string(),
-        name.to_string(),
-    );
-    let mut queues = QUEUES.lock().unwrap_or_else(|p| p.into_inner());
-    queues.entry(key).or_default().clone()
+    let mut queues = ctx
+        .credit_queues
+        .queues
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
+    queues
+        .entry((namespace.to_string(), name.to_string()))
+        .or_default()
+        .clone()
 }
 
 fn take_answer(ticket: &Ticket) -> Option<Result<Out, CreditsError>> {

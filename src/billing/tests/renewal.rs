@@ -2,7 +2,7 @@
 
 use super::ts;
 use crate::billing::renewal::{
-    GRACE, PERIOD, RenewalDecision as D, RenewalInput, RenewalPhase, decide, due_at,
+    GRACE, PERIOD, PERIOD_DAYS, RenewalDecision as D, RenewalInput, RenewalPhase, decide, due_at,
     grace_deadline, grace_retry_at, next_renewal_at,
 };
 use jiff::{SignedDuration, Timestamp};
@@ -25,6 +25,7 @@ fn input(
         auto_renew: auto,
         phase,
         grace_deadline: deadline,
+        period_days: PERIOD_DAYS,
     }
 }
 

@@ -134,21 +134,21 @@ async fn observe(ctx: &Context, account: &TelephonyAccount, terms: &Terms) -> Ob
         .as_ref()
         .is_some_and(|s| condition_is_true(&s.conditions, CREDENTIALS_VALID));
     let cached = still_valid
-        .then(|| verified::lookup(&uid, generation, print, reverify))
+        .then(|| ctx.verified.lookup(&uid, generation, print, reverify))
         .flatten();
     let connected = match cached {
         Some(c) => c,
         None => match verify(&api, account).await {
             Ok(c) => {
                 if c.account_status.eq_ignore_ascii_case("active") {
-                    verified::remember(&uid, generation, print, c.clone());
+                    ctx.verified.remember(&uid, generation, print, c.clone());
                 } else {
-                    verified::forget(&uid);
+                    ctx.verified.forget(&uid);
                 }
                 c
             }
             Err(e) => {
-                verified::forget(&uid);
+                ctx.verified.forget(&uid);
                 obs.connection = Connection::Twilio(e);
                 return obs;
             }
@@ -161,7 +161,7 @@ async fn observe(ctx: &Context, account: &TelephonyAccount, terms: &Terms) -> Ob
             Ok(inv) => obs.inventory = inv,
             // The list is the credentials check of a cached connection.
             Err(e) if e.is_auth() || e.is_not_found() => {
-                verified::forget(&uid);
+                ctx.verified.forget(&uid);
                 obs.connection = Connection::Twilio(e);
             }
             Err(e) => {

@@ -14,7 +14,7 @@ use kube::ResourceExt;
 use kube::runtime::controller::Action;
 
 pub(super) async fn cleanup(ctx: &Context, account: &TelephonyAccount) -> Result<Action, Error> {
-    super::verified::forget(&account.uid().unwrap_or_default());
+    ctx.verified.forget(&account.uid().unwrap_or_default());
     let numbers = list_phone_numbers(ctx, account).await?;
     let referencing = decisions::referencing(&account.name_any(), &numbers);
     match decisions::deletion_step(account, &referencing) {

@@ -12,7 +12,7 @@
 
 mod apply;
 mod cleanup;
-mod verified;
+pub mod verified;
 mod write;
 
 use super::Context;

@@ -4,26 +4,33 @@
 //! failure, or once per re-verification period. Otherwise the shared inventory snapshot is the
 //! only call, and an authentication failure of that list is reported like a failed fetch.
 //!
-//! In memory only; credentials are kept as a 64-bit fingerprint, never as values.
+//! In memory only (one cache per `Context`), aged on the operator's injectable clock;
+//! credentials are kept as a 64-bit fingerprint, never as values.
 
+use crate::clock::SharedClock;
 use crate::reconcile::account::Connected;
 use crate::twilio::Credentials;
+use jiff::Timestamp;
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
-use std::sync::{LazyLock, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Mutex;
+use std::time::Duration;
 
 struct Verified {
-    at: Instant,
+    at: Timestamp,
     generation: Option<i64>,
     fingerprint: u64,
     connected: Connected,
 }
 
-static CACHE: LazyLock<Mutex<HashMap<String, Verified>>> = LazyLock::new(Default::default);
+/// The accounts whose connection was verified, by uid.
+pub struct VerifiedAccounts {
+    clock: SharedClock,
+    entries: Mutex<HashMap<String, Verified>>,
+}
 
 /// A fingerprint of the credentials and the account acted on.
-pub(super) fn fingerprint(creds: &Credentials, account_sid: &str) -> u64 {
+pub(crate) fn fingerprint(creds: &Credentials, account_sid: &str) -> u64 {
     let mut h = DefaultHasher::new();
     account_sid.hash(&mut h);
     match creds {
@@ -40,35 +47,60 @@ pub(super) fn fingerprint(creds: &Credentials, account_sid: &str) -> u64 {
     h.finish()
 }
 
-/// The verified connection of account `uid`, if still valid for this generation and these
-/// credentials and younger than `max_age`.
-pub(super) fn lookup(
-    uid: &str,
-    generation: Option<i64>,
-    fingerprint: u64,
-    max_age: Duration,
-) -> Option<Connected> {
-    let cache = CACHE.lock().unwrap_or_else(|p| p.into_inner());
-    let v = cache.get(uid)?;
-    (v.generation == generation && v.fingerprint == fingerprint && v.at.elapsed() < max_age)
-        .then(|| v.connected.clone())
-}
+impl VerifiedAccounts {
+    /// An empty cache aged on `clock`.
+    pub fn new(clock: SharedClock) -> Self {
+        Self {
+            clock,
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
 
-/// Records a successful verification.
-pub(super) fn remember(uid: &str, generation: Option<i64>, fingerprint: u64, connected: Connected) {
-    let mut cache = CACHE.lock().unwrap_or_else(|p| p.into_inner());
-    cache.insert(
-        uid.to_string(),
-        Verified {
-            at: Instant::now(),
-            generation,
-            fingerprint,
-            connected,
-        },
-    );
-}
+    /// The verified connection of account `uid`, if still valid for this generation and these
+    /// credentials and younger than `max_age` on the operator's clock.
+    pub(crate) fn lookup(
+        &self,
+        uid: &str,
+        generation: Option<i64>,
+        fingerprint: u64,
+        max_age: Duration,
+    ) -> Option<Connected> {
+        let now = self.clock.now();
+        let cache = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        let v = cache.get(uid)?;
+        let age = now.duration_since(v.at);
+        let fresh = age >= jiff::SignedDuration::ZERO
+            && jiff::SignedDuration::try_from(max_age).is_ok_and(|max| age < max);
+        (v.generation == generation && v.fingerprint == fingerprint && fresh)
+            .then(|| v.connected.clone())
+    }
 
-/// Forgets account `uid` (a failure, a deletion).
-pub(super) fn forget(uid: &str) {
-    CACHE.lock().unwrap_or_else(|p| p.into_inner()).remove(uid);
+    /// Records a successful verification.
+    pub(crate) fn remember(
+        &self,
+        uid: &str,
+        generation: Option<i64>,
+        fingerprint: u64,
+        connected: Connected,
+    ) {
+        let at = self.clock.now();
+        let mut cache = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        cache.insert(
+            uid.to_string(),
+            Verified {
+                at,
+                generation,
+                fingerprint,
+                connected,
+            },
+        );
+    }
+
+    /// Forgets account `uid` (a failure, a deletion).
+    pub(crate) fn forget(&self, uid: &str) {
+        self.entries
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(uid);
+    }
 }

@@ -226,8 +226,8 @@ fn managed(
     config_ok: bool,
 ) -> Decision {
     use crate::billing::renewal::{
-        RenewalDecision, RenewalInput, RenewalPhase, decide as timeline, due_at, grace_deadline,
-        grace_retry_at,
+        PERIOD_DAYS, RenewalDecision, RenewalInput, RenewalPhase, decide as timeline, due_at_every,
+        grace_deadline, grace_retry_at,
     };
     let (generation, now) = (cx.generation, cx.now);
     let auto = cx.pn.spec.renewal.as_ref().is_none_or(|r| r.auto_renew);
@@ -248,7 +248,14 @@ fn managed(
             .as_ref()
             .and_then(|r| r.grace_deadline.as_ref())
             .map(timestamp),
+        period_days: recorded
+            .as_ref()
+            .and_then(|r| r.period_days)
+            .filter(|d| *d > 0)
+            .unwrap_or(PERIOD_DAYS),
     };
+    let period_days = input.period_days;
+    let due_at = |k: u32| due_at_every(purchased_at, k, period_days);
     let mut event = None;
     // A renewal charged in this reconcile moves the cycle on.
     if let Some(RenewalOutcome::Renewed { period }) = &cx.obs.renewal
@@ -267,11 +274,12 @@ fn managed(
         _ => None,
     };
     let mut r = renewal::managed(
-        due_at(purchased_at, input.current_period - 1),
+        due_at(input.current_period - 1),
         input.current_period,
         auto,
+        period_days,
     );
-    r.next_renewal_at = Some(time(due_at(purchased_at, input.current_period)));
+    r.next_renewal_at = Some(time(due_at(input.current_period)));
 
     let (why, deadline, requeue) = match timeline(&input, now) {
         RenewalDecision::NotDue { next_check } => {
@@ -335,7 +343,7 @@ fn managed(
             (auto_off(number, due, deadline), deadline, deadline)
         }
         RenewalDecision::StillInGrace { deadline } => {
-            let due = due_at(purchased_at, input.current_period);
+            let due = due_at(input.current_period);
             (auto_off(number, due, deadline), deadline, deadline)
         }
     };

@@ -13,13 +13,19 @@ use jiff::Timestamp;
 pub use crate::billing::renewal::{GRACE, PERIOD_DAYS};
 pub use crate::billing::twilio_next_billing_date;
 
-/// The Managed renewal status of a number bought (or last renewed) at `last`, period `period`.
-pub fn managed(last: Timestamp, period: u32, auto_renew: bool) -> RenewalStatus {
+/// The Managed renewal status of a number bought (or last renewed) at `last`, period `period`,
+/// with periods of `period_days` days (what `status.renewal.periodDays` records and later
+/// renewals read back).
+pub fn managed(last: Timestamp, period: u32, auto_renew: bool, period_days: u32) -> RenewalStatus {
     RenewalStatus {
         policy: RenewalPolicy::Managed,
-        period_days: Some(PERIOD_DAYS),
+        period_days: Some(period_days),
         last_renewed_at: Some(time(last)),
-        next_renewal_at: Some(time(crate::billing::renewal::next_renewal_at(last, 1))),
+        next_renewal_at: Some(time(crate::billing::renewal::due_at_every(
+            last,
+            1,
+            period_days,
+        ))),
         grace_deadline: None,
         auto_renew: Some(auto_renew),
         period: Some(period),
