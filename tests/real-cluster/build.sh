@@ -40,8 +40,9 @@ build() { # name package
   fi
   echo "real-cluster: building $name ($pkg) for $k8s; a cold build takes minutes" >&2
   local start=$SECONDS
-  CGO_ENABLED=0 go build -trimpath -buildvcs=false -ldflags "$ldflags" -o "$bin/$name.tmp" "$pkg"
-  mv "$bin/$name.tmp" "$bin/$name"
+  # A private temp name and an atomic rename: two builds at once never see half a binary.
+  CGO_ENABLED=0 go build -trimpath -buildvcs=false -ldflags "$ldflags" -o "$bin/$name.tmp.$$" "$pkg"
+  mv -f "$bin/$name.tmp.$$" "$bin/$name"
   echo "real-cluster: built $name in $((SECONDS - start)) s" >&2
 }
 
