@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs inside start.sh (the TELEPHONY_E2E_* variables point at the real server): each suite's
-# cargo tests, then one summary line per suite and a total.
+# cargo tests, then one summary line per suite and a total. Every suite selects the workspace's
+# default members (no -p), so it reuses the test binaries `cargo test` built (same features).
 set -uo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
@@ -25,7 +26,7 @@ suite() { # name cargo-test-args...
 }
 
 suite e2e --test e2e_scenarios real_cluster
-suite emulator-conformance -p kube-emulator --test kube_api --test kube_runtime --test kubectl --test schema_crds
+suite emulator-conformance --test kube_api --test kube_runtime --test kubectl --test schema_crds
 suite bad-input --test bad_input_catalogue
 suite admission-policy --test admission_policy
 suite real-cluster-checks --test real_cluster
