@@ -52,6 +52,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let t0 = Instant::now();
     let emu = kube_emulator::start(kube_emulator::EmulatorConfig::default()).await?;
     let startup = t0.elapsed();
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let http = reqwest::Client::new();
     let t1 = Instant::now();
     http.get(format!("{}/version", emu.url()))

@@ -90,7 +90,16 @@ pub fn compute(
             "the body of the apply patch must be an object",
         ));
     }
-    crate::write::check_gvk(res, body)?;
+    let av = body.get("apiVersion").and_then(Value::as_str).unwrap_or("");
+    let kind = body.get("kind").and_then(Value::as_str).unwrap_or("");
+    if av.is_empty() || kind.is_empty() {
+        // an apply configuration must say what it is (Go's `GroupVersionKind.String()`)
+        let (g, v) = av.rsplit_once('/').unwrap_or(("", av));
+        return Err(ApiError::bad_request(format!(
+            "invalid object type: {g}/{v}, Kind={kind}"
+        )));
+    }
+    crate::write::check_gvk(res, body, false)?;
     if let Some(b) = body.pointer("/metadata/name").and_then(Value::as_str)
         && b != name
     {

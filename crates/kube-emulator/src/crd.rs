@@ -284,18 +284,44 @@ pub fn unregister(st: &mut State, crd: &Value) {
     }
 }
 
-/// Map schema admission causes to the real server's answer: Strict unknown fields are a 400
-/// `strict decoding error` on create/update and a 422 on patch; the rest is 422 Invalid.
-pub fn admission_error(res: &ResourceInfo, name: &str, causes: &[Cause], verb: Verb) -> ApiError {
+/// Map schema admission causes to the real server's answer. Strict unknown fields fail
+/// decoding on create/update (400 `PhoneNumber in version "v1alpha1" cannot be handled as a
+/// PhoneNumber: strict decoding error: …`); on a merge or JSON patch they are a 422 on the
+/// field `patch` quoting the patched object (`patched`). The rest is 422 Invalid, named by
+/// `kind` (the body's, when it names another kind).
+pub fn admission_error(
+    res: &ResourceInfo,
+    kind: &str,
+    name: &str,
+    causes: &[Cause],
+    verb: Verb,
+    patched: Option<&Value>,
+) -> ApiError {
     let strict = !causes.is_empty() && causes.iter().all(crate::schema::is_unknown_field);
     if strict {
         let msg = crate::schema::strict_decoding_message(causes);
         if verb != Verb::Patch {
-            return ApiError::bad_request(msg);
+            return ApiError::bad_request(format!(
+                "{} in version {:?} cannot be handled as a {}: {msg}",
+                res.kind, res.version, res.kind
+            ));
         }
-        let mut e = ApiError::invalid(&res.group, &res.kind, name, causes);
-        e.message = msg;
+        let obj = patched.map(Value::to_string).unwrap_or_default();
+        let message = format!("Invalid value: {}: {msg}", Value::String(obj));
+        let mut e = ApiError::invalid(
+            "",
+            "",
+            "",
+            &[Cause {
+                reason: "FieldValueInvalid".into(),
+                message,
+                field: "patch".into(),
+            }],
+        );
+        e.details = Some(
+            json!({"causes": e.details.as_ref().and_then(|d| d.get("causes")).cloned().unwrap_or(json!([]))}),
+        );
         return e;
     }
-    ApiError::invalid(&res.group, &res.kind, name, causes)
+    ApiError::invalid(&res.group, kind, name, causes)
 }

@@ -166,8 +166,87 @@ pub fn list(shared: &Arc<Shared>, req: &Req, t: &Target) -> Result<Response, Api
             "application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io",
         ));
     }
+    if res.custom && page.continue_token.is_none() {
+        // custom resources are listed as unstructured lists, which always carry `continue`
+        meta["continue"] = json!("");
+    }
     let body = json!({"kind": res.list_kind, "apiVersion": res.api_version(), "metadata": meta, "items": items});
     Ok(json_response(200, &body, &[]))
+}
+
+/// kube-apiserver's `summarizeData(body, 30)`: the body in a decode error, text when it looks
+/// like a JSON object, hex otherwise, cut at 30 bytes.
+fn summarize(body: &[u8]) -> String {
+    const MAX: usize = 30;
+    let cut = &body[..body.len().min(MAX)];
+    let more = if body.len() > MAX { " ..." } else { "" };
+    match body.first() {
+        None => "<empty>".to_string(),
+        Some(b'{') => format!("{}{more}", String::from_utf8_lossy(cut)),
+        Some(_) => {
+            let hex: String = cut.iter().map(|b| format!("{b:02x}")).collect();
+            format!("{hex}{more}")
+        }
+    }
+}
+
+/// Decode a create/update body as kube-apiserver's decoder does, with its error texts: a body
+/// that is no JSON object is `the object provided is unrecognized (must be of type Kind): …`,
+/// and a custom object needs a `kind` (`Object 'Kind' is missing in '…'`). JSON parse details
+/// are serde's, not Go's.
+pub fn decode_object(req: &Req, res: &ResourceInfo) -> Result<Value, ApiError> {
+    let ct = req.content_type();
+    if ct.contains("protobuf") || ct.contains("cbor") {
+        return parse_body(req);
+    }
+    let unrecognized = |detail: String| {
+        ApiError::bad_request(format!(
+            "the object provided is unrecognized (must be of type {}): {detail} ({})",
+            res.kind,
+            summarize(&req.body)
+        ))
+    };
+    let parsed = if ct.contains("yaml") {
+        parse_body(req)
+    } else {
+        serde_json::from_slice::<Value>(&req.body).map_err(|_| ApiError::bad_request(""))
+    };
+    let body = match parsed {
+        Ok(v) => v,
+        Err(_) => {
+            let detail = serde_json::from_slice::<Value>(&req.body)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            return Err(unrecognized(format!(
+                "couldn't get version/kind; json parse error: {detail}"
+            )));
+        }
+    };
+    if !body.is_object() {
+        let kind = match &body {
+            Value::Array(_) => "array",
+            Value::String(_) => "string",
+            Value::Number(_) => "number",
+            Value::Bool(_) => "bool",
+            _ => "null",
+        };
+        return Err(unrecognized(format!(
+            "couldn't get version/kind; json parse error: json: cannot unmarshal {kind} into Go value of type struct {{ APIVersion string \"json:\\\"apiVersion,omitempty\\\"\"; Kind string \"json:\\\"kind,omitempty\\\"\" }}"
+        )));
+    }
+    if res.custom
+        && body
+            .get("kind")
+            .and_then(Value::as_str)
+            .is_none_or(str::is_empty)
+    {
+        return Err(unrecognized(format!(
+            "Object 'Kind' is missing in '{}'",
+            String::from_utf8_lossy(&req.body)
+        )));
+    }
+    Ok(body)
 }
 
 fn random_suffix() -> String {
@@ -195,13 +274,8 @@ pub fn manager_of(req: &Req, default: &str) -> String {
 
 pub fn create(shared: &Arc<Shared>, req: &Req, t: &Target) -> Result<Response, ApiError> {
     let res = &t.res;
-    let mut body = parse_body(req)?;
-    if !body.is_object() {
-        return Err(ApiError::bad_request(
-            "the body of the request must be a JSON object",
-        ));
-    }
-    crate::write::check_gvk(res, &body)?;
+    let mut body = decode_object(req, res)?;
+    crate::write::check_gvk(res, &body, true)?;
     let body_ns = body
         .pointer("/metadata/namespace")
         .and_then(Value::as_str)
@@ -226,14 +300,41 @@ pub fn create(shared: &Arc<Shared>, req: &Req, t: &Target) -> Result<Response, A
         {
             Some(p) if !p.is_empty() => name = format!("{p}{}", random_suffix()),
             _ => {
-                return Err(ApiError::invalid_field(
-                    &res.group,
-                    &res.kind,
-                    "",
-                    "FieldValueRequired",
-                    "metadata.name",
-                    "Required value: name or generateName is required",
-                ));
+                let required = crate::schema::Cause {
+                    reason: "FieldValueRequired".into(),
+                    message: "Required value: name or generateName is required".into(),
+                    field: "metadata.name".into(),
+                };
+                // the rest of validation runs too (the missing name blocks CEL rules)
+                let causes = match &res.schema {
+                    Some(schema) => {
+                        let mut probe = body.clone();
+                        probe["apiVersion"] = json!(res.api_version());
+                        probe["kind"] = json!(res.kind);
+                        match schema.admit_with(
+                            &mut probe,
+                            None,
+                            field_validation(req.q("fieldValidation")),
+                            vec![required.clone()],
+                            false,
+                        ) {
+                            Err(c) if c.iter().all(crate::schema::is_unknown_field) => {
+                                return Err(crate::crd::admission_error(
+                                    res,
+                                    &res.kind,
+                                    "",
+                                    &c,
+                                    Verb::Create,
+                                    None,
+                                ));
+                            }
+                            Err(c) => c,
+                            Ok(_) => vec![required],
+                        }
+                    }
+                    None => vec![required],
+                };
+                return Err(ApiError::invalid(&res.group, &res.kind, "", &causes));
             }
         }
     }
@@ -295,7 +396,8 @@ pub fn update(shared: &Arc<Shared>, req: &Req, t: &Target) -> Result<Response, A
     let res = &t.res;
     let name = t.name.as_deref().unwrap_or("");
     let ns = t.ns_key().to_string();
-    let body = parse_body(req)?;
+    let body = decode_object(req, res)?;
+    crate::write::check_gvk(res, &body, true)?;
     if let Some(b) = body.pointer("/metadata/name").and_then(Value::as_str)
         && b != name
     {
@@ -304,6 +406,31 @@ pub fn update(shared: &Arc<Shared>, req: &Req, t: &Target) -> Result<Response, A
         )));
     }
     let opts = write_opts(req, t, Verb::Update);
+    // Strict unknown fields fail decoding, before the resourceVersion is looked at
+    if opts.fv == crate::schema::FieldValidation::Strict
+        && let Some(schema) = &res.schema
+    {
+        let mut probe = body.clone();
+        let unknown = schema.prune(&mut probe);
+        if !unknown.is_empty() {
+            let causes: Vec<crate::schema::Cause> = unknown
+                .iter()
+                .map(|p| crate::schema::Cause {
+                    reason: crate::schema::UNKNOWN_FIELD.into(),
+                    message: format!("unknown field {}", Value::String(p.clone())),
+                    field: p.clone(),
+                })
+                .collect();
+            return Err(crate::crd::admission_error(
+                res,
+                &res.kind,
+                name,
+                &causes,
+                Verb::Update,
+                None,
+            ));
+        }
+    }
     let manager = manager_of(req, "unknown");
     let mut st = shared.lock();
     let old = st
@@ -325,13 +452,14 @@ pub fn update(shared: &Arc<Shared>, req: &Req, t: &Target) -> Result<Response, A
             return Err(ApiError::conflict(&res.group, &res.plural, name));
         }
         None if res.custom => {
+            // named by the resource (`phonenumbers.telephony.agni.ai "a" is invalid`)
             return Err(ApiError::invalid_field(
                 &res.group,
-                &res.kind,
+                &res.plural,
                 name,
                 "FieldValueInvalid",
                 "metadata.resourceVersion",
-                "Invalid value: 0x0: must be specified for an update",
+                "Invalid value: 0: must be specified for an update",
             ));
         }
         _ => {}

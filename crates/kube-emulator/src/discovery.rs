@@ -164,7 +164,7 @@ pub fn group(shared: &Shared, g: &str) -> Result<Response, ApiError> {
     let (name, vs) = gs
         .iter()
         .find(|(n, _)| n == g)
-        .ok_or_else(ApiError::not_found_path)?;
+        .ok_or_else(|| crate::server::not_found_in_group(g))?;
     let mut body = group_json(name, vs);
     body["kind"] = json!("APIGroup");
     body["apiVersion"] = json!("v1");
@@ -179,7 +179,7 @@ pub fn resource_list(shared: &Shared, g: &str, v: &str) -> Result<Response, ApiE
         .filter(|r| r.group == g && r.version == v)
         .collect();
     if rs.is_empty() {
-        return Err(ApiError::not_found_path());
+        return Err(crate::server::not_found_in_group(g));
     }
     let mut items = Vec::new();
     for r in rs {

@@ -25,6 +25,10 @@ pub struct ApiError {
     pub reason: &'static str,
     pub message: String,
     pub details: Option<Value>,
+    /// Answer `message` as `text/plain` instead of a `Status` (Go's mux `404 page not found`).
+    pub plain_text: bool,
+    /// A `Retry-After` header (seconds).
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -34,10 +38,16 @@ impl ApiError {
             reason,
             message: message.into(),
             details: None,
+            plain_text: false,
+            retry_after: None,
         }
     }
 
-    fn with_details(mut self, d: Value) -> Self {
+    /// `Status.details`, without the empty `name`/`group` members Go's `omitempty` drops.
+    fn with_details(mut self, mut d: Value) -> Self {
+        if let Some(m) = d.as_object_mut() {
+            m.retain(|k, v| !(matches!(k.as_str(), "name" | "group" | "kind") && v == ""));
+        }
         self.details = Some(d);
         self
     }
@@ -50,6 +60,23 @@ impl ApiError {
             "the server could not find the requested resource",
         )
         .with_details(json!({}))
+    }
+
+    /// What kube-apiserver's path multiplexer answers for a group or version it does not serve,
+    /// and the apiextensions server for an unknown resource of a custom group-version: a
+    /// plain-text `404 page not found` (no `Status`).
+    pub fn page_not_found() -> Self {
+        let mut e = Self::new(404, "NotFound", "404 page not found\n");
+        e.plain_text = true;
+        e
+    }
+
+    /// `429 TooManyRequests` with `Retry-After` (a real server's watch cache still initializing).
+    pub fn too_many_requests(message: impl Into<String>, retry_after_seconds: u64) -> Self {
+        let mut e = Self::new(429, "TooManyRequests", message)
+            .with_details(json!({"retryAfterSeconds": retry_after_seconds}));
+        e.retry_after = Some(retry_after_seconds);
+        e
     }
 
     /// `widgets.example.com "w1" not found` (core: `configmaps "c1" not found`).
@@ -143,14 +170,20 @@ impl ApiError {
         )
     }
 
-    /// A JSON patch that failed to apply (notes §4).
-    pub fn patch_failed(detail: impl std::fmt::Display) -> Self {
+    /// A JSON patch that failed to apply (a `test` that failed, a path that is missing): upstream
+    /// answers the bare message, without the reason.
+    pub fn patch_failed() -> Self {
         Self::new(
             422,
             "Invalid",
-            format!("the server rejected our request due to an error in our request: {detail}"),
+            "the server rejected our request due to an error in our request",
         )
         .with_details(json!({}))
+    }
+
+    /// An internal error as upstream reports it: code 500 and no `reason`.
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::new(500, "", message)
     }
 
     pub fn bad_request(message: impl Into<String>) -> Self {
@@ -169,13 +202,12 @@ impl ApiError {
         )
     }
 
-    pub fn unsupported_media_type(ct: &str) -> Self {
+    /// A patch type the resource does not take (strategic merge on a custom resource).
+    pub fn unsupported_patch_type() -> Self {
         Self::new(
             415,
             "UnsupportedMediaType",
-            format!(
-                "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml (got {ct})"
-            ),
+            "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml",
         )
     }
 
@@ -189,6 +221,11 @@ impl ApiError {
             "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
             "message": self.message, "reason": self.reason, "code": self.code,
         });
+        if self.reason.is_empty()
+            && let Some(m) = v.as_object_mut()
+        {
+            m.remove("reason");
+        }
         if let Some(d) = &self.details {
             v["details"] = d.clone();
         }
@@ -208,11 +245,18 @@ pub fn qualified(group: &str, plural: &str) -> String {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let code = StatusCode::from_u16(self.code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let mut resp = (code, self.status_body().to_string()).into_response();
-        resp.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
+        let (body, ct) = if self.plain_text {
+            (self.message.clone(), "text/plain; charset=utf-8")
+        } else {
+            (self.status_body().to_string(), "application/json")
+        };
+        let mut resp = (code, body).into_response();
+        resp.headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
+        if let Some(secs) = self.retry_after {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
         resp
     }
 }

@@ -11,9 +11,17 @@ use crate::server::Shared;
 pub struct Faults {
     pub conflicts: AtomicU64,
     pub latency_ms: AtomicU64,
+    pub storage_initializing: AtomicU64,
 }
 
 impl Faults {
+    /// Consume one injected `storage is (re)initializing` answer, if any are pending.
+    pub fn take_storage_initializing(&self) -> bool {
+        self.storage_initializing
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
+    }
+
     /// Consume one injected conflict, if any are pending.
     pub fn take_conflict(&self) -> bool {
         self.conflicts
@@ -61,6 +69,18 @@ impl FaultControl {
     /// The next `n` writes (create, update, patch, apply, delete) answer 409 Conflict.
     pub fn conflict_next_writes(&self, n: u64) {
         self.shared.faults.conflicts.store(n, Ordering::SeqCst);
+    }
+
+    /// The next `n` LISTs of custom resources answer what a real kube-apiserver answers while a
+    /// resource's watch cache is (re)initializing — right after its CRD became Established:
+    /// `429 TooManyRequests`, message `storage is (re)initializing`,
+    /// `details.retryAfterSeconds: 1` and a `Retry-After: 1` header. (kube-rs retries these;
+    /// a client that does not sees an error.)
+    pub fn storage_initializing_next_lists(&self, n: u64) {
+        self.shared
+            .faults
+            .storage_initializing
+            .store(n, Ordering::SeqCst);
     }
 
     /// End every open watch stream (clients see a clean end of stream and re-watch).

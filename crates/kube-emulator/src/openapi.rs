@@ -79,10 +79,17 @@ pub fn gv_doc(shared: &Shared, rest: &[&str]) -> Result<Response, ApiError> {
     let gv = match rest {
         ["api", v] => v.to_string(),
         ["apis", g, v] => format!("{g}/{v}"),
-        _ => return Err(ApiError::not_found_path()),
+        _ => return Err(empty_not_found()),
     };
     if !gv_list(shared).contains(&gv) {
-        return Err(ApiError::not_found_path());
+        return Err(empty_not_found());
     }
     Ok(json_response(200, &doc_for(shared, &gv), &[]))
+}
+
+/// kube-apiserver's `/openapi/v3` handler answers an unknown group-version with an empty 404.
+fn empty_not_found() -> ApiError {
+    let mut e = ApiError::page_not_found();
+    e.message = String::new();
+    e
 }

@@ -20,35 +20,58 @@ enum Kind {
     Apply,
 }
 
-/// Apply an RFC 6902 patch; a `test` of a missing member whose parent exists passes iff the
-/// expected value is `null` (evanphx/json-patch behaviour).
+/// Apply an RFC 6902 patch the way kube-apiserver's `gopkg.in/evanphx/json-patch.v4` does: a
+/// `test` of a missing member whose parent exists passes iff the expected value is `null`, and
+/// a `replace` of a missing object member adds it. Every failure is upstream's bare 422.
 pub fn json_patch(doc: &mut Value, ops: &Value) -> Result<(), ApiError> {
-    let ops: Vec<json_patch::PatchOperation> = serde_json::from_value(ops.clone())
-        .map_err(|e| ApiError::bad_request(format!("invalid JSON patch: {e}")))?;
-    for op in ops {
+    if !ops.is_array() {
+        return Err(ApiError::bad_request(format!(
+            "error decoding patch: json: cannot unmarshal {} into Go value of type []handlers.jsonPatchOp",
+            go_json_kind(ops)
+        )));
+    }
+    let ops: Vec<json_patch::PatchOperation> =
+        serde_json::from_value(ops.clone()).map_err(|_| ApiError::patch_failed())?;
+    for mut op in ops {
         if let json_patch::PatchOperation::Test(t) = &op {
             let path = t.path.as_str();
             match doc.pointer(path) {
                 Some(v) if *v == t.value => continue,
                 None if t.value.is_null() => {
                     let parent = path.rsplit_once('/').map(|(p, _)| p).unwrap_or("");
-                    if doc.pointer(parent).is_some() {
+                    if doc.pointer(parent).is_some_and(Value::is_object) {
                         continue;
                     }
-                    return Err(ApiError::patch_failed(format!(
-                        "test failed: {path} missing"
-                    )));
+                    return Err(ApiError::patch_failed());
                 }
-                _ => {
-                    return Err(ApiError::patch_failed(format!(
-                        "testing value {path} failed"
-                    )));
-                }
+                _ => return Err(ApiError::patch_failed()),
             }
         }
-        json_patch::patch(doc, std::slice::from_ref(&op)).map_err(ApiError::patch_failed)?;
+        if let json_patch::PatchOperation::Replace(r) = &op {
+            let path = r.path.as_str();
+            let parent = path.rsplit_once('/').map(|(p, _)| p).unwrap_or("");
+            if doc.pointer(path).is_none() && doc.pointer(parent).is_some_and(Value::is_object) {
+                op = json_patch::PatchOperation::Add(json_patch::AddOperation {
+                    path: r.path.clone(),
+                    value: r.value.clone(),
+                });
+            }
+        }
+        json_patch::patch(doc, std::slice::from_ref(&op)).map_err(|_| ApiError::patch_failed())?;
     }
     Ok(())
+}
+
+/// The JSON kind Go's `encoding/json` names in `cannot unmarshal <kind> into …`.
+fn go_json_kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "bool",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
 }
 
 fn strip_directives(v: &Value) -> Value {
@@ -146,7 +169,14 @@ pub fn handle(shared: &Arc<Shared>, req: &Req, t: &Target) -> Result<Response, A
         "application/apply-patch+yaml"
         | "application/apply-patch+json"
         | "application/apply-patch+cbor" => Kind::Apply,
-        other => return Err(ApiError::unsupported_media_type(other)),
+        "application/strategic-merge-patch+json" => {
+            return Err(ApiError::unsupported_patch_type());
+        }
+        _ => {
+            let mut e = ApiError::new(415, "UnsupportedMediaType", "415: Unsupported Media Type");
+            e.details = Some(serde_json::json!({}));
+            return Err(e);
+        }
     };
     let force = req.q_bool("force");
     if req.q("force").is_some() && kind != Kind::Apply {
@@ -170,8 +200,49 @@ pub fn handle(shared: &Arc<Shared>, req: &Req, t: &Target) -> Result<Response, A
             "Required value: is required for apply patch",
         ));
     }
-    let body = crate::crud::parse_body(req)?;
+    let body = match kind {
+        // merge and JSON patches must be JSON (no YAML); upstream's texts
+        Kind::Merge | Kind::Json | Kind::Strategic => {
+            let v: Value = serde_json::from_slice(&req.body)
+                .map_err(|_| ApiError::bad_request("invalid JSON patch"))?;
+            if kind != Kind::Json && !v.is_object() {
+                return Err(ApiError::bad_request(format!(
+                    "error decoding patch: json: cannot unmarshal {} into Go value of type map[string]interface {{}}",
+                    go_json_kind(&v)
+                )));
+            }
+            v
+        }
+        Kind::Apply => crate::crud::parse_body(req).map_err(|e| {
+            ApiError::bad_request(format!(
+                "error decoding patch: error converting YAML to JSON: {}",
+                e.message
+            ))
+        })?,
+    };
     let status_only = t.sub.as_deref() == Some("status");
+    if kind == Kind::Apply
+        && let Some(schema) = &res.schema
+    {
+        // kube-apiserver converts an apply body to its typed form first: a field the schema
+        // does not declare fails that (a 500), whatever `fieldValidation` says.
+        let mut probe = body.clone();
+        if let Some(first) = schema.prune(&mut probe).iter().min() {
+            let obj_ns = body
+                .pointer("/metadata/namespace")
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            let obj_name = body
+                .pointer("/metadata/name")
+                .and_then(Value::as_str)
+                .unwrap_or(name);
+            return Err(ApiError::internal(format!(
+                "failed to create typed patch object ({obj_ns}/{obj_name}; {}, Kind={}): .{first}: field not declared in schema",
+                res.api_version(),
+                res.kind
+            )));
+        }
+    }
     let opts = WriteOpts {
         fv: field_validation(req.q("fieldValidation")),
         dry_run: req.q("dryRun") == Some("All"),

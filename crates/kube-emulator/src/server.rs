@@ -188,7 +188,45 @@ async fn route(shared: &Arc<Shared>, req: &Req, segs: &[&str]) -> Result<Respons
         ["openapi", "v3", rest @ ..] => crate::openapi::gv_doc(shared, rest),
         ["api", "v1", rest @ ..] => resource(shared, req, "", "v1", rest).await,
         ["apis", g, v, rest @ ..] => resource(shared, req, g, v, rest).await,
-        _ => Err(ApiError::not_found_path()),
+        ["api", ..] => Err(ApiError::not_found_path()),
+        _ => Err(ApiError::page_not_found()),
+    }
+}
+
+/// The API groups kube-apiserver v1.37 serves itself (go-restful answers unknown paths in them
+/// with a `Status`); paths in any other group end at the mux (`404 page not found`).
+const BUILTIN_GROUPS: &[&str] = &[
+    "",
+    "admissionregistration.k8s.io",
+    "apiextensions.k8s.io",
+    "apiregistration.k8s.io",
+    "apps",
+    "authentication.k8s.io",
+    "authorization.k8s.io",
+    "autoscaling",
+    "batch",
+    "certificates.k8s.io",
+    "coordination.k8s.io",
+    "discovery.k8s.io",
+    "events.k8s.io",
+    "flowcontrol.apiserver.k8s.io",
+    "networking.k8s.io",
+    "node.k8s.io",
+    "policy",
+    "rbac.authorization.k8s.io",
+    "resource.k8s.io",
+    "scheduling.k8s.io",
+    "storage.k8s.io",
+    "storagemigration.k8s.io",
+];
+
+/// A 404 for a path in `group` that names nothing served: a `Status` in built-in groups, the
+/// mux's plain text elsewhere.
+pub fn not_found_in_group(group: &str) -> ApiError {
+    if BUILTIN_GROUPS.contains(&group) {
+        ApiError::not_found_path()
+    } else {
+        ApiError::page_not_found()
     }
 }
 
@@ -201,32 +239,46 @@ fn resolve(shared: &Shared, group: &str, version: &str, rest: &[&str]) -> Result
         name: name.map(String::from),
         sub: sub.map(String::from),
     };
+    let missing = || not_found_in_group(group);
+    // the apiextensions server answers any path below an object it does not serve (unknown
+    // subresource, extra segments) as if the object were missing
+    let no_object = |res: &ResourceInfo, name: &str| {
+        if res.custom {
+            ApiError::not_found(&res.group, &res.plural, name)
+        } else {
+            ApiError::not_found_path()
+        }
+    };
     let target = match rest {
         ["namespaces", ns, plural, tail @ ..] if find(plural).is_some_and(|r| r.namespaced) => {
-            let res = find(plural).ok_or_else(ApiError::not_found_path)?;
+            let res = find(plural).ok_or_else(missing)?;
             match tail {
                 [] => t(res, Some(ns), None, None),
                 [name] => t(res, Some(ns), Some(name), None),
                 [name, sub] => t(res, Some(ns), Some(name), Some(sub)),
-                _ => return Err(ApiError::not_found_path()),
+                [name, ..] => return Err(no_object(&res, name)),
             }
         }
         [plural, tail @ ..] => {
-            let res = find(plural).ok_or_else(ApiError::not_found_path)?;
+            let res = find(plural).ok_or_else(missing)?;
             match tail {
                 [] => t(res, None, None, None),
                 [name] if !res.namespaced => t(res, None, Some(name), None),
                 [name, sub] if !res.namespaced => t(res, None, Some(name), Some(sub)),
+                [name, ..] if !res.namespaced => return Err(no_object(&res, name)),
                 _ => return Err(ApiError::not_found_path()),
             }
         }
-        _ => return Err(ApiError::not_found_path()),
+        _ => return Err(missing()),
     };
     if let Some(sub) = &target.sub
         && !(sub == "status" && target.res.has_status)
         && !(sub == "finalize" && target.res.plural == "namespaces" && target.res.group.is_empty())
     {
-        return Err(ApiError::not_found_path());
+        return Err(no_object(
+            &target.res,
+            target.name.as_deref().unwrap_or_default(),
+        ));
     }
     Ok(target)
 }
@@ -240,6 +292,17 @@ async fn resource(
 ) -> Result<Response, ApiError> {
     let target = resolve(shared, group, version, rest)?;
     let m = &req.method;
+    if m == Method::GET
+        && target.name.is_none()
+        && !req.q_bool("watch")
+        && target.res.custom
+        && shared.faults.take_storage_initializing()
+    {
+        return Err(ApiError::too_many_requests(
+            "storage is (re)initializing",
+            1,
+        ));
+    }
     match (m, target.name.is_some()) {
         (&Method::GET, false) if req.q_bool("watch") => {
             Ok(crate::watch::serve(shared.clone(), req, target))

@@ -85,21 +85,40 @@ fn strip_rv(v: &Value) -> Value {
     v
 }
 
-pub fn check_gvk(res: &ResourceInfo, body: &Value) -> Result<(), ApiError> {
-    if let Some(av) = body.get("apiVersion").and_then(Value::as_str)
-        && av != res.api_version()
+/// The decoder's checks of `apiVersion`/`kind`. Custom resources need both (a missing kind is
+/// the caller's `Object 'Kind' is missing` error); a different `kind` there reaches validation
+/// (a 422, see [`commit`]). Built-ins default both, and refuse another kind as a conversion.
+/// `decoded`: a create/update body straight from the request (where a custom object's
+/// `apiVersion` is required), not a merged patch or apply result.
+pub fn check_gvk(res: &ResourceInfo, body: &Value, decoded: bool) -> Result<(), ApiError> {
+    let av = body.get("apiVersion").and_then(Value::as_str);
+    let missing = av.is_none_or(str::is_empty);
+    if (decoded && res.custom && missing)
+        || av.is_some_and(|a| !a.is_empty() && a != res.api_version())
     {
         return Err(ApiError::bad_request(format!(
-            "the API version in the data ({av}) does not match the expected API version ({})",
+            "the API version in the data ({}) does not match the expected API version ({})",
+            av.unwrap_or(""),
             res.api_version()
         )));
     }
-    if let Some(k) = body.get("kind").and_then(Value::as_str)
+    if !res.custom
+        && let Some(k) = body.get("kind").and_then(Value::as_str)
+        && !k.is_empty()
         && k != res.kind
     {
+        let version = av
+            .and_then(|a| a.rsplit('/').next())
+            .filter(|v| !v.is_empty())
+            .unwrap_or(&res.version);
+        let internal = if res.group.is_empty() {
+            "core"
+        } else {
+            res.group.split('.').next().unwrap_or(&res.group)
+        };
         return Err(ApiError::bad_request(format!(
-            "the kind in the data ({k}) does not match the expected kind ({})",
-            res.kind
+            "{k} in version {version:?} cannot be handled as a {kind}: converting ({version}.{k}) to ({internal}.{kind}): unknown conversion",
+            kind = res.kind
         )));
     }
     Ok(())
@@ -115,12 +134,21 @@ pub fn commit(
     mut new: Value,
     opts: &WriteOpts,
 ) -> Result<WriteResult, ApiError> {
-    check_gvk(res, &new)?;
+    check_gvk(res, &new, false)?;
     if !new.is_object() {
         return Err(ApiError::bad_request(
             "the body of the request must be a JSON object",
         ));
     }
+    // upstream quotes the patched object (before pruning) in a Strict patch's error
+    let patched =
+        (opts.verb == Verb::Patch && opts.fv == FieldValidation::Strict).then(|| new.clone());
+    // a custom object of another kind fails validation (`kind: Invalid value`), not decoding
+    let wrong_kind = new
+        .get("kind")
+        .and_then(Value::as_str)
+        .filter(|k| res.custom && !k.is_empty() && *k != res.kind)
+        .map(String::from);
     let old_view = old.as_deref().map(|o| res.to_view(o));
     if opts.status_only {
         // `/status` takes only status; everything else comes from the stored object.
@@ -211,16 +239,49 @@ pub fn commit(
     }
     crate::builtins::prepare(res, &mut new, old_view.as_ref());
     let is_namespace = res.group.is_empty() && res.plural == "namespaces";
-    let meta_causes = crate::meta_validation::validate(&new, is_namespace);
-    if !meta_causes.is_empty() {
-        return Err(ApiError::invalid(&res.group, &res.kind, name, &meta_causes));
-    }
+    let (prior, type_meta_failed) = match &wrong_kind {
+        Some(k) => (
+            vec![crate::schema::Cause {
+                reason: "FieldValueInvalid".into(),
+                message: format!(
+                    "Invalid value: {}: must be {}",
+                    Value::String(k.clone()),
+                    res.kind
+                ),
+                field: "kind".into(),
+            }],
+            true,
+        ),
+        None => (crate::meta_validation::validate(&new, is_namespace), false),
+    };
     let mut warnings = Vec::new();
-    if let Some(schema) = &res.schema {
-        match schema.admit(&mut new, old_view.as_ref(), opts.fv) {
-            Ok(w) => warnings = w,
-            Err(causes) => return Err(crate::crd::admission_error(res, name, &causes, opts.verb)),
+    match &res.schema {
+        Some(schema) => {
+            match schema.admit_with(
+                &mut new,
+                old_view.as_ref(),
+                opts.fv,
+                prior,
+                type_meta_failed,
+            ) {
+                Ok(w) => warnings = w,
+                Err(causes) => {
+                    let kind = wrong_kind.as_deref().unwrap_or(&res.kind);
+                    return Err(crate::crd::admission_error(
+                        res,
+                        kind,
+                        name,
+                        &causes,
+                        opts.verb,
+                        patched.as_ref(),
+                    ));
+                }
+            }
         }
+        None if !prior.is_empty() => {
+            return Err(ApiError::invalid(&res.group, &res.kind, name, &prior));
+        }
+        None => {}
     }
     if res.crd_name.is_none() && res.store_key == crate::crd::CRD_KEY {
         crate::crd::prepare(st, &mut new, old_view.as_ref())?;

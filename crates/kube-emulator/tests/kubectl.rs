@@ -1,8 +1,11 @@
-//! The real `kubectl` against the emulator: client-side and server-side apply of a CRD and CRs,
-//! `get -o wide|yaml|json` with printer columns, `describe`, `wait --for=condition=Ready`,
-//! `delete` waiting on a finalizer, `patch --subresource=status`, strict field validation.
-//! Each test has its own emulator, kubeconfig and HOME (private discovery cache). Skipped with a
-//! message when `kubectl` is not on PATH.
+//! The real `kubectl` against the emulator (or, with `TELEPHONY_E2E_KUBECONFIG`, against the
+//! real cluster it names): client-side and server-side apply of CRDs and CRs, `get -o
+//! wide|yaml|json` with printer columns, `describe`, `wait --for=condition=Ready`, `delete`
+//! waiting on a finalizer, `patch --subresource=status`, strict field validation.
+//! Each test has its own kubeconfig (the emulator's, or the real cluster's), its own HOME
+//! (private discovery cache) and a fresh namespace passed with `-n`; the Widget CRD is installed
+//! and Established before kubectl runs. The `kubectl` on PATH is used. Skipped with a message
+//! when there is none.
 
 mod common;
 
@@ -10,15 +13,15 @@ use std::path::PathBuf;
 use std::process::Output;
 use std::time::Duration;
 
-use common::{Widget, eventually};
+use common::{TestEnv, Widget, eventually};
 use kube::CustomResourceExt;
 use kube::api::{Api, Patch, PatchParams};
 use serde_json::{Value, json};
 
 struct Kubectl {
-    emu: kube_emulator::EmulatorHandle,
+    env: TestEnv,
     dir: tempfile::TempDir,
-    client: kube::Client,
+    kubeconfig: PathBuf,
 }
 
 fn kubectl_on_path() -> bool {
@@ -32,25 +35,36 @@ impl Kubectl {
             eprintln!("skipping {test}: kubectl is not on PATH");
             return None;
         }
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let emu = kube_emulator::start(kube_emulator::EmulatorConfig::default())
-            .await
-            .unwrap();
+        let env = TestEnv::new().await;
+        env.install_crd().await;
         let dir = tempfile::tempdir().unwrap();
-        emu.write_kubeconfig(&dir.path().join("kubeconfig"))
-            .unwrap();
-        let client = kube::Client::try_from(kube::Config::new(emu.url().parse().unwrap())).unwrap();
-        Some(Kubectl { emu, dir, client })
+        let kubeconfig = match (&env.emu, common::real_kubeconfig()) {
+            (Some(emu), _) => {
+                let path = dir.path().join("kubeconfig");
+                emu.write_kubeconfig(&path).unwrap();
+                path
+            }
+            (None, Some(path)) => path,
+            (None, None) => unreachable!("a TestEnv without an emulator has a kubeconfig"),
+        };
+        Some(Kubectl {
+            env,
+            dir,
+            kubeconfig,
+        })
     }
 
-    fn kubeconfig(&self) -> PathBuf {
-        self.dir.path().join("kubeconfig")
+    fn ns(&self) -> &str {
+        &self.env.namespace
     }
 
     fn command(&self, args: &[&str]) -> tokio::process::Command {
         let mut c = tokio::process::Command::new("kubectl");
-        c.arg("--kubeconfig").arg(self.kubeconfig()).args(args);
-        c.env("KUBECONFIG", self.kubeconfig())
+        c.arg("--kubeconfig")
+            .arg(&self.kubeconfig)
+            .args(["-n", self.ns()])
+            .args(args);
+        c.env("KUBECONFIG", &self.kubeconfig)
             .env("HOME", self.dir.path())
             .kill_on_drop(true);
         c
@@ -94,12 +108,25 @@ impl Kubectl {
     }
 
     fn widgets(&self) -> Api<Widget> {
-        Api::namespaced(self.client.clone(), "default")
+        self.env.widgets()
     }
 
     async fn done(self) {
-        self.emu.shutdown().await;
+        self.env.cleanup().await;
     }
+}
+
+/// A CRD of its own for one test (a group no other test or run uses), so that `kubectl apply`
+/// creates it on a shared real cluster too: `(group, file)`.
+fn gizmo_crd(k: &Kubectl) -> (String, String) {
+    let group = format!("{}.emu.example.com", common::unique("g"));
+    let crd = json!({"apiVersion":"apiextensions.k8s.io/v1","kind":"CustomResourceDefinition",
+        "metadata":{"name": format!("gizmos.{group}")},
+        "spec":{"group": group,"scope":"Namespaced","names":{"plural":"gizmos","singular":"gizmo","kind":"Gizmo"},
+            "versions":[{"name":"v1","served":true,"storage":true,
+                "schema":{"openAPIV3Schema":{"type":"object","properties":{"spec":{"type":"object","properties":{"n":{"type":"integer"}}}}}}}]}});
+    let file = k.write("gizmo-crd.json", &crd);
+    (group, file)
 }
 
 fn get_json(s: &str) -> Value {
@@ -111,8 +138,26 @@ async fn client_side_apply_get_and_describe() {
     let Some(k) = Kubectl::new("client_side_apply_get_and_describe").await else {
         return;
     };
+    // kubectl creates a CRD, and a custom object as soon as the CRD is Established
+    let (group, gizmo) = gizmo_crd(&k);
+    let out = k.ok(&["apply", "-f", &gizmo]).await;
+    assert_eq!(
+        out.trim(),
+        format!("customresourcedefinition.apiextensions.k8s.io/gizmos.{group} created")
+    );
+    k.ok(&[
+        "wait",
+        "--for=condition=Established",
+        &format!("crd/gizmos.{group}"),
+        "--timeout=30s",
+    ])
+    .await;
+    // the (pre-installed) Widget CRD: client-side apply over a server-side applied object
     let out = k.ok(&["apply", "-f", &k.crd_file()]).await;
-    assert!(out.contains("widgets.emu.example.com created"), "{out}");
+    assert!(
+        out.contains("customresourcedefinition.apiextensions.k8s.io/widgets.emu.example.com"),
+        "{out}"
+    );
     let out = k
         .ok(&[
             "apply",
@@ -166,7 +211,18 @@ async fn client_side_apply_get_and_describe() {
 
     // all namespaces: NAMESPACE column comes from the row metadata
     let all = k.ok(&["get", "widgets", "-A"]).await;
-    assert!(all.lines().nth(1).unwrap().starts_with("default "), "{all}");
+    assert!(all.starts_with("NAMESPACE "), "{all}");
+    assert!(
+        all.lines()
+            .any(|l| l.split_whitespace().take(2).eq([k.ns(), "w1"])),
+        "{all}"
+    );
+
+    let out = k.ok(&["delete", "-f", &gizmo]).await;
+    assert_eq!(
+        out.trim(),
+        format!("customresourcedefinition.apiextensions.k8s.io \"gizmos.{group}\" deleted")
+    );
     k.done().await;
 }
 
@@ -363,7 +419,8 @@ async fn builtins_and_describe_events() {
         .await;
     k.ok(&["create", "secret", "generic", "s2", "--from-literal=p=q"])
         .await;
-    k.ok(&["create", "namespace", "n1"]).await;
+    let n1 = common::unique("n1");
+    k.ok(&["create", "namespace", &n1]).await;
     k.ok(&["label", "configmap", "c2", "team=voice"]).await;
     let c2 = get_json(&k.ok(&["get", "configmap", "c2", "-o", "json"]).await);
     assert_eq!(
@@ -382,8 +439,22 @@ async fn builtins_and_describe_events() {
             && listed.contains("configmap/c2"),
         "{listed}"
     );
-    k.ok(&["delete", "namespace", "n1"]).await;
-    assert!(!k.run(&["get", "namespace", "n1"]).await.status.success());
+    if k.env.is_real() {
+        // Removing a namespace's `kubernetes` finalizer is kube-controller-manager's job: without
+        // one the namespace stays Terminating, and `kubectl delete` would wait for it forever.
+        eprintln!(
+            "real cluster: not waiting for namespace {n1} to disappear (no \
+             kube-controller-manager to finalize it); checking it is Terminating instead"
+        );
+        k.ok(&["delete", "namespace", &n1, "--wait=false"]).await;
+        let phase = k
+            .ok(&["get", "namespace", &n1, "-o", "jsonpath={.status.phase}"])
+            .await;
+        assert_eq!(phase, "Terminating");
+    } else {
+        k.ok(&["delete", "namespace", &n1]).await;
+        assert!(!k.run(&["get", "namespace", &n1]).await.status.success());
+    }
 
     // an event about a Widget shows up in describe
     k.ok(&["apply", "-f", &k.crd_file()]).await;
@@ -394,7 +465,7 @@ async fn builtins_and_describe_events() {
     let ev = k.write("ev.json", &json!({"apiVersion":"events.k8s.io/v1","kind":"Event","metadata":{"name":"e1.abc"},
         "eventTime":"2025-01-01T00:00:00.000000Z","reason":"Bought","note":"bought +15550001111","type":"Normal","action":"Buy",
         "reportingController":"ctrl","reportingInstance":"pod",
-        "regarding":{"apiVersion":"emu.example.com/v1","kind":"Widget","name":"e1","namespace":"default","uid": uid}}));
+        "regarding":{"apiVersion":"emu.example.com/v1","kind":"Widget","name":"e1","namespace": k.ns(),"uid": uid}}));
     k.ok(&["create", "-f", &ev]).await;
     let d = k.ok(&["describe", "widget", "e1"]).await;
     assert!(

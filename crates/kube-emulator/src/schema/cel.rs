@@ -125,7 +125,7 @@ pub(crate) fn evaluate(
     let old = old.map(without_nulls);
     match kube_cel::validate_compiled(compiled, &obj, old.as_ref()) {
         Ok(()) => Vec::new(),
-        Err(errs) => errs.iter().map(|err| to_cause(err, schema)).collect(),
+        Err(errs) => errs.iter().map(|err| to_cause(err, schema, &obj)).collect(),
     }
 }
 
@@ -142,21 +142,25 @@ fn without_nulls(v: &Value) -> Value {
     }
 }
 
-fn to_cause(err: &ValidationError, schema: &Value) -> Cause {
+fn to_cause(err: &ValidationError, schema: &Value, obj: &Value) -> Cause {
     let field = if err.field_path.is_empty() {
         e::ROOT_FIELD.to_string()
     } else {
         err.field_path.clone()
     };
-    let node = if err.field_path.is_empty() {
-        Some(schema)
-    } else {
-        schema_at(schema, &err.field_path)
-    };
+    // Upstream reports a failed rule with the value of the node that carries the rule (not of
+    // its `fieldPath` target), omitted when that node is an object or an array (1.34+).
+    let rule_path = rule_node_path(schema, &err.field_path, &err.rule);
+    let node = schema_at(schema, rule_path);
     let ty = type_name(node);
     match err.kind {
         ErrorKind::ValidationFailure => {
-            e::for_reason(err.reason.as_deref(), &field, &ty, &err.message)
+            let value = if ty == "object" || ty == "array" {
+                None
+            } else {
+                value_at(obj, rule_path)
+            };
+            e::for_reason(err.reason.as_deref(), &field, value, &err.message)
         }
         ErrorKind::UnsupportedReference => e::invalid_raw(
             &field,
@@ -172,4 +176,55 @@ fn to_cause(err: &ValidationError, schema: &Value) -> Cause {
             &format!("unsupported rule {}: {}", e::quote(&err.rule), err.message),
         ),
     }
+}
+
+/// The longest prefix of `field_path` (the error's path, which includes a rule's `fieldPath`)
+/// whose schema node carries `rule`; `field_path` itself when none does.
+fn rule_node_path<'a>(schema: &Value, field_path: &'a str, rule: &str) -> &'a str {
+    let mut cuts: Vec<usize> = field_path
+        .char_indices()
+        .filter(|(_, c)| *c == '.' || *c == '[')
+        .map(|(i, _)| i)
+        .collect();
+    cuts.push(field_path.len());
+    cuts.insert(0, 0);
+    for &end in cuts.iter().rev() {
+        let prefix = &field_path[..end];
+        let has_rule = schema_at(schema, prefix)
+            .and_then(|n| n.get("x-kubernetes-validations"))
+            .and_then(Value::as_array)
+            .is_some_and(|rules| {
+                rules
+                    .iter()
+                    .any(|r| r.get("rule").and_then(Value::as_str) == Some(rule))
+            });
+        if has_rule {
+            return prefix;
+        }
+    }
+    field_path
+}
+
+/// The value a field path (`spec.items[0].name`, `spec.labels[key]`) points at.
+fn value_at<'a>(root: &'a Value, path: &str) -> Option<&'a Value> {
+    let mut node = root;
+    let mut rest = path;
+    while !rest.is_empty() {
+        if let Some(after) = rest.strip_prefix('[') {
+            let end = after.find(']')?;
+            let key = &after[..end];
+            node = match node {
+                Value::Array(items) => items.get(key.parse::<usize>().ok()?)?,
+                Value::Object(m) => m.get(key)?,
+                _ => return None,
+            };
+            rest = &after[end + 1..];
+            continue;
+        }
+        let rest_trim = rest.strip_prefix('.').unwrap_or(rest);
+        let end = rest_trim.find(['.', '[']).unwrap_or(rest_trim.len());
+        node = node.get(&rest_trim[..end])?;
+        rest = &rest_trim[end..];
+    }
+    Some(node)
 }

@@ -47,10 +47,10 @@ pub fn strict_decoding_message(causes: &[Cause]) -> String {
 }
 
 /// The `Invalid value: <v>` rendering of a bad value, after Go's `field.Error.ErrorBody`:
-/// strings quoted, numbers and booleans bare, null as `"null"`, others as JSON.
+/// strings quoted, numbers and booleans bare, others (null too) as JSON.
 pub(crate) fn fmt_value(v: &Value) -> String {
     match v {
-        Value::Null => "\"null\"".to_string(),
+        Value::Null => "null".to_string(),
         Value::String(s) => quote(s),
         Value::Number(n) => n.to_string(),
         Value::Bool(b) => b.to_string(),
@@ -102,7 +102,13 @@ pub(crate) fn invalid_raw(field: &str, value_text: &str, detail: &str) -> Cause 
     )
 }
 
-/// `field.TypeInvalid(path, value, detail)`.
+/// `field.Invalid` with the value omitted (`field.OmitValueType`): `Invalid value: <detail>`.
+pub(crate) fn invalid_omitted(field: &str, detail: &str) -> Cause {
+    cause(INVALID, field, format!("Invalid value: {detail}"))
+}
+
+/// `field.TypeInvalid(path, value, detail)`. kube-openapi's type errors carry the name of the
+/// value's type (`"integer"`), or of the format, as the bad value; callers pass that.
 pub(crate) fn type_invalid(field: &str, value: &Value, detail: &str) -> Cause {
     cause(
         TYPE_INVALID,
@@ -188,19 +194,21 @@ pub(crate) fn unknown_field(path: &str) -> Cause {
     )
 }
 
-/// Cause for a CEL rule that failed, per upstream `fieldErrorForReason`.
+/// Cause for a CEL rule that failed, per upstream `fieldErrorForReason`; `value` is `None` when
+/// upstream omits it (rules on objects and arrays).
 pub(crate) fn for_reason(
     reason: Option<&str>,
     field: &str,
-    type_name: &str,
+    value: Option<&Value>,
     detail: &str,
 ) -> Cause {
-    let type_text = quote(type_name);
-    match reason {
-        Some(FORBIDDEN) => forbidden(field, detail),
-        Some(REQUIRED) => required(field, detail),
-        Some(DUPLICATE) => cause(DUPLICATE, field, format!("Duplicate value: {type_text}")),
-        _ => invalid_raw(field, &type_text, detail),
+    match (reason, value) {
+        (Some(FORBIDDEN), _) => forbidden(field, detail),
+        (Some(REQUIRED), _) => required(field, detail),
+        (Some(DUPLICATE), Some(v)) => duplicate(field, v),
+        (Some(DUPLICATE), None) => cause(DUPLICATE, field, "Duplicate value".to_string()),
+        (_, Some(v)) => invalid(field, v, detail),
+        (_, None) => invalid_omitted(field, detail),
     }
 }
 
@@ -216,7 +224,7 @@ pub(crate) fn is_blocking(c: &Cause) -> bool {
 pub(crate) fn rules_not_checked() -> Cause {
     invalid_raw(
         ROOT_FIELD,
-        "\"null\"",
+        "null",
         "some validation rules were not checked because the object was invalid; correct the existing errors to complete validation",
     )
 }

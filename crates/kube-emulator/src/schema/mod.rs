@@ -170,6 +170,21 @@ impl CompiledSchema {
         old: Option<&Value>,
         fv: FieldValidation,
     ) -> Result<Vec<String>, Vec<Cause>> {
+        self.admit_with(obj, old, fv, Vec::new(), false)
+    }
+
+    /// [`admit`](Self::admit) as part of the server's whole validation: `prior` are the causes
+    /// found before the schema (ObjectMeta, or a wrong `kind`) and come first; like schema
+    /// causes they can block CEL (a `Required` name does). `type_meta_failed` (a wrong `kind`)
+    /// skips the structural schema, as upstream's validator returns early, but not CEL.
+    pub fn admit_with(
+        &self,
+        obj: &mut Value,
+        old: Option<&Value>,
+        fv: FieldValidation,
+        prior: Vec<Cause>,
+        type_meta_failed: bool,
+    ) -> Result<Vec<String>, Vec<Cause>> {
         let unknown = prune::prune_object(&self.inner.schema, obj);
         let mut warnings = Vec::new();
         match fv {
@@ -186,7 +201,14 @@ impl CompiledSchema {
             _ => {}
         }
         self.apply_defaults(obj);
-        let mut causes = structural::validate_object(&self.inner.schema, obj, &self.inner.patterns);
+        let mut causes = prior;
+        if !type_meta_failed {
+            causes.extend(structural::validate_object(
+                &self.inner.schema,
+                obj,
+                &self.inner.patterns,
+            ));
+        }
         if self.inner.has_rules {
             if causes.iter().any(errors::is_blocking) {
                 causes.push(errors::rules_not_checked());

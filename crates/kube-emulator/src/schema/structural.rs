@@ -38,13 +38,17 @@ pub(crate) fn validate(s: &Value, v: &Value, path: &str, pats: &Patterns, out: &
         if let Some(t) = s.get("type").and_then(Value::as_str) {
             out.push(e::type_invalid(
                 path,
-                v,
+                &Value::String("null".into()),
                 &format!("{name} in body must be of type {t}: \"null\""),
             ));
             return;
         }
     }
     if !check_type(s, v, path, name, out) {
+        // upstream still runs the `anyOf` of an int-or-string node
+        if s.get("x-kubernetes-int-or-string").and_then(Value::as_bool) == Some(true) {
+            check_junctors(s, v, path, pats, out);
+        }
         return;
     }
     if let Some(f) = s.get("format").and_then(Value::as_str)
@@ -71,7 +75,7 @@ pub(crate) fn validate(s: &Value, v: &Value, path: &str, pats: &Patterns, out: &
         Value::Object(map) => check_map(s, v, map, path, name, pats, out),
         _ => {}
     }
-    check_junctors(s, v, path, name, pats, out);
+    check_junctors(s, v, path, pats, out);
 }
 
 /// `type` (and `x-kubernetes-int-or-string`); false when the value has the wrong type.
@@ -82,7 +86,7 @@ fn check_type(s: &Value, v: &Value, path: &str, name: &str, out: &mut Vec<Cause>
         }
         out.push(e::type_invalid(
             path,
-            v,
+            &Value::String(e::json_type_name(v).into()),
             &format!(
                 "{name} in body must be of type integer,string: {}",
                 e::quote(e::json_type_name(v))
@@ -102,10 +106,28 @@ fn check_type(s: &Value, v: &Value, path: &str, name: &str, out: &mut Vec<Cause>
         "number" => v.is_number(),
         _ => true,
     };
-    if !ok {
+    if !ok && t == "integer" && v.is_number() {
+        // kube-openapi's type validator names int32/int64 formats (and Go's float64), and its
+        // format check adds a root-level note about the integer.
+        let format = s.get("format").and_then(Value::as_str);
+        let (bad, want, note) = match format {
+            Some(f @ ("int32" | "int64")) => ("float64", f, format!("with format {f}")),
+            _ => ("number", "integer", "(default format)".to_string()),
+        };
         out.push(e::type_invalid(
             path,
-            v,
+            &Value::String(bad.into()),
+            &format!("{name} in body must be of type {want}: {}", e::quote(bad)),
+        ));
+        out.push(e::invalid(
+            e::ROOT_FIELD,
+            &Value::String(String::new()),
+            &format!("Checked value must be of type integer {note} in {name}"),
+        ));
+    } else if !ok {
+        out.push(e::type_invalid(
+            path,
+            &Value::String(e::json_type_name(v).into()),
             &format!(
                 "{name} in body must be of type {t}: {}",
                 e::quote(e::json_type_name(v))
@@ -184,7 +206,24 @@ fn check_number(s: &Value, v: &Value, path: &str, name: &str, out: &mut Vec<Caus
     if let Some(m) = s.get("multipleOf").and_then(Value::as_f64)
         && m > 0.0
     {
-        let ok = match (v.as_i64(), s["multipleOf"].as_i64()) {
+        // kube-openapi checks an integer value against the factor converted to an integer
+        // (Go's truncation): a fractional factor below 1 becomes 0 and fails as non-positive.
+        let integral = v.as_i64().filter(|_| !v.is_f64());
+        if let Some(i) = integral
+            && m.fract() != 0.0
+        {
+            let factor = m.trunc() as i64;
+            if factor <= 0 {
+                let detail =
+                    format!("factor MultipleOf declared for {name} must be positive: {factor}");
+                out.push(e::invalid(path, &Value::from(factor), &detail));
+            } else if i % factor != 0 {
+                let detail = format!("{name} in body should be a multiple of {factor}");
+                out.push(e::invalid(path, v, &detail));
+            }
+            return;
+        }
+        let ok = match (integral, s["multipleOf"].as_i64()) {
             (Some(i), Some(mi)) if mi != 0 => i % mi == 0,
             _ => {
                 let q = x / m;
@@ -343,42 +382,77 @@ fn check_map(
     }
 }
 
-fn check_junctors(
-    s: &Value,
-    v: &Value,
-    path: &str,
-    name: &str,
-    pats: &Patterns,
-    out: &mut Vec<Cause>,
-) {
-    let passes = |branch: &Value| {
+/// `allOf`/`anyOf`/`oneOf`/`not` after kube-openapi's `schemaPropsValidator`: the branch errors
+/// it keeps (all of `allOf`'s; of a failed `anyOf`/`oneOf` the branch with the fewest errors,
+/// the first on a tie, standing in for go-openapi's match count) plus a composite error, which
+/// the apiextensions server reports at the root: `<nil>: Invalid value: "": "spec.x" must
+/// validate at least one schema (anyOf)`.
+fn check_junctors(s: &Value, v: &Value, path: &str, pats: &Patterns, out: &mut Vec<Cause>) {
+    let run = |branch: &Value| {
         let mut errs = Vec::new();
         validate(branch, v, path, pats, &mut errs);
-        errs.is_empty()
+        errs
     };
-    if let Some(all) = s.get("allOf").and_then(Value::as_array) {
-        for b in all {
-            validate(b, v, path, pats, out);
-        }
-    }
+    let composite =
+        |detail: String| e::invalid(e::ROOT_FIELD, &Value::String(String::new()), &detail);
+    let best = |results: Vec<Vec<Cause>>| results.into_iter().min_by_key(Vec::len);
     if let Some(any) = s.get("anyOf").and_then(Value::as_array)
         && !any.is_empty()
-        && !any.iter().any(passes)
     {
-        let detail = format!("{name} in body must validate at least one schema (anyOf)");
-        out.push(e::invalid(path, v, &detail));
+        let results: Vec<Vec<Cause>> = any.iter().map(run).collect();
+        if !results.iter().any(Vec::is_empty) {
+            out.push(composite(format!(
+                "{} must validate at least one schema (anyOf)",
+                e::quote(path)
+            )));
+            out.extend(best(results).unwrap_or_default());
+        }
     }
     if let Some(one) = s.get("oneOf").and_then(Value::as_array)
         && !one.is_empty()
-        && one.iter().filter(|b| passes(b)).count() != 1
     {
-        let detail = format!("{name} in body must validate one and only one schema (oneOf)");
-        out.push(e::invalid(path, v, &detail));
+        let results: Vec<Vec<Cause>> = one.iter().map(run).collect();
+        let valid = results.iter().filter(|r| r.is_empty()).count();
+        if valid != 1 {
+            let found = if valid == 0 {
+                "Found none valid".to_string()
+            } else {
+                format!("Found {valid} valid alternatives")
+            };
+            out.push(composite(format!(
+                "{} must validate one and only one schema (oneOf). {found}",
+                e::quote(path)
+            )));
+            if valid == 0 {
+                out.extend(best(results).unwrap_or_default());
+            }
+        }
+    }
+    if let Some(all) = s.get("allOf").and_then(Value::as_array)
+        && !all.is_empty()
+    {
+        let mut valid = 0;
+        for b in all {
+            let errs = run(b);
+            if errs.is_empty() {
+                valid += 1;
+            }
+            out.extend(errs);
+        }
+        if valid != all.len() {
+            let none = if valid == 0 { ". None validated" } else { "" };
+            out.push(composite(format!(
+                "{} must validate all the schemas (allOf){none}",
+                e::quote(path)
+            )));
+        }
     }
     if let Some(not) = s.get("not")
-        && passes(not)
+        && run(not).is_empty()
     {
-        let detail = format!("{name} in body must not validate the schema (not)");
-        out.push(e::invalid(path, v, &detail));
+        out.push(composite(format!(
+            "{} must not validate the schema (not)",
+            e::quote(path)
+        )));
     }
 }

@@ -62,7 +62,7 @@ fn number_and_search_together_fail_the_cel_rule() {
         .unwrap_err();
     assert_eq!(
         messages(&causes),
-        vec!["spec: Invalid value: \"object\": exactly one of number or search must be set"]
+        vec!["spec: Invalid value: exactly one of number or search must be set"]
     );
     assert_eq!(causes[0].reason, "FieldValueInvalid");
     assert_eq!(causes[0].field, "spec");
@@ -134,7 +134,7 @@ fn unknown_enum_value_fails_and_blocks_cel() {
         messages(&causes),
         vec![
             r#"spec.deletionPolicy: Unsupported value: "Keep": supported values: "Release", "Retain""#,
-            r#"<nil>: Invalid value: "null": some validation rules were not checked because the object was invalid; correct the existing errors to complete validation"#,
+            r#"<nil>: Invalid value: null: some validation rules were not checked because the object was invalid; correct the existing errors to complete validation"#,
         ]
     );
     assert_eq!(causes[0].reason, "FieldValueNotSupported");
@@ -236,8 +236,8 @@ fn required_and_type_errors() {
         messages(&causes),
         vec![
             r#"spec.friendlyName: Too long: may not be more than 64 bytes"#,
-            r#"spec.search.areaCode: Invalid value: "415": spec.search.areaCode in body must be of type integer: "string""#,
-            r#"<nil>: Invalid value: "null": some validation rules were not checked because the object was invalid; correct the existing errors to complete validation"#,
+            r#"spec.search.areaCode: Invalid value: "string": spec.search.areaCode in body must be of type integer: "string""#,
+            r#"<nil>: Invalid value: null: some validation rules were not checked because the object was invalid; correct the existing errors to complete validation"#,
         ]
     );
     assert_eq!(causes[1].reason, "FieldValueTypeInvalid");
@@ -479,9 +479,9 @@ fn cel_message_expression_field_path_and_root_rules() {
     assert_eq!(
         m,
         vec![
-            "<nil>: Invalid value: \"object\": name must start with w",
-            "spec.min: Invalid value: \"integer\": min 5 exceeds max",
-            "spec: Duplicate value: \"object\"",
+            "<nil>: Invalid value: name must start with w",
+            "spec.min: Invalid value: min 5 exceeds max",
+            "spec: Duplicate value",
         ]
     );
     let mut dup = json!({"apiVersion":"g/v1","kind":"K","metadata":{"name":"w"},"spec":{"min":1,"max":2,"tags":["a","a"]}});
@@ -512,8 +512,8 @@ fn optional_old_self_runs_on_create() {
     assert_eq!(
         m,
         vec![
-            "spec: Invalid value: \"object\": no decrease",
-            "spec: Invalid value: \"object\": plain transition",
+            "spec: Invalid value: no decrease",
+            "spec: Invalid value: plain transition",
         ]
     );
 }
@@ -546,15 +546,21 @@ fn structural_keywords() {
         .unwrap_err();
     assert_eq!(
         messages(&causes),
+        // what kube-apiserver v1.37.2 answers for this schema and object (in some order),
+        // including its composite junctor errors at the root and its integer-factor quirk
         vec![
             "spec.all: Too long: may not be more than 3 bytes",
+            "<nil>: Invalid value: \"\": \"spec.all\" must validate all the schemas (allOf). None validated",
             "spec.i: Invalid value: 5: spec.i in body should be less than 5",
-            "spec.ios: Invalid value: true: spec.ios in body must be of type integer,string: \"boolean\"",
+            "spec.ios: Invalid value: \"boolean\": spec.ios in body must be of type integer,string: \"boolean\"",
+            "<nil>: Invalid value: \"\": \"spec.ios\" must validate at least one schema (anyOf)",
+            "spec.ios: Invalid value: \"boolean\": spec.ios in body must be of type integer: \"boolean\"",
             "spec.l: Too many: 3: must have at most 2 items",
             "spec.m: Too many: 2: must have at most 1 item",
             "spec.n: Invalid value: 1: spec.n in body should be greater than 1",
-            "spec.not: Invalid value: \"bad\": spec.not in body must not validate the schema (not)",
-            "spec.one: Invalid value: {\"a\":\"x\",\"b\":\"y\"}: spec.one in body must validate one and only one schema (oneOf)",
+            "spec.n: Invalid value: 0: factor MultipleOf declared for spec.n must be positive: 0",
+            "<nil>: Invalid value: \"\": \"spec.not\" must not validate the schema (not)",
+            "<nil>: Invalid value: \"\": \"spec.one\" must validate one and only one schema (oneOf). Found 2 valid alternatives",
             "spec.s: Invalid value: \"a\": spec.s in body should be at least 2 chars long",
         ]
     );
@@ -676,9 +682,6 @@ fn cel_rules_skip_null_values() {
     m.sort();
     assert_eq!(
         m,
-        vec![
-            "spec.a: Invalid value: \"object\": inner",
-            "spec: Invalid value: \"object\": outer",
-        ]
+        vec!["spec.a: Invalid value: inner", "spec: Invalid value: outer",]
     );
 }

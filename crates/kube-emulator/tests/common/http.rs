@@ -29,6 +29,8 @@ impl W {
     }
 
     pub async fn with(cfg: EmulatorConfig) -> W {
+        // one rustls crypto provider for the process (reqwest brings none of its own)
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let emu = kube_emulator::start(cfg).await.unwrap();
         W {
             emu,

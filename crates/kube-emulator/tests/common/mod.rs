@@ -74,13 +74,20 @@ pub fn unique(prefix: &str) -> String {
     )
 }
 
+/// The kubeconfig of the real cluster to run against (`TELEPHONY_E2E_KUBECONFIG`), if set.
+pub fn real_kubeconfig() -> Option<std::path::PathBuf> {
+    std::env::var_os("TELEPHONY_E2E_KUBECONFIG")
+        .filter(|p| !p.is_empty())
+        .map(std::path::PathBuf::from)
+}
+
 impl TestEnv {
     /// A fresh emulator, or the real cluster named by `TELEPHONY_E2E_KUBECONFIG`.
     pub async fn new() -> TestEnv {
         // reqwest (aws-lc-rs) and kube (ring) both enable a rustls provider: pick one.
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let (client, emu) = match std::env::var("TELEPHONY_E2E_KUBECONFIG") {
-            Ok(path) if !path.is_empty() => {
+        let (client, emu) = match real_kubeconfig() {
+            Some(path) => {
                 let kc = kube::config::Kubeconfig::read_from(&path)
                     .expect("read TELEPHONY_E2E_KUBECONFIG");
                 let cfg = kube::Config::from_custom_kubeconfig(kc, &Default::default())
@@ -88,7 +95,7 @@ impl TestEnv {
                     .expect("kubeconfig");
                 (Client::try_from(cfg).expect("client"), None)
             }
-            _ => {
+            None => {
                 let emu = kube_emulator::start(kube_emulator::EmulatorConfig::default())
                     .await
                     .expect("start emulator");
@@ -120,23 +127,69 @@ impl TestEnv {
 
     /// Install the Widget CRD and wait until it is Established.
     pub async fn install_crd(&self) {
-        let crds: Api<CustomResourceDefinition> = Api::all(self.client.clone());
-        let crd = Widget::crd();
-        let name = crd.metadata.name.clone().expect("crd name");
-        crds.patch(
-            &name,
-            &PatchParams::apply("emu-tests").force(),
-            &Patch::Apply(&crd),
-        )
-        .await
-        .expect("apply crd");
-        tokio::time::timeout(
-            Duration::from_secs(30),
-            await_condition(crds, &name, conditions::is_crd_established()),
-        )
-        .await
-        .expect("crd established in time")
-        .expect("await crd");
+        self.install_crds(&[Widget::crd()]).await;
+    }
+
+    /// Against a real cluster.
+    pub fn is_real(&self) -> bool {
+        self.emu.is_none()
+    }
+
+    /// Server-side apply each CRD (manager `emu-tests`, forced) and wait until it is
+    /// Established, its group-version lists it in discovery, and a first LIST of its resources
+    /// in the test namespace answers. (A real kube-apiserver serves a CRD's resources a moment
+    /// after Established and may answer the first LISTs `429 storage is (re)initializing`;
+    /// kube-rs retries those, kubectl might not get that far. The emulator passes at once.)
+    pub async fn install_crds(&self, crds: &[CustomResourceDefinition]) {
+        let api: Api<CustomResourceDefinition> = Api::all(self.client.clone());
+        for crd in crds {
+            let name = crd.metadata.name.clone().expect("crd name");
+            api.patch(
+                &name,
+                &PatchParams::apply("emu-tests").force(),
+                &Patch::Apply(crd),
+            )
+            .await
+            .expect("apply crd");
+        }
+        for crd in crds {
+            let name = crd.metadata.name.clone().expect("crd name");
+            tokio::time::timeout(
+                Duration::from_secs(30),
+                await_condition(api.clone(), &name, conditions::is_crd_established()),
+            )
+            .await
+            .expect("crd established in time")
+            .expect("await crd");
+            let group = &crd.spec.group;
+            let plural = &crd.spec.names.plural;
+            for v in crd.spec.versions.iter().filter(|v| v.served) {
+                let gv = format!("{group}/{}", v.name);
+                eventually(&format!("{plural} in the discovery of {gv}"), || async {
+                    let list = self.client.list_api_group_resources(&gv).await.ok()?;
+                    list.resources
+                        .iter()
+                        .any(|r| &r.name == plural)
+                        .then_some(())
+                })
+                .await;
+                let gvk = kube::api::GroupVersionKind::gvk(group, &v.name, &crd.spec.names.kind);
+                let ar = kube::api::ApiResource::from_gvk_with_plural(&gvk, plural);
+                let objects: Api<kube::api::DynamicObject> = if crd.spec.scope == "Namespaced" {
+                    Api::namespaced_with(self.client.clone(), &self.namespace, &ar)
+                } else {
+                    Api::all_with(self.client.clone(), &ar)
+                };
+                eventually(&format!("a first list of {plural}"), || async {
+                    objects
+                        .list(&kube::api::ListParams::default())
+                        .await
+                        .ok()
+                        .map(|_| ())
+                })
+                .await;
+            }
+        }
     }
 
     pub async fn cleanup(self) {
