@@ -190,22 +190,62 @@ fn conflict_error(res: &ResourceInfo, name: &str, conflicts: &[(String, String)]
     e
 }
 
+/// The annotation kubectl's client-side apply keeps (an owned path).
+pub const LAST_APPLIED_PATH: &str =
+    "/metadata/annotations/kubectl.kubernetes.io~1last-applied-configuration";
+const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
+
 /// kubectl's client-side → server-side apply migration (`csaupgrade`) needs `managedFields`,
 /// which the emulator does not return; do its effect here: the `kubectl` manager inherits what
-/// `kubectl-client-side-apply` owned.
+/// `kubectl-client-side-apply` owned, except the last-applied annotation, which kubectl hands
+/// to its own `kubectl-last-applied` manager (so the server-side apply keeps it).
 pub fn migrate_csa(st: &mut State, res: &ResourceInfo, ns: &str, name: &str, manager: &str) {
     if manager != "kubectl" {
         return;
     }
     let okey = (res.store_key.clone(), ns.to_string(), name.to_string());
     if let Some(owners) = st.managers.get_mut(&okey)
-        && let Some(csa) = owners.remove(&("kubectl-client-side-apply".to_string(), String::new()))
+        && let Some(mut csa) =
+            owners.remove(&("kubectl-client-side-apply".to_string(), String::new()))
     {
+        if csa.remove(LAST_APPLIED_PATH) {
+            owners
+                .entry(("kubectl-last-applied".to_string(), String::new()))
+                .or_default()
+                .insert(LAST_APPLIED_PATH.to_string());
+        }
         owners
             .entry((manager.to_string(), String::new()))
             .or_default()
             .extend(csa);
     }
+}
+
+/// kube-apiserver's `lastAppliedUpdater`: after a server-side apply by manager `kubectl`, an
+/// object that carries the client-side last-applied annotation gets it set to the applied
+/// configuration (the body without that annotation, as compact JSON with a newline).
+pub fn sync_last_applied(result: &mut Value, body: &Value, manager: &str) {
+    let has = result
+        .pointer("/metadata/annotations")
+        .and_then(|a| a.get(LAST_APPLIED))
+        .and_then(Value::as_str)
+        .is_some_and(|v| !v.is_empty());
+    if manager != "kubectl" || !has {
+        return;
+    }
+    let mut applied = body.clone();
+    if let Some(annots) = applied
+        .pointer_mut("/metadata/annotations")
+        .and_then(Value::as_object_mut)
+    {
+        annots.remove(LAST_APPLIED);
+        if annots.is_empty()
+            && let Some(meta) = applied["metadata"].as_object_mut()
+        {
+            meta.remove("annotations");
+        }
+    }
+    result["metadata"]["annotations"][LAST_APPLIED] = Value::String(format!("{applied}\n"));
 }
 
 /// After a successful apply: the manager now owns exactly `paths`; with `force`, others lose them.

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use crate::resources::ResourceInfo;
 
-pub fn prepare(res: &ResourceInfo, obj: &mut Value, _old: Option<&Value>) {
+pub fn prepare(res: &ResourceInfo, obj: &mut Value, old: Option<&Value>) {
     if !res.group.is_empty() {
         return;
     }
@@ -42,7 +42,9 @@ pub fn prepare(res: &ResourceInfo, obj: &mut Value, _old: Option<&Value>) {
                 obj["metadata"]["labels"] = json!({});
             }
             obj["metadata"]["labels"]["kubernetes.io/metadata.name"] = name;
-            if obj.pointer("/spec/finalizers").is_none() {
+            // a new namespace always gets the `kubernetes` finalizer (upstream's
+            // PrepareForCreate overrides what the client sent)
+            if old.is_none() || obj.pointer("/spec/finalizers").is_none() {
                 if !obj.get("spec").is_some_and(Value::is_object) {
                     obj["spec"] = json!({});
                 }

@@ -269,7 +269,7 @@ pub fn handle(shared: &Arc<Shared>, req: &Req, t: &Target) -> Result<Response, A
             if !status_only {
                 crate::apply::migrate_csa(&mut st, res, &ns, name, m);
             }
-            let (new, paths) = crate::apply::compute(
+            let (mut new, paths) = crate::apply::compute(
                 &st,
                 res,
                 &ns,
@@ -280,6 +280,9 @@ pub fn handle(shared: &Arc<Shared>, req: &Req, t: &Target) -> Result<Response, A
                 force,
                 status_only,
             )?;
+            if !status_only {
+                crate::apply::sync_last_applied(&mut new, &body, m);
+            }
             (new, Some(paths))
         }
         _ => {

@@ -207,6 +207,26 @@ pub fn builtins() -> Vec<Arc<ResourceInfo>> {
             false,
             "secrets",
         )),
+        // stored and listed (so `kubectl describe namespace` reads as against a real server),
+        // never enforced
+        Arc::new(builtin(
+            "",
+            "ResourceQuota",
+            "resourcequotas",
+            true,
+            &["quota"],
+            true,
+            "resourcequotas",
+        )),
+        Arc::new(builtin(
+            "",
+            "LimitRange",
+            "limitranges",
+            true,
+            &["limits"],
+            false,
+            "limitranges",
+        )),
         Arc::new(core_events),
         Arc::new(events_v1),
         Arc::new(builtin(

@@ -48,11 +48,15 @@ async fn crud_conflict_and_generation() {
         e.message
     );
 
-    // CR update without resourceVersion is 422
+    // CR update without resourceVersion is 422, named by the resource
     let mut no_rv = w2.clone();
     no_rv.metadata.resource_version = None;
     let e = api_err(api.replace("w1", &pp, &no_rv).await.unwrap_err());
-    assert_eq!(e.code, 422);
+    assert_eq!((e.code, e.reason.as_str()), (422, "Invalid"));
+    assert_eq!(
+        e.message,
+        "widgets.emu.example.com \"w1\" is invalid: metadata.resourceVersion: Invalid value: 0: must be specified for an update"
+    );
 
     // a no-op write does not bump the resourceVersion
     let same = api.replace("w1", &pp, &w2).await.unwrap();
@@ -188,15 +192,30 @@ async fn finalizers_and_json_patch_test_null() {
         with_f.metadata.finalizers.as_deref(),
         Some(&["emu.example.com/f".to_string()][..])
     );
-    // the same test now fails → 422
+    // the same test now fails → 422 Invalid with upstream's bare message
     let e = api_err(
         api.patch("f1", &PatchParams::default(), &Patch::<()>::Json(p))
             .await
             .unwrap_err(),
     );
-    assert_eq!(e.code, 422);
+    assert_eq!(
+        (e.code, e.reason.as_str(), e.message.as_str()),
+        (
+            422,
+            "Invalid",
+            "the server rejected our request due to an error in our request"
+        )
+    );
+    // a `replace` of a missing member adds it (evanphx/json-patch v4, as kube-apiserver uses)
+    let add_note = json!([{"op":"replace","path":"/spec/note","value":"via replace"}]);
+    let p: json_patch::Patch = serde_json::from_value(add_note).unwrap();
+    let noted = api
+        .patch("f1", &PatchParams::default(), &Patch::<()>::Json(p))
+        .await
+        .unwrap();
+    assert_eq!(noted.spec.note.as_deref(), Some("via replace"));
 
-    let gen_before = with_f.metadata.generation.unwrap();
+    let gen_before = noted.metadata.generation.unwrap();
     let del = api.delete("f1", &DeleteParams::default()).await.unwrap();
     let terminating = del.left().expect("object while finalizers remain");
     assert!(terminating.metadata.deletion_timestamp.is_some());
@@ -272,7 +291,33 @@ async fn server_side_apply_removes_dropped_fields() {
         .await
         .unwrap();
     assert_eq!(forced.spec.size, 7);
-    // apply without fieldManager → 422 (kube-rs validates client-side; use raw dynamic request)
+    // a field the schema does not declare: the server cannot type the apply patch (a 500,
+    // whatever fieldValidation says)
+    let undeclared = json!({"apiVersion":"emu.example.com/v1","kind":"Widget","metadata":{"name":"a1"},"spec":{"size":7,"colour":"red"}});
+    let e = api_err(
+        api.patch("a1", &PatchParams::apply("m2"), &Patch::Apply(undeclared))
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(e.code, 500, "{e:?}");
+    assert_eq!(
+        e.message,
+        "failed to create typed patch object (/a1; emu.example.com/v1, Kind=Widget): .spec.colour: field not declared in schema"
+    );
+    // an apply configuration without apiVersion/kind is refused
+    let e = api_err(
+        api.patch(
+            "a1",
+            &PatchParams::apply("m2"),
+            &Patch::Apply(json!({"metadata":{"name":"a1"},"spec":{"size":7}})),
+        )
+        .await
+        .unwrap_err(),
+    );
+    assert_eq!(
+        (e.code, e.message.as_str()),
+        (400, "invalid object type: /, Kind=")
+    );
     env.cleanup().await;
 }
 
@@ -295,6 +340,15 @@ async fn dynamic_object_and_selectors() {
             .filter_map(|o| o.metadata.name)
             .collect()
     };
+    // a real server answers the first lists of a new CRD's resources `429 storage is
+    // (re)initializing` (Retry-After: 1); kube-rs retries them
+    match &env.emu {
+        Some(emu) => emu.faults().storage_initializing_next_lists(1),
+        None => eprintln!(
+            "real cluster: not injecting a 429 storage-initializing answer (emu.faults() only \
+             exists in the emulator; the real server gives one only while a cache initializes)"
+        ),
+    }
     let l = api
         .list(&ListParams::default().labels("tier in (gold,silver)"))
         .await

@@ -203,6 +203,25 @@ async fn client_side_apply_get_and_describe() {
         .await;
     assert!(unchanged.contains("unchanged"), "{unchanged}");
 
+    // switching to server-side apply keeps the client-side annotation, re-written by the
+    // server from the applied configuration (manager `kubectl`)
+    let out = k
+        .ok(&[
+            "apply",
+            "--server-side",
+            "-f",
+            &k.widget_file("w1", 4, json!({})),
+        ])
+        .await;
+    assert!(out.contains("serverside-applied"), "{out}");
+    let j = get_json(&k.ok(&["get", "widget", "w1", "-o", "json"]).await);
+    let last = j["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let want = json!({"apiVersion":"emu.example.com/v1","kind":"Widget","metadata":{"name":"w1","namespace": k.ns()},"spec":{"size":4}});
+    assert_eq!(last, format!("{want}\n"), "{j}");
+
     let d = k.ok(&["describe", "widget", "w1"]).await;
     assert!(
         d.contains("Name:") && d.contains("w1") && d.contains("Size:"),
@@ -263,6 +282,33 @@ async fn server_side_apply_and_strict_validation() {
     assert!(
         err.contains("unknown field") && err.contains("spec.bogus"),
         "{err}"
+    );
+    // server-side: the apply patch cannot be typed (a 500 from kube-apiserver)
+    let out = k.run(&["apply", "--server-side", "-f", &bad]).await;
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert_eq!(
+        err.trim(),
+        format!(
+            "Error from server: failed to create typed patch object ({}/s2; emu.example.com/v1, Kind=Widget): .spec.bogus: field not declared in schema",
+            k.ns()
+        )
+    );
+    // a JSON patch whose test fails
+    let out = k
+        .run(&[
+            "patch",
+            "widget",
+            "s1",
+            "--type=json",
+            "-p",
+            r#"[{"op":"test","path":"/spec/size","value":99}]"#,
+        ])
+        .await;
+    assert!(!out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim(),
+        "The request is invalid: the server rejected our request due to an error in our request"
     );
     // a schema violation: size must be an integer
     let wrong = k.write("wrong.json", &json!({"apiVersion":"emu.example.com/v1","kind":"Widget","metadata":{"name":"s3"},"spec":{"size":"big"}}));

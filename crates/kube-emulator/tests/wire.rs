@@ -533,3 +533,117 @@ async fn field_validation_modes() {
     assert_eq!(code, 200);
     w.emu.shutdown().await;
 }
+
+/// Texts and codes measured on kube-apiserver v1.37.2 (the real-cluster harness): the 429 of a
+/// resource whose watch cache is still initializing (opt-in here), 404s outside built-in groups
+/// and below custom objects, decode errors.
+#[tokio::test]
+async fn storage_initializing_fault_and_real_server_texts() {
+    let w = W::new().await.with_crd().await;
+    w.emu.faults().storage_initializing_next_lists(2);
+    for _ in 0..2 {
+        let resp = w.http.get(w.url(GADGETS)).send().await.unwrap();
+        assert_eq!(resp.status().as_u16(), 429);
+        assert_eq!(
+            resp.headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok()),
+            Some("1")
+        );
+        let body: Value = resp.json().await.unwrap();
+        assert_eq!(
+            (
+                body["reason"].as_str(),
+                body["message"].as_str(),
+                body["details"]["retryAfterSeconds"].as_i64()
+            ),
+            (
+                Some("TooManyRequests"),
+                Some("storage is (re)initializing"),
+                Some(1)
+            )
+        );
+    }
+    assert_eq!(w.get(GADGETS).await.0, 200, "only the next 2 lists");
+
+    // the mux's plain text outside built-in groups; a Status inside them
+    for path in [
+        "/apis/nope.example.com/v1",
+        "/apis/wire.example.com/v9/gadgets",
+        "/apis/wire.example.com/v1/namespaces/default/nopes",
+    ] {
+        let resp = w.http.get(w.url(path)).send().await.unwrap();
+        assert_eq!(resp.status().as_u16(), 404, "{path}");
+        assert_eq!(resp.text().await.unwrap(), "404 page not found\n", "{path}");
+    }
+    let (code, body) = w.get("/api/v1/namespaces/default/nopes").await;
+    assert_eq!((code, body["reason"].as_str()), (404, Some("NotFound")));
+    // below a custom object: any unknown subresource names the object
+    w.post(GADGETS, &gadget("g1", 1)).await;
+    let (code, body) = w.get(&format!("{GADGETS}/g1/scale")).await;
+    assert_eq!(
+        (code, body["message"].as_str()),
+        (404, Some("gadgets.wire.example.com \"g1\" not found"))
+    );
+    // decode errors
+    let (code, body) = w
+        .send("POST", GADGETS, "application/json", Some("[1]".into()))
+        .await;
+    assert_eq!(code, 400);
+    assert!(
+        body["message"].as_str().unwrap().starts_with(
+            "the object provided is unrecognized (must be of type Gadget): couldn't get version/kind; json parse error: "
+        ) && body["message"].as_str().unwrap().ends_with(" (5b315d)"),
+        "{body}"
+    );
+    let (code, body) = w
+        .post(
+            GADGETS,
+            &json!({"apiVersion":"wire.example.com/v1","metadata":{"name":"nokind"}}),
+        )
+        .await;
+    assert_eq!(code, 400);
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("Object 'Kind' is missing in '"),
+        "{body}"
+    );
+    let (code, body) = w
+        .post(
+            GADGETS,
+            &json!({"apiVersion":"wire.example.com/v1","kind":"Other","metadata":{"name":"o1"},"spec":{"size":1}}),
+        )
+        .await;
+    assert_eq!(code, 422, "{body}");
+    assert_eq!(
+        body["message"],
+        "Other.wire.example.com \"o1\" is invalid: kind: Invalid value: \"Other\": must be Gadget"
+    );
+    // a strategic merge patch on a custom object; an unknown patch type
+    let (code, body) = w
+        .patch(
+            &format!("{GADGETS}/g1"),
+            "application/strategic-merge-patch+json",
+            &json!({}),
+        )
+        .await;
+    assert_eq!(
+        (code, body["message"].as_str()),
+        (
+            415,
+            Some(
+                "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml"
+            )
+        )
+    );
+    let (code, body) = w
+        .patch(&format!("{GADGETS}/g1"), "text/plain", &json!({}))
+        .await;
+    assert_eq!(
+        (code, body["message"].as_str()),
+        (415, Some("415: Unsupported Media Type"))
+    );
+    w.emu.shutdown().await;
+}
