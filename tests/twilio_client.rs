@@ -21,8 +21,8 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use serde_json::{Value, json};
 use telephony_operator::twilio::{
-    Credentials, ErrorClass, IncomingFilter, NumberConfig, PurchaseRequest, Routing, Secret,
-    TwilioClient, TwilioClientConfig, TwilioError, codes,
+    ConfigField, Credentials, ErrorClass, IncomingFilter, NumberConfig, PurchaseRequest, Routing,
+    Secret, TwilioClient, TwilioClientConfig, TwilioError, codes,
 };
 use tokio::time::Instant;
 
@@ -104,10 +104,7 @@ fn buy_req(n: &str) -> PurchaseRequest {
     PurchaseRequest {
         phone_number: Some(n.into()),
         area_code: None,
-        config: NumberConfig {
-            friendly_name: Some("line 1".into()),
-            ..Default::default()
-        },
+        config: NumberConfig::default().with(ConfigField::FriendlyName, "line 1"),
     }
 }
 
@@ -140,8 +137,8 @@ async fn paging_follows_next_page_uri_across_pages() {
     }
     // Parsed leniently: upper-case capability keys, "" and null URLs unset, RFC 2822 dates.
     assert!(all[0].capabilities.sms && all[0].capabilities.voice);
-    assert_eq!(all[0].voice_url, None);
-    assert_eq!(all[0].sms_url, None);
+    assert_eq!(all[0].config[ConfigField::VoiceUrl], None);
+    assert_eq!(all[0].config[ConfigField::SmsUrl], None);
     assert_eq!(
         all[0].date_created.unwrap().to_string(),
         "2015-07-30T23:19:04Z"
@@ -228,15 +225,15 @@ async fn get_5xx_is_retried_then_gives_up_retryable() {
         .await
         .unwrap();
     mock.script("update", vec![Reply::error(503, 20503)]);
-    let cfg = NumberConfig {
-        voice_url: Some("https://x.example/v".into()),
-        ..Default::default()
-    };
+    let cfg = NumberConfig::default().with(ConfigField::VoiceUrl, "https://x.example/v");
     let n = api
         .update_incoming("PN00000000000000000000000000000001", &cfg)
         .await
         .unwrap();
-    assert_eq!(n.voice_url.as_deref(), Some("https://x.example/v"));
+    assert_eq!(
+        n.config[ConfigField::VoiceUrl].as_deref(),
+        Some("https://x.example/v")
+    );
     assert_eq!(mock.hits_of("POST", "1.json").len(), 2);
 }
 
@@ -739,15 +736,15 @@ async fn sim_every_call_round_trips() {
     );
     let target = found[0].phone_number.clone();
     let mut req = buy_req(&target);
-    req.config.voice_url = Some("https://agent.example.com/voice".into());
-    req.config.sms_url = Some("https://agent.example.com/sms".into());
+    req.config[ConfigField::VoiceUrl] = Some("https://agent.example.com/voice".into());
+    req.config[ConfigField::SmsUrl] = Some("https://agent.example.com/sms".into());
     let n = api.buy(&req).await.unwrap();
     assert_eq!(
-        (n.phone_number.as_str(), n.friendly_name.as_str()),
+        (n.phone_number.as_str(), n.friendly_name()),
         (target.as_str(), "line 1")
     );
     assert_eq!(
-        n.voice_url.as_deref(),
+        n.config[ConfigField::VoiceUrl].as_deref(),
         Some("https://agent.example.com/voice")
     );
     assert_eq!(n.account_sid, env.sid);
@@ -759,25 +756,22 @@ async fn sim_every_call_round_trips() {
     let upd = api
         .update_incoming(
             &n.sid,
-            &NumberConfig {
-                voice_url: Some("https://agent.example.com/v2".into()),
-                sms_url: Some(String::new()),
-                ..Default::default()
-            },
+            &NumberConfig::default()
+                .with(ConfigField::VoiceUrl, "https://agent.example.com/v2")
+                .with(ConfigField::SmsUrl, ""),
         )
         .await
         .unwrap();
     assert_eq!(
-        upd.voice_url.as_deref(),
+        upd.config[ConfigField::VoiceUrl].as_deref(),
         Some("https://agent.example.com/v2")
     );
-    assert_eq!(upd.sms_url, None);
-    assert_eq!(upd.friendly_name, "line 1");
+    assert_eq!(upd.config[ConfigField::SmsUrl], None);
+    assert_eq!(upd.friendly_name(), "line 1");
     assert!(
-        upd.drift(&NumberConfig {
-            voice_url: Some("https://agent.example.com/v2".into()),
-            ..Default::default()
-        })
+        upd.drift(
+            &NumberConfig::default().with(ConfigField::VoiceUrl, "https://agent.example.com/v2")
+        )
         .is_empty()
     );
 

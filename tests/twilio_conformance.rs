@@ -21,8 +21,8 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 use telephony_operator::twilio::{
-    Credentials, IncomingFilter, NumberConfig, NumberKind, PurchaseRequest, Routing, SearchQuery,
-    Secret, TwilioClient, TwilioClientConfig,
+    ConfigField, Credentials, IncomingFilter, NumberConfig, NumberKind, PurchaseRequest, Routing,
+    SearchQuery, Secret, TwilioClient, TwilioClientConfig,
 };
 
 #[path = "fixtures/twilio/oai.rs"]
@@ -105,24 +105,50 @@ async fn serve(st: MockState) -> url::Url {
 }
 
 fn full_config() -> NumberConfig {
-    NumberConfig {
-        friendly_name: Some("support line".into()),
-        voice_url: Some("https://agent.example.com/voice?x=1&y=+2".into()),
-        voice_method: Some("POST".into()),
-        voice_fallback_url: Some("https://agent.example.com/fallback".into()),
-        voice_fallback_method: Some("GET".into()),
-        status_callback: Some("https://agent.example.com/status".into()),
-        voice_application_sid: Some("AP0123456789abcdef0123456789abcdef".into()),
-        trunk_sid: Some("TK0123456789abcdef0123456789abcdef".into()),
-        sms_url: Some("https://agent.example.com/sms".into()),
-        sms_method: Some("POST".into()),
-        sms_fallback_url: Some("https://agent.example.com/sms-fallback".into()),
-        sms_application_sid: Some("AP0123456789abcdef0123456789abcdef".into()),
-        address_sid: Some("AD0123456789abcdef0123456789abcdef".into()),
-        bundle_sid: Some("BU0123456789abcdef0123456789abcdef".into()),
-        identity_sid: Some("RI0123456789abcdef0123456789abcdef".into()),
-        emergency_address_sid: Some("AD0123456789abcdef0123456789abcdef".into()),
-    }
+    NumberConfig::default()
+        .with(ConfigField::FriendlyName, "support line")
+        .with(
+            ConfigField::VoiceUrl,
+            "https://agent.example.com/voice?x=1&y=+2",
+        )
+        .with(ConfigField::VoiceMethod, "POST")
+        .with(
+            ConfigField::VoiceFallbackUrl,
+            "https://agent.example.com/fallback",
+        )
+        .with(ConfigField::VoiceFallbackMethod, "GET")
+        .with(
+            ConfigField::StatusCallback,
+            "https://agent.example.com/status",
+        )
+        .with(
+            ConfigField::VoiceApplicationSid,
+            "AP0123456789abcdef0123456789abcdef",
+        )
+        .with(ConfigField::TrunkSid, "TK0123456789abcdef0123456789abcdef")
+        .with(ConfigField::SmsUrl, "https://agent.example.com/sms")
+        .with(ConfigField::SmsMethod, "POST")
+        .with(
+            ConfigField::SmsFallbackUrl,
+            "https://agent.example.com/sms-fallback",
+        )
+        .with(
+            ConfigField::SmsApplicationSid,
+            "AP0123456789abcdef0123456789abcdef",
+        )
+        .with(
+            ConfigField::AddressSid,
+            "AD0123456789abcdef0123456789abcdef",
+        )
+        .with(ConfigField::BundleSid, "BU0123456789abcdef0123456789abcdef")
+        .with(
+            ConfigField::IdentitySid,
+            "RI0123456789abcdef0123456789abcdef",
+        )
+        .with(
+            ConfigField::EmergencyAddressSid,
+            "AD0123456789abcdef0123456789abcdef",
+        )
 }
 
 #[tokio::test]
@@ -376,13 +402,13 @@ async fn client_requests_to_the_simulator_conform_to_openapi() {
         .await
         .unwrap();
     let mut config = full_config();
-    config.voice_application_sid = None; // the simulator checks referenced SIDs exist
-    config.sms_application_sid = None;
-    config.trunk_sid = None;
-    config.address_sid = None;
-    config.bundle_sid = None;
-    config.identity_sid = None;
-    config.emergency_address_sid = None;
+    config[ConfigField::VoiceApplicationSid] = None; // the simulator checks referenced SIDs exist
+    config[ConfigField::SmsApplicationSid] = None;
+    config[ConfigField::TrunkSid] = None;
+    config[ConfigField::AddressSid] = None;
+    config[ConfigField::BundleSid] = None;
+    config[ConfigField::IdentitySid] = None;
+    config[ConfigField::EmergencyAddressSid] = None;
     let mut bought = Vec::new();
     for a in found.iter().take(5) {
         let n = sub

@@ -9,6 +9,7 @@
 mod client;
 mod config;
 mod error;
+mod fields;
 mod limits;
 mod paths;
 mod pricing;
@@ -20,6 +21,7 @@ mod wire;
 pub use client::{AccountApi, ClientStats, TwilioClient};
 pub use config::{Routing, TwilioClientConfig};
 pub use error::{ErrorClass, TwilioError, codes};
+pub use fields::{ConfigField, FIELDS, FieldSpec};
 pub use pricing::{
     NumberPrice, NumberPrices, OutboundNumberPrice, OutboundPrefixPrice, VoiceNumberPrice,
     VoicePrices,

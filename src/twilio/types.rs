@@ -5,6 +5,7 @@
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
+use super::fields::ConfigField;
 use super::wire;
 
 /// A Twilio account or subaccount. The `auth_token` field of the response is never kept.
@@ -152,74 +153,103 @@ pub struct AvailableNumber {
     pub address_requirements: Option<String>,
 }
 
-/// Configuration of an owned number, sent on purchase and update. `None` leaves a field as it is,
-/// `Some("")` clears it.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// Configuration of an owned number, sent on purchase and update, one value per [`ConfigField`]
+/// (the fields are listed once, in [`FIELDS`](super::FIELDS)). `None` leaves a field as it is,
+/// `Some("")` clears it. Read and write values with `config[ConfigField::VoiceUrl]`,
+/// [`NumberConfig::get`] or [`NumberConfig::with`].
+#[derive(Clone, PartialEq, Eq)]
 pub struct NumberConfig {
-    /// `FriendlyName`.
-    pub friendly_name: Option<String>,
-    /// `VoiceUrl`.
-    pub voice_url: Option<String>,
-    /// `VoiceMethod`.
-    pub voice_method: Option<String>,
-    /// `VoiceFallbackUrl`.
-    pub voice_fallback_url: Option<String>,
-    /// `VoiceFallbackMethod`.
-    pub voice_fallback_method: Option<String>,
-    /// `StatusCallback`.
-    pub status_callback: Option<String>,
-    /// `VoiceApplicationSid`.
-    pub voice_application_sid: Option<String>,
-    /// `TrunkSid`.
-    pub trunk_sid: Option<String>,
-    /// `SmsUrl`.
-    pub sms_url: Option<String>,
-    /// `SmsMethod`.
-    pub sms_method: Option<String>,
-    /// `SmsFallbackUrl`.
-    pub sms_fallback_url: Option<String>,
-    /// `SmsApplicationSid`.
-    pub sms_application_sid: Option<String>,
-    /// `AddressSid`.
-    pub address_sid: Option<String>,
-    /// `BundleSid`.
-    pub bundle_sid: Option<String>,
-    /// `IdentitySid`.
-    pub identity_sid: Option<String>,
-    /// `EmergencyAddressSid`.
-    pub emergency_address_sid: Option<String>,
+    values: [Option<String>; ConfigField::COUNT],
+}
+
+impl Default for NumberConfig {
+    fn default() -> Self {
+        Self::from_fn(|_| None)
+    }
 }
 
 impl NumberConfig {
+    /// A configuration with `value(field)` for every field.
+    pub fn from_fn(mut value: impl FnMut(ConfigField) -> Option<String>) -> Self {
+        let mut c = Self {
+            values: std::array::from_fn(|_| None),
+        };
+        for f in ConfigField::all() {
+            c[f] = value(f);
+        }
+        c
+    }
+
+    /// This configuration with `field` set to `value` (`""` clears it at Twilio).
+    pub fn with(mut self, field: ConfigField, value: impl Into<String>) -> Self {
+        self[field] = Some(value.into());
+        self
+    }
+
+    /// The value of `field`, if set.
+    pub fn get(&self, field: ConfigField) -> Option<&str> {
+        self[field].as_deref()
+    }
+
+    /// `(field, value)` of every set field, in table order.
+    pub fn iter(&self) -> impl Iterator<Item = (ConfigField, &str)> {
+        ConfigField::all().filter_map(|f| self.get(f).map(|v| (f, v)))
+    }
+
     /// `true` when no field is set (an update would send nothing).
     pub fn is_empty(&self) -> bool {
-        self.form_fields().is_empty()
+        self.iter().next().is_none()
     }
 
     /// `(PascalCase name, value)` of every set field, in a stable order.
     pub fn form_fields(&self) -> Vec<(&'static str, &str)> {
-        let fields: [(&'static str, &Option<String>); 16] = [
-            ("FriendlyName", &self.friendly_name),
-            ("VoiceUrl", &self.voice_url),
-            ("VoiceMethod", &self.voice_method),
-            ("VoiceFallbackUrl", &self.voice_fallback_url),
-            ("VoiceFallbackMethod", &self.voice_fallback_method),
-            ("StatusCallback", &self.status_callback),
-            ("VoiceApplicationSid", &self.voice_application_sid),
-            ("TrunkSid", &self.trunk_sid),
-            ("SmsUrl", &self.sms_url),
-            ("SmsMethod", &self.sms_method),
-            ("SmsFallbackUrl", &self.sms_fallback_url),
-            ("SmsApplicationSid", &self.sms_application_sid),
-            ("AddressSid", &self.address_sid),
-            ("BundleSid", &self.bundle_sid),
-            ("IdentitySid", &self.identity_sid),
-            ("EmergencyAddressSid", &self.emergency_address_sid),
-        ];
-        fields
-            .into_iter()
-            .filter_map(|(k, v)| v.as_deref().map(|v| (k, v)))
-            .collect()
+        self.iter().map(|(f, v)| (f.form_name(), v)).collect()
+    }
+
+    /// The configuration Twilio reports in an `IncomingPhoneNumber` (snake_case names; `null`,
+    /// `""` or missing → `None`, or `Some("")` for a field Twilio always reports).
+    fn from_response(obj: &serde_json::Map<String, serde_json::Value>) -> Self {
+        Self::from_fn(|f| {
+            let v = wire::value_opt_string(obj.get(f.json_name()));
+            if f.spec().always_reported {
+                Some(v.unwrap_or_default())
+            } else {
+                v
+            }
+        })
+    }
+}
+
+impl std::ops::Index<ConfigField> for NumberConfig {
+    type Output = Option<String>;
+    fn index(&self, field: ConfigField) -> &Option<String> {
+        &self.values[field as usize]
+    }
+}
+
+impl std::ops::IndexMut<ConfigField> for NumberConfig {
+    fn index_mut(&mut self, field: ConfigField) -> &mut Option<String> {
+        &mut self.values[field as usize]
+    }
+}
+
+/// Set fields only, by form name.
+impl std::fmt::Debug for NumberConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut d = f.debug_struct("NumberConfig");
+        for (field, v) in self.iter() {
+            d.field(field.form_name(), &v);
+        }
+        d.finish()
+    }
+}
+
+/// Reads the configuration fields of an `IncomingPhoneNumber` object (used flattened into
+/// [`IncomingNumber`]); other keys are ignored.
+impl<'de> Deserialize<'de> for NumberConfig {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let obj = serde_json::Map::<String, serde_json::Value>::deserialize(d)?;
+        Ok(Self::from_response(&obj))
     }
 }
 
@@ -256,9 +286,6 @@ pub struct IncomingNumber {
     /// E.164 number.
     #[serde(default, deserialize_with = "wire::string_or_empty")]
     pub phone_number: String,
-    /// Display name.
-    #[serde(default, deserialize_with = "wire::string_or_empty")]
-    pub friendly_name: String,
     /// Capabilities.
     #[serde(default)]
     pub capabilities: Capabilities,
@@ -277,116 +304,28 @@ pub struct IncomingNumber {
     /// `none`, `any`, `local` or `foreign`.
     #[serde(default, deserialize_with = "wire::opt_string")]
     pub address_requirements: Option<String>,
-    /// `VoiceUrl`.
-    #[serde(default, deserialize_with = "wire::opt_string")]
-    pub voice_url: Option<String>,
-    /// `VoiceMethod`.
-    #[serde(default, deserialize_with = "wire::opt_string")]
-    pub voice_method: Option<String>,
-    /// `VoiceFallbackUrl`.
-    #[serde(default, deserialize_with = "wire::opt_string")]
-    pub voice_fallback_url: Option<String>,
-    /// `VoiceFallbackMethod`.
-    #[serde(default, deserialize_with = "wire::opt_string")]
-    pub voice_fallback_method: Option<String>,
-    /// `StatusCallback`.
-    #[serde(default, deserialize_with = "wire::opt_string")]
-    pub status_callback: Option<String>,
-    /// `VoiceApplicationSid`.
-    #[serde(default, deserialize_with = "wire::opt_string")]
-    pub voice_application_sid: Option<String>,
-    /// `TrunkSid`.
-    #[serde(default, deserialize_with = "wire::opt_string")]
-    pub trunk_sid: Option<String>,
-    /// `SmsUrl`.
-    #[serde(default, deserialize_with = "wire::opt_string")]
-    pub sms_url: Option<String>,
-    /// `SmsMethod`.
-    #[serde(default, deserialize_with = "wire::opt_string")]
-    pub sms_method: Option<String>,
-    /// `SmsFallbackUrl`.
-    #[serde(default, deserialize_with = "wire::opt_string")]
-    pub sms_fallback_url: Option<String>,
-    /// `SmsApplicationSid`.
-    #[serde(default, deserialize_with = "wire::opt_string")]
-    pub sms_application_sid: Option<String>,
-    /// `AddressSid`.
-    #[serde(default, deserialize_with = "wire::opt_string")]
-    pub address_sid: Option<String>,
-    /// `BundleSid`.
-    #[serde(default, deserialize_with = "wire::opt_string")]
-    pub bundle_sid: Option<String>,
-    /// `IdentitySid`.
-    #[serde(default, deserialize_with = "wire::opt_string")]
-    pub identity_sid: Option<String>,
-    /// `EmergencyAddressSid`.
-    #[serde(default, deserialize_with = "wire::opt_string")]
-    pub emergency_address_sid: Option<String>,
+    /// The number's configuration (the friendly name is always `Some`).
+    #[serde(flatten)]
+    pub config: NumberConfig,
 }
 
 impl IncomingNumber {
-    /// The number's current configuration, in the shape of an update (unset fields are `None`;
-    /// the friendly name is always `Some`).
-    pub fn config(&self) -> NumberConfig {
-        NumberConfig {
-            friendly_name: Some(self.friendly_name.clone()),
-            voice_url: self.voice_url.clone(),
-            voice_method: self.voice_method.clone(),
-            voice_fallback_url: self.voice_fallback_url.clone(),
-            voice_fallback_method: self.voice_fallback_method.clone(),
-            status_callback: self.status_callback.clone(),
-            voice_application_sid: self.voice_application_sid.clone(),
-            trunk_sid: self.trunk_sid.clone(),
-            sms_url: self.sms_url.clone(),
-            sms_method: self.sms_method.clone(),
-            sms_fallback_url: self.sms_fallback_url.clone(),
-            sms_application_sid: self.sms_application_sid.clone(),
-            address_sid: self.address_sid.clone(),
-            bundle_sid: self.bundle_sid.clone(),
-            identity_sid: self.identity_sid.clone(),
-            emergency_address_sid: self.emergency_address_sid.clone(),
-        }
+    /// Display name (`""` when Twilio reports none).
+    pub fn friendly_name(&self) -> &str {
+        self.config
+            .get(ConfigField::FriendlyName)
+            .unwrap_or_default()
     }
 
     /// The fields of `desired` that differ from this number (`Some("")` in `desired` differs from
     /// a set field and equals an unset one). Empty when in sync.
     pub fn drift(&self, desired: &NumberConfig) -> NumberConfig {
-        let current = self.config();
-        fn pick(want: &Option<String>, have: &Option<String>) -> Option<String> {
-            match want {
-                None => None,
-                Some(w) if w.is_empty() => have.as_ref().map(|_| String::new()),
-                Some(w) if have.as_deref() == Some(w.as_str()) => None,
-                Some(w) => Some(w.clone()),
-            }
-        }
-        NumberConfig {
-            friendly_name: pick(&desired.friendly_name, &current.friendly_name),
-            voice_url: pick(&desired.voice_url, &current.voice_url),
-            voice_method: pick(&desired.voice_method, &current.voice_method),
-            voice_fallback_url: pick(&desired.voice_fallback_url, &current.voice_fallback_url),
-            voice_fallback_method: pick(
-                &desired.voice_fallback_method,
-                &current.voice_fallback_method,
-            ),
-            status_callback: pick(&desired.status_callback, &current.status_callback),
-            voice_application_sid: pick(
-                &desired.voice_application_sid,
-                &current.voice_application_sid,
-            ),
-            trunk_sid: pick(&desired.trunk_sid, &current.trunk_sid),
-            sms_url: pick(&desired.sms_url, &current.sms_url),
-            sms_method: pick(&desired.sms_method, &current.sms_method),
-            sms_fallback_url: pick(&desired.sms_fallback_url, &current.sms_fallback_url),
-            sms_application_sid: pick(&desired.sms_application_sid, &current.sms_application_sid),
-            address_sid: pick(&desired.address_sid, &current.address_sid),
-            bundle_sid: pick(&desired.bundle_sid, &current.bundle_sid),
-            identity_sid: pick(&desired.identity_sid, &current.identity_sid),
-            emergency_address_sid: pick(
-                &desired.emergency_address_sid,
-                &current.emergency_address_sid,
-            ),
-        }
+        NumberConfig::from_fn(|f| match (&desired[f], &self.config[f]) {
+            (None, _) => None,
+            (Some(w), have) if w.is_empty() => have.as_ref().map(|_| String::new()),
+            (Some(w), Some(h)) if h == w => None,
+            (Some(w), _) => Some(w.clone()),
+        })
     }
 }
 
@@ -400,27 +339,19 @@ mod tests {
             "sid": "PN1", "friendly_name": "line", "voice_url": "https://a/v", "sms_url": ""
         }))
         .unwrap();
-        let want = NumberConfig {
-            friendly_name: Some("line".into()),
-            voice_url: Some("https://a/v2".into()),
-            sms_url: Some(String::new()),
-            trunk_sid: Some(String::new()),
-            ..Default::default()
-        };
+        let want = NumberConfig::default()
+            .with(ConfigField::FriendlyName, "line")
+            .with(ConfigField::VoiceUrl, "https://a/v2")
+            .with(ConfigField::SmsUrl, "")
+            .with(ConfigField::TrunkSid, "");
         let d = n.drift(&want);
         assert_eq!(
             d,
-            NumberConfig {
-                voice_url: Some("https://a/v2".into()),
-                ..Default::default()
-            }
+            NumberConfig::default().with(ConfigField::VoiceUrl, "https://a/v2")
         );
-        let clear = NumberConfig {
-            voice_url: Some(String::new()),
-            ..Default::default()
-        };
+        let clear = NumberConfig::default().with(ConfigField::VoiceUrl, "");
         assert_eq!(n.drift(&clear), clear);
-        assert!(n.drift(&n.config()).is_empty());
+        assert!(n.drift(&n.config).is_empty());
         assert_eq!(
             want.form_fields(),
             vec![

@@ -11,12 +11,17 @@ use super::types::Capabilities;
 /// `null`, missing or `""` → `None`.
 pub(crate) fn opt_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     let v = Option::<Value>::deserialize(d)?;
-    Ok(match v {
-        Some(Value::String(s)) if !s.is_empty() => Some(s),
+    Ok(value_opt_string(v.as_ref()))
+}
+
+/// [`opt_string`] of an already parsed value (a field looked up by name).
+pub(crate) fn value_opt_string(v: Option<&Value>) -> Option<String> {
+    match v {
+        Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
         Some(Value::Number(n)) => Some(n.to_string()),
         Some(Value::Bool(b)) => Some(b.to_string()),
         _ => None,
-    })
+    }
 }
 
 /// `null` or missing → `""`.
@@ -124,6 +129,7 @@ impl<'de> Deserialize<'de> for Capabilities {
 
 #[cfg(test)]
 mod tests {
+    use super::super::fields::ConfigField;
     use super::super::types::{AvailableNumber, IncomingNumber};
     use super::*;
 
@@ -155,10 +161,10 @@ mod tests {
             "trunk_sid": null, "address_requirements": "none"}"#,
         )
         .unwrap();
-        assert_eq!(n.voice_url, None);
-        assert_eq!(n.sms_url, None);
-        assert_eq!(n.voice_application_sid, None);
-        assert_eq!(n.voice_method.as_deref(), Some("POST"));
+        assert_eq!(n.config[ConfigField::VoiceUrl], None);
+        assert_eq!(n.config[ConfigField::SmsUrl], None);
+        assert_eq!(n.config[ConfigField::VoiceApplicationSid], None);
+        assert_eq!(n.config[ConfigField::VoiceMethod].as_deref(), Some("POST"));
         assert_eq!(n.number_type.as_deref(), Some("local"));
         assert_eq!(n.date_created.unwrap().to_string(), "2015-07-30T23:19:04Z");
         assert!(n.capabilities.voice && n.capabilities.mms && !n.capabilities.sms);

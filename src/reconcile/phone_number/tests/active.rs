@@ -4,6 +4,7 @@ use super::*;
 use crate::api::condition::{CONFIG_SYNCED, READY, RENEWAL_DUE, STALLED};
 use crate::api::{HttpMethod, Phase, RenewalSpec, VoiceConfig};
 use crate::controller::conditions::time;
+use crate::twilio::ConfigField;
 
 fn active(mode: AccountMode, spec: PhoneNumberSpec) -> (PhoneNumber, Observed) {
     let mut p = pn(spec, None);
@@ -24,19 +25,31 @@ fn config_diff_only_covers_declared_fields_and_treats_empty_as_unset() {
     });
     let n = incoming("+14155550100"); // voice_url null, sms_url "", friendly "(415) 555-0100"
     let d = config::diff(&s, &n);
-    assert_eq!(d.friendly_name.as_deref(), Some("Support line"));
-    assert_eq!(d.voice_url.as_deref(), Some("https://example.com/voice"));
-    assert_eq!(d.voice_method.as_deref(), Some("POST"));
-    assert!(d.sms_url.is_none(), "undeclared fields are left alone");
+    assert_eq!(
+        d[ConfigField::FriendlyName].as_deref(),
+        Some("Support line")
+    );
+    assert_eq!(
+        d[ConfigField::VoiceUrl].as_deref(),
+        Some("https://example.com/voice")
+    );
+    assert_eq!(d[ConfigField::VoiceMethod].as_deref(), Some("POST"));
+    assert!(
+        d[ConfigField::SmsUrl].is_none(),
+        "undeclared fields are left alone"
+    );
     // In sync (method case-insensitive) → empty.
     let mut n2 = n.clone();
-    n2.friendly_name = "Support line".into();
-    n2.voice_url = Some("https://example.com/voice".into());
-    n2.voice_method = Some("post".into());
+    n2.config[ConfigField::FriendlyName] = Some("Support line".into());
+    n2.config[ConfigField::VoiceUrl] = Some("https://example.com/voice".into());
+    n2.config[ConfigField::VoiceMethod] = Some("post".into());
     assert!(config::diff(&s, &n2).is_empty());
     // GET declared, POST at Twilio → drift.
     s.voice.as_mut().unwrap().method = Some(HttpMethod::Get);
-    assert_eq!(config::diff(&s, &n2).voice_method.as_deref(), Some("GET"));
+    assert_eq!(
+        config::diff(&s, &n2)[ConfigField::VoiceMethod].as_deref(),
+        Some("GET")
+    );
     // Compliance and sms.
     s.compliance = Some(crate::api::Compliance {
         bundle_sid: Some("BU0123456789abcdef0123456789abcdef".into()),
@@ -48,10 +61,13 @@ fn config_diff_only_covers_declared_fields_and_treats_empty_as_unset() {
     });
     let d = config::diff(&s, &n2);
     assert_eq!(
-        d.bundle_sid.as_deref(),
+        d[ConfigField::BundleSid].as_deref(),
         Some("BU0123456789abcdef0123456789abcdef")
     );
-    assert_eq!(d.sms_url.as_deref(), Some("https://example.com/sms"));
+    assert_eq!(
+        d[ConfigField::SmsUrl].as_deref(),
+        Some("https://example.com/sms")
+    );
 }
 
 #[test]
@@ -64,12 +80,15 @@ fn drift_puts_configuration_back() {
     match &d.action {
         Action::SyncConfig { sid, diff } => {
             assert_eq!(sid, "PN0123456789abcdef0123456789abcdef");
-            assert_eq!(diff.friendly_name.as_deref(), Some("Support line"));
+            assert_eq!(
+                diff[ConfigField::FriendlyName].as_deref(),
+                Some("Support line")
+            );
         }
         other => panic!("{other:?}"),
     }
     let mut synced = incoming("+14155550100");
-    synced.friendly_name = "Support line".into();
+    synced.config[ConfigField::FriendlyName] = Some("Support line".into());
     o.owned = owned(synced, t0(), true);
     let d = decide(&p, &o);
     assert_eq!(d.action, Action::Wait);
