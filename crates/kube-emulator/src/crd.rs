@@ -44,6 +44,12 @@ pub fn prepare(st: &State, crd: &mut Value, old: Option<&Value>) -> Result<(), A
         .and_then(Value::as_str)
         .unwrap_or("")
         .to_string();
+    // defaulted as apiextensions' SetDefaults does
+    if crd.pointer("/spec/conversion").is_none_or(Value::is_null)
+        && let Some(spec) = crd.get_mut("spec").and_then(Value::as_object_mut)
+    {
+        spec.insert("conversion".into(), json!({"strategy": "None"}));
+    }
     let mut causes = Vec::new();
     if group.is_empty() {
         causes.push(cause(
@@ -235,6 +241,16 @@ pub fn register(st: &mut State, crd: &Value) {
     };
     let group = s("/group");
     let plural = s("/names/plural");
+    let storage_version = spec["versions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|v| v["storage"] == json!(true))
+        .and_then(|v| v["name"].as_str())
+        .unwrap_or("")
+        .to_string();
+    let storage_version_hash =
+        crate::sha256::storage_version_hash(&group, &storage_version, &s("/names/kind"));
     for v in spec["versions"].as_array().into_iter().flatten() {
         if v["served"] == json!(false) {
             continue;
@@ -263,6 +279,7 @@ pub fn register(st: &mut State, crd: &Value) {
             raw_schema,
             columns: crate::schema::printer_columns(v),
             field_extra: Vec::new(),
+            storage_version_hash: storage_version_hash.clone(),
         }));
     }
 }

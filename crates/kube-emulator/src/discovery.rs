@@ -85,7 +85,7 @@ fn agg_resource(r: &ResourceInfo) -> Value {
     let mut v = json!({
         "resource": r.plural, "singularResource": r.singular,
         "scope": if r.namespaced { "Namespaced" } else { "Cluster" },
-        "responseKind": rk, "verbs": ResourceInfo::verbs(),
+        "responseKind": rk, "verbs": r.verbs(),
     });
     if !r.short_names.is_empty() {
         v["shortNames"] = json!(r.short_names);
@@ -104,11 +104,13 @@ fn agg_group(resources: &[Arc<ResourceInfo>], group: &str, versions: &[String]) 
     let vs: Vec<Value> = versions
         .iter()
         .map(|v| {
-            let rs: Vec<Value> = resources
+            // aggregated discovery lists resources by name
+            let mut rs: Vec<&Arc<ResourceInfo>> = resources
                 .iter()
                 .filter(|r| r.group == group && r.version == *v)
-                .map(|r| agg_resource(r))
                 .collect();
+            rs.sort_by(|a, b| a.plural.cmp(&b.plural));
+            let rs: Vec<Value> = rs.into_iter().map(|r| agg_resource(r)).collect();
             json!({"version": v, "freshness": "Current", "resources": rs})
         })
         .collect();
@@ -184,7 +186,7 @@ pub fn resource_list(shared: &Shared, g: &str, v: &str) -> Result<Response, ApiE
     let mut items = Vec::new();
     for r in rs {
         let mut item = json!({"name": r.plural, "singularName": r.singular, "namespaced": r.namespaced,
-            "kind": r.kind, "verbs": ResourceInfo::verbs()});
+            "kind": r.kind, "verbs": r.verbs(), "storageVersionHash": r.storage_version_hash});
         if !r.short_names.is_empty() {
             item["shortNames"] = json!(r.short_names);
         }

@@ -200,6 +200,7 @@ impl ApiError {
             "MethodNotAllowed",
             "the server does not allow this method on the requested resource",
         )
+        .with_details(json!({}))
     }
 
     /// A patch type the resource does not take (strategic merge on a custom resource).

@@ -89,6 +89,7 @@ mod resources;
 pub mod schema;
 mod selectors;
 mod server;
+mod sha256;
 mod ssa_paths;
 mod store;
 mod watch;
@@ -119,7 +120,8 @@ pub struct EmulatorConfig {
     pub bearer_token: Option<String>,
     /// Change events kept for watch resume (older resumes get ERROR 410).
     pub watch_history: usize,
-    /// How often open watches with `allowWatchBookmarks=true` get a BOOKMARK.
+    /// How often open watches with `allowWatchBookmarks=true` get a BOOKMARK (default a minute,
+    /// kube-apiserver's watch cache period).
     pub bookmark_interval: Duration,
 }
 
@@ -129,7 +131,7 @@ impl Default for EmulatorConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             bearer_token: None,
             watch_history: 10_000,
-            bookmark_interval: Duration::from_secs(30),
+            bookmark_interval: Duration::from_secs(60),
         }
     }
 }

@@ -36,6 +36,8 @@ pub struct ResourceInfo {
     pub columns: Vec<PrinterColumn>,
     /// Extra field-selector names → JSON pointers into the stored form.
     pub field_extra: Vec<(&'static str, &'static str)>,
+    /// Discovery's `storageVersionHash` (of the kind's storage version).
+    pub storage_version_hash: String,
 }
 
 impl ResourceInfo {
@@ -80,8 +82,23 @@ impl ResourceInfo {
         v
     }
 
-    pub fn verbs() -> Vec<&'static str> {
-        vec![
+    /// Discovery verbs, in the order kube-apiserver lists them (sorted for built-ins; the
+    /// apiextensions server's own order for custom resources; no deletecollection of
+    /// namespaces).
+    pub fn verbs(&self) -> Vec<&'static str> {
+        if self.custom {
+            return vec![
+                "delete",
+                "deletecollection",
+                "get",
+                "list",
+                "patch",
+                "create",
+                "update",
+                "watch",
+            ];
+        }
+        let mut v = vec![
             "create",
             "delete",
             "deletecollection",
@@ -90,7 +107,11 @@ impl ResourceInfo {
             "patch",
             "update",
             "watch",
-        ]
+        ];
+        if self.group.is_empty() && self.plural == "namespaces" {
+            v.retain(|x| *x != "deletecollection");
+        }
+        v
     }
 }
 
@@ -123,6 +144,7 @@ fn builtin(
         raw_schema: json!({"type": "object", "x-kubernetes-preserve-unknown-fields": true}),
         columns: Vec::new(),
         field_extra: Vec::new(),
+        storage_version_hash: crate::sha256::storage_version_hash(group, "v1", kind),
     }
 }
 
@@ -169,6 +191,8 @@ pub fn builtins() -> Vec<Arc<ResourceInfo>> {
         ("reason", "/reason"),
         ("type", "/type"),
     ];
+    // events.k8s.io Events are stored as core Events
+    events_v1.storage_version_hash = crate::sha256::storage_version_hash("", "v1", "Event");
     let mut crd = builtin(
         "apiextensions.k8s.io",
         "CustomResourceDefinition",
@@ -179,6 +203,12 @@ pub fn builtins() -> Vec<Arc<ResourceInfo>> {
         "customresourcedefinitions.apiextensions.k8s.io",
     );
     crd.generation = true;
+    // CRDs are still stored as apiextensions.k8s.io/v1beta1
+    crd.storage_version_hash = crate::sha256::storage_version_hash(
+        "apiextensions.k8s.io",
+        "v1beta1",
+        "CustomResourceDefinition",
+    );
     vec![
         Arc::new(builtin(
             "",

@@ -313,6 +313,11 @@ async fn resource(
         (&Method::PUT, true) => crate::crud::update(shared, req, &target),
         (&Method::PATCH, true) => crate::patch::handle(shared, req, &target),
         (&Method::DELETE, true) => crate::delete::delete_one(shared, req, &target),
+        (&Method::DELETE, false)
+            if target.res.group.is_empty() && target.res.plural == "namespaces" =>
+        {
+            Err(ApiError::method_not_allowed())
+        }
         (&Method::DELETE, false) => crate::delete::delete_collection(shared, req, &target),
         _ => Err(ApiError::method_not_allowed()),
     }

@@ -1,7 +1,9 @@
 //! Watch streams: replay strictly after a resourceVersion from the bounded history (ERROR 410
-//! when too old), synthetic ADDED for an initial list, `sendInitialEvents` streaming lists with
-//! the initial-events-end bookmark, periodic and closing bookmarks, `timeoutSeconds`, selector
-//! transitions, one JSON event per line flushed per event.
+//! when too old), synthetic ADDED for an initial list, `sendInitialEvents` streaming lists, the
+//! initial-events-end bookmark after any initial events when bookmarks are allowed (as 1.37
+//! does for watches from "now" too), periodic bookmarks, `timeoutSeconds`, selector
+//! transitions, upstream's ListOptions checks (`sendInitialEvents` needs
+//! `resourceVersionMatch=NotOlderThan`), one JSON event per line flushed per event.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -54,12 +56,45 @@ pub fn serve(shared: Arc<Shared>, req: &Req, t: Target) -> Response {
             }
         },
     };
+    // ListOptions validation of a watch (upstream's texts)
+    let initial_events = req.q_bool("sendInitialEvents");
+    let rv_match = req.q("resourceVersionMatch").filter(|m| !m.is_empty());
+    let forbidden = |msg: &str| crate::schema::Cause {
+        reason: "FieldValueForbidden".into(),
+        message: format!("Forbidden: {msg}"),
+        field: "resourceVersionMatch".into(),
+    };
+    let mut causes = Vec::new();
+    if initial_events && rv_match != Some("NotOlderThan") {
+        causes.push(forbidden(
+            "sendInitialEvents requires setting resourceVersionMatch to NotOlderThan",
+        ));
+    } else if let Some(m) = rv_match
+        && !initial_events
+    {
+        causes.push(forbidden(
+            "resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided",
+        ));
+        if m != "NotOlderThan" {
+            causes.push(crate::schema::Cause {
+                reason: "FieldValueNotSupported".into(),
+                message: format!(
+                    "Unsupported value: {}: supported values: \"NotOlderThan\"",
+                    serde_json::Value::String(m.to_string())
+                ),
+                field: "resourceVersionMatch".into(),
+            });
+        }
+    }
+    if !causes.is_empty() {
+        return ApiError::invalid("meta.k8s.io", "ListOptions", "", &causes).into_response();
+    }
     let p = Params {
         labels,
         fields,
         rv,
         bookmarks: req.q_bool("allowWatchBookmarks"),
-        initial_events: req.q_bool("sendInitialEvents"),
+        initial_events,
         timeout: req
             .q("timeoutSeconds")
             .and_then(|s| s.parse::<u64>().ok())
@@ -192,7 +227,9 @@ async fn run(shared: Arc<Shared>, t: Target, p: Params, tx: mpsc::Sender<Bytes>)
                         }
                     }
                 }
-                if p.initial_events {
+                // after the initial events (a streaming list, or the synthetic ADDED of a
+                // watch from "now"), 1.37 marks their end for clients that take bookmarks
+                if p.bookmarks {
                     initial.push(p.bookmark(&t, st.rv, true));
                 }
                 Ok(st.rv)
@@ -258,12 +295,9 @@ async fn run(shared: Arc<Shared>, t: Target, p: Params, tx: mpsc::Sender<Bytes>)
                     return;
                 }
             }
-            _ = sleep => {
-                if p.bookmarks {
-                    let _ = tx.send(p.bookmark(&t, last, false)).await;
-                }
-                return;
-            }
+            // no bookmark before a `timeoutSeconds` close: kube-apiserver's watch context has no
+            // deadline for its cache to aim a pre-timeout bookmark at (measured on 1.37.2)
+            _ = sleep => return,
         }
     }
 }

@@ -267,6 +267,38 @@ async fn streaming_list_timeout_and_selector_transitions() {
     );
     // timeoutSeconds=3 ends the stream cleanly
     assert!(sel.next().await.is_none());
+
+    // a watch from "now" that takes bookmarks: the synthetic ADDED, then (1.37) the end of the
+    // initial events marked; no bookmark before the timeout close
+    let mut now = w
+        .watch(&format!(
+            "{GADGETS}?watch=true&allowWatchBookmarks=true&timeoutSeconds=1"
+        ))
+        .await;
+    assert_eq!(now.next().await.unwrap()["type"], "ADDED");
+    assert_eq!(now.next().await.unwrap()["type"], "ADDED");
+    let end = now.next().await.unwrap();
+    assert_eq!(
+        (
+            end["type"].as_str(),
+            end["object"]["metadata"]["annotations"]["k8s.io/initial-events-end"].as_str()
+        ),
+        (Some("BOOKMARK"), Some("true"))
+    );
+    assert!(now.next().await.is_none());
+    // ListOptions checks
+    let (code, body) = w
+        .get(&format!("{GADGETS}?watch=true&sendInitialEvents=true"))
+        .await;
+    assert_eq!(
+        (code, body["message"].as_str()),
+        (
+            422,
+            Some(
+                "ListOptions.meta.k8s.io \"\" is invalid: resourceVersionMatch: Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan"
+            )
+        )
+    );
     w.emu.shutdown().await;
 }
 
