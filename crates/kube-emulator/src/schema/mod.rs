@@ -36,7 +36,12 @@
 //! Structural validation:
 //! - Checked formats: `date-time`, `date`, `byte`, `uuid`/`uuid3`/`uuid4`/`uuid5`, `ipv4`, `ipv6`,
 //!   `cidr`, `hostname`, `email`, `mac`, `duration`, `uri`, `int32`, `int64`; others ignored.
-//! - `anyOf`/`oneOf`/`not` report one summary cause, without the per-branch details go-openapi adds.
+//! - `allOf`/`anyOf`/`oneOf`/`not` report upstream's composite cause at the root
+//!   (`<nil>: Invalid value: "": "spec.x" must validate at least one schema (anyOf)`) plus the
+//!   branch errors go-openapi keeps; for a failed `anyOf`/`oneOf` the branch with the fewest
+//!   errors (first on a tie) stands in for go-openapi's best match count.
+//! - Integer values against a fractional `multipleOf` reproduce kube-openapi's truncation of the
+//!   factor (`factor MultipleOf declared for spec.n must be positive: 0`).
 //! - Patterns use the `regex` crate (RE2 semantics; syntax differences are rare).
 //! - Duplicate JSON keys (a Strict-mode error upstream) cannot be seen: the body is already parsed.
 //! - ObjectMeta validation (names, labels, annotations) is not done here: the server does it.
