@@ -55,7 +55,11 @@
 //!   field the CRD schema does not declare fails as upstream (500 `failed to create typed patch
 //!   object (ns/name; group/version, Kind=K): .spec.x: field not declared in schema`, only the
 //!   first such field, whatever `fieldValidation` says); built-ins have no schema here, so such
-//!   fields are kept on them.
+//!   fields are kept on them. An apply body whose value has the wrong type for the schema (a
+//!   number where a string is declared) is rejected here by schema validation (422 Invalid, the
+//!   field named); upstream fails the same typed conversion first (500 `failed to create typed
+//!   patch object (…): .spec.x: expected string, got &value.valueUnstructured{Value:1.5}`). Both
+//!   reject, naming the field; only the code and text differ (seen by the bad-input catalogue).
 //! - Built-in kinds keep fields their Go types lack (upstream drops them on decoding, and
 //!   `fieldValidation=Strict` rejects them: `ConfigMap in version "v1" cannot be handled as a
 //!   ConfigMap: strict decoding error: unknown field "foo"`); here Strict does nothing for
