@@ -2,22 +2,24 @@
 //! objects into phone numbers bought, configured, renewed and released at Twilio.
 //!
 //! Functional core, imperative shell: `reconcile` and `billing` decide (pure functions of spec,
-//! observed state and time); `controller` performs (Kubernetes and Twilio I/O). The stand-ins used
+//! observed state and time); `controller` performs (Kubernetes and Twilio I/O). The core — `api`,
+//! `billing`, `reconcile` and Twilio's data model — is its own crate, `telephony-core`, which links
+//! no client, runtime or HTTP, so the compiler keeps I/O out of it; it is re-exported here under
+//! its old paths. The stand-ins used
 //! by tests and the sandbox live in their own crates (`twilio-sim`, `kube-emulator`); only the
 //! `sandbox` module depends on them, behind the `sandbox` cargo feature (default on for the
 //! README's commands, off for the deployable operator: `cargo build --release --no-default-features`).
 
-pub mod api;
-pub mod billing;
 pub mod clock;
 pub mod config;
 pub mod controller;
 pub mod observability;
 pub mod operator;
-pub mod reconcile;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
 pub mod twilio;
+
+pub use telephony_core::{api, billing, reconcile};
 
 /// Version of the platform's terms that Managed accounts must accept (overridable by
 /// `--terms-version`).

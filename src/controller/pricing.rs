@@ -6,7 +6,7 @@
 //! platform's rate card instead and never reach this cache.
 
 use crate::api::NumberType;
-use crate::twilio::{AccountApi, NumberKind, NumberPrices, TwilioError, VoicePrices};
+use crate::twilio::{AccountApi, NumberPrices, TwilioError, VoicePrices};
 use jiff::Timestamp;
 use rust_decimal::Decimal;
 use std::collections::HashMap;
@@ -36,14 +36,8 @@ pub struct TypePrices {
     pub fetched_at: Timestamp,
 }
 
-/// Converts the CRD's number type to the client's.
-pub fn kind_of(t: NumberType) -> NumberKind {
-    match t {
-        NumberType::Local => NumberKind::Local,
-        NumberType::TollFree => NumberKind::TollFree,
-        NumberType::Mobile => NumberKind::Mobile,
-    }
-}
+/// Converts the CRD's number type to the client's (defined in the core, where decisions use it).
+pub use telephony_core::twilio::kind_of;
 
 impl CountryPrices {
     /// Prices of a number type; `None` when Twilio lists no monthly fee for it.

@@ -12,7 +12,6 @@ use url::Url;
 use super::config::{
     DEFAULT_API_HOST, DEFAULT_PRICING_HOST, Routing, TwilioClientConfig, routed_base,
 };
-use super::error::{ErrorClass, TwilioError};
 use super::limits::Limiters;
 use super::paths::{build_url, page_url, seg};
 use super::pricing::{
@@ -20,10 +19,11 @@ use super::pricing::{
 };
 use super::secret::Credentials;
 use super::transport::{Kind, Policy, Request, Stats, Transport};
-use super::types::{
+use super::{
     Account, AvailableNumber, Balance, IncomingFilter, IncomingNumber, NumberConfig,
     PurchaseRequest, SearchQuery,
 };
+use super::{ErrorClass, TwilioError};
 
 /// Request counters, for benchmarks and metrics.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

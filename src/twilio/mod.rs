@@ -5,29 +5,28 @@
 //! Entry points: [`TwilioClient::account`] / [`TwilioClient::subaccount`] give an [`AccountApi`].
 //! Errors carry an [`ErrorClass`] telling the caller whether to retry, give up, or check the
 //! inventory first.
+//!
+//! Twilio's data model (numbers, accounts, searches, the synced-field table, `TwilioError`) lives
+//! in the core, `telephony_core::twilio`, and is re-exported here.
 
 mod client;
 mod config;
-mod error;
-mod fields;
 mod limits;
 mod paths;
 mod pricing;
 mod secret;
 mod transport;
-mod types;
-mod wire;
 
 pub use client::{AccountApi, ClientStats, TwilioClient};
 pub use config::{Routing, TwilioClientConfig};
-pub use error::{ErrorClass, TwilioError, codes};
-pub use fields::{ConfigField, FIELDS, FieldSpec};
 pub use pricing::{
     NumberPrice, NumberPrices, OutboundNumberPrice, OutboundPrefixPrice, VoiceNumberPrice,
     VoicePrices,
 };
 pub use secret::{Credentials, Secret};
-pub use types::{
-    Account, AvailableNumber, Balance, Capabilities, IncomingFilter, IncomingNumber, NumberConfig,
-    NumberKind, PurchaseRequest, SearchQuery,
+use telephony_core::twilio::wire;
+pub use telephony_core::twilio::{
+    Account, AvailableNumber, Balance, Capabilities, ConfigField, ErrorClass, FIELDS, FieldSpec,
+    IncomingFilter, IncomingNumber, NumberConfig, NumberKind, PurchaseRequest, SearchQuery,
+    TwilioError, codes,
 };

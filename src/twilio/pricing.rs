@@ -4,7 +4,7 @@
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
-use super::types::NumberKind;
+use super::NumberKind;
 use super::wire;
 
 /// Monthly price of one number type.

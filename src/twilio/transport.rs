@@ -14,9 +14,9 @@ use serde::Deserialize;
 use url::Url;
 
 use super::client::ClientStats;
-use super::error::{ErrorClass, TwilioError};
 use super::limits::Limiters;
 use super::secret::Credentials;
+use super::{ErrorClass, TwilioError};
 
 /// A `Retry-After` longer than this is not waited out inline: the error is returned (Retryable)
 /// and the caller requeues.

@@ -1,5 +1,5 @@
 //! Admission, printing and OpenAPI tests against the project's real CRDs (`crds/`, generated
-//! from `src/api/` and kept fresh by the root crate's staleness test) and small schemas.
+//! from `crates/core/src/api/` and kept fresh by the root crate's staleness test) and small schemas.
 
 use super::*;
 use chrono::{TimeZone, Utc};

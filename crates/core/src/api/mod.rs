@@ -1,0 +1,74 @@
+//! The CRD types: the only place the schema of `TelephonyAccount` and `PhoneNumber` is defined.
+//!
+//! `crds/` is generated from these types (`telephony-operator crd`), and a test fails when it is
+//! stale. Doc comments on fields become `kubectl explain` text, so they are written for users.
+
+mod account;
+mod common;
+mod phone_number;
+
+pub use account::*;
+pub use common::*;
+pub use phone_number::*;
+
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube_core::CustomResourceExt;
+
+/// API group of both kinds.
+pub const GROUP: &str = "telephony.agni.ai";
+/// API version of both kinds.
+pub const VERSION: &str = "v1alpha1";
+
+/// Finalizer the operator puts on both kinds.
+pub const FINALIZER: &str = "telephony.agni.ai/finalizer";
+/// Annotation an administrator sets to let the operator act on a changed `spec.mode`.
+pub const MODE_CHANGE_APPROVED_ANNOTATION: &str = "telephony.agni.ai/mode-change-approved";
+/// Annotation an administrator sets on a PhoneNumber to remove it without releasing the number at
+/// Twilio (for example when the account's credentials are gone for good).
+pub const SKIP_RELEASE_ANNOTATION: &str = "telephony.agni.ai/skip-release";
+
+/// Every CRD the operator serves, in installation order.
+pub fn crds() -> Vec<CustomResourceDefinition> {
+    vec![
+        with_kubernetes_formats(TelephonyAccount::crd()),
+        with_kubernetes_formats(PhoneNumber::crd()),
+    ]
+}
+
+/// schemars names unsigned integers `format: uint16`/`uint32`, formats kube-apiserver does not
+/// know (it warns `unrecognized format` on every CRD write and ignores them). The values are
+/// bounded by the `minimum` schemars also writes; the format becomes the signed one that holds
+/// every value (`int32` for 8/16-bit, `int64` for 32/64-bit).
+fn with_kubernetes_formats(crd: CustomResourceDefinition) -> CustomResourceDefinition {
+    fn walk(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::Object(map) => {
+                if let Some(serde_json::Value::String(format)) = map.get_mut("format") {
+                    match format.as_str() {
+                        "uint8" | "uint16" => *format = "int32".into(),
+                        "uint32" | "uint64" => *format = "int64".into(),
+                        _ => {}
+                    }
+                }
+                map.values_mut().for_each(walk);
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(walk),
+            _ => {}
+        }
+    }
+    let Ok(mut value) = serde_json::to_value(&crd) else {
+        return crd;
+    };
+    walk(&mut value);
+    serde_json::from_value(value).unwrap_or(crd)
+}
+
+/// The CRDs as one multi-document YAML stream (what `telephony-operator crd` prints and `crds/` holds).
+pub fn crds_yaml() -> Result<String, serde_saphyr::ser::Error> {
+    let mut out = String::new();
+    for crd in crds() {
+        out.push_str("---\n");
+        out.push_str(&serde_saphyr::to_string(&crd)?);
+    }
+    Ok(out)
+}

@@ -1,0 +1,484 @@
+//! From what the controller observed (the gate, the Twilio connection or the error reaching it,
+//! inventory and credits summaries) to the status to write and the events to record.
+
+use super::gate::{Gate, Terms};
+use crate::api::condition::{CREDENTIALS_VALID, MODE_LOCKED, STALLED, TERMS_ACCEPTED};
+use crate::api::{
+    AccountMode, Balance, CreditsStatus, InventoryStatus, MODE_CHANGE_APPROVED_ANNOTATION,
+    TelephonyAccount, TelephonyAccountStatus,
+};
+use crate::conditions::{
+    ReasonMessage, Summary, get_condition, kstatus, remove_condition, set_condition,
+};
+use crate::twilio::TwilioError;
+use kube_core::ResourceExt;
+
+/// The Twilio account the TelephonyAccount reached.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Connected {
+    pub account_sid: String,
+    /// `active`, `suspended` or `closed`.
+    pub account_status: String,
+    /// `Trial` or `Full`.
+    pub account_type: String,
+    /// BringYourOwn: Twilio's balance (None when it could not be read).
+    pub balance: Option<Balance>,
+}
+
+/// What happened when the controller tried to reach Twilio.
+#[derive(Debug, Clone)]
+pub enum Connection {
+    /// Not attempted: a Managed account that has not accepted the terms gets no subaccount.
+    NotAttempted,
+    /// The credentials could not be read (`AccessError::reason()` and its message).
+    AccessFailed {
+        reason: String,
+        message: String,
+        transient: bool,
+    },
+    /// Twilio answered with an error, or could not be reached.
+    Twilio(TwilioError),
+    /// Reached and verified.
+    Connected(Connected),
+}
+
+/// Everything observed in one reconcile.
+#[derive(Debug, Clone)]
+pub struct Observation {
+    pub connection: Connection,
+    /// New inventory summary (None: keep the previous one).
+    pub inventory: Option<InventoryStatus>,
+    /// New credits status (Managed; None: keep the previous one).
+    pub credits: Option<CreditsStatus>,
+    /// A subaccount was created in this reconcile (its SID).
+    pub subaccount_created: Option<String>,
+    /// Extra warning about the subaccount (duplicates found by FriendlyName).
+    pub subaccount_warning: Option<String>,
+}
+
+impl Observation {
+    pub fn new(connection: Connection) -> Self {
+        Self {
+            connection,
+            inventory: None,
+            credits: None,
+            subaccount_created: None,
+            subaccount_warning: None,
+        }
+    }
+}
+
+/// A Kubernetes event to record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventNote {
+    pub warning: bool,
+    pub reason: String,
+    pub note: String,
+}
+
+impl EventNote {
+    fn normal(reason: &str, note: String) -> Self {
+        Self {
+            warning: false,
+            reason: reason.into(),
+            note,
+        }
+    }
+    fn warning(reason: &str, note: String) -> Self {
+        Self {
+            warning: true,
+            reason: reason.into(),
+            note,
+        }
+    }
+}
+
+/// When to look again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Requeue {
+    /// A transient failure: retry with backoff.
+    Retry,
+    /// Nothing pending: the periodic resync (or a watch event).
+    Resync,
+}
+
+/// The outcome of the decision.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decision {
+    pub status: TelephonyAccountStatus,
+    pub events: Vec<EventNote>,
+    pub requeue: Requeue,
+}
+
+/// Clears what belonged to the old mode when an approved mode change is adopted: the account
+/// connects afresh in the new mode (a Managed→BringYourOwn change keeps no credits).
+pub fn adopt_mode_change(status: &mut TelephonyAccountStatus, new_mode: AccountMode) {
+    status.mode = None;
+    status.account_sid = None;
+    status.account_status = None;
+    status.r#type = None;
+    status.balance = None;
+    status.inventory = None;
+    if new_mode != AccountMode::Managed {
+        status.credits = None;
+    }
+}
+
+/// Condition reason and message for a Twilio error, and whether retrying can help.
+pub fn classify_twilio_error(err: &TwilioError, mode: AccountMode) -> (ReasonMessage, bool) {
+    if err.is_auth() {
+        let whose = match mode {
+            AccountMode::BringYourOwn => {
+                "check the Account SID and the Auth Token or API key in the credentials Secret"
+            }
+            AccountMode::Managed => {
+                "the platform's master credentials were refused; an operator administrator must fix them"
+            }
+        };
+        return (
+            ReasonMessage::new(
+                "AuthenticationFailed",
+                format!("Twilio refused the credentials (error 20003): {whose}"),
+            ),
+            false,
+        );
+    }
+    if err.is_retryable() || err.is_outcome_unknown() {
+        return (
+            ReasonMessage::new(
+                "TwilioUnavailable",
+                format!("Twilio could not be reached; retrying: {err}"),
+            ),
+            true,
+        );
+    }
+    if err.is_not_found() && mode == AccountMode::Managed {
+        return (
+            ReasonMessage::new(
+                "SubaccountNotFound",
+                format!(
+                    "the Twilio subaccount recorded in status.accountSid no longer exists: {err}"
+                ),
+            ),
+            false,
+        );
+    }
+    (
+        ReasonMessage::new("TwilioError", format!("Twilio refused the request: {err}")),
+        false,
+    )
+}
+
+/// The status and events for `account` (already adjusted by `adopt_mode_change` when the gate
+/// adopts a change) after `obs`.
+pub fn decide(
+    account: &TelephonyAccount,
+    terms_version: &str,
+    now: jiff::Timestamp,
+    gate: &Gate,
+    obs: Observation,
+) -> Decision {
+    let generation = account.metadata.generation;
+    let prev = account.status.clone().unwrap_or_default();
+    let mut st = prev.clone();
+    st.observed_generation = generation;
+    let mut events = Vec::new();
+    let name = account.name_any();
+
+    let terms = match gate {
+        Gate::ModeRefused {
+            locked,
+            requested,
+            message,
+        } => {
+            set_condition(
+                &mut st.conditions,
+                MODE_LOCKED,
+                true,
+                "ModeChangeNotApproved",
+                message,
+                generation,
+                now,
+            );
+            let already = get_condition(&prev.conditions, STALLED)
+                .is_some_and(|c| c.status == "True" && c.reason == "ModeChangeNotApproved");
+            if !already {
+                events.push(EventNote::warning(
+                    "ModeChangeRefused",
+                    format!(
+                        "spec.mode {requested} refused: the account is locked to {locked}; nothing was changed at Twilio. \
+                         An administrator may approve with the annotation {MODE_CHANGE_APPROVED_ANNOTATION}=\"true\""
+                    ),
+                ));
+            }
+            kstatus(
+                &mut st.conditions,
+                &Summary::Stalled(ReasonMessage::new("ModeChangeNotApproved", message.clone())),
+                generation,
+                now,
+            );
+            return Decision {
+                status: st,
+                events,
+                requeue: Requeue::Resync,
+            };
+        }
+        Gate::Proceed {
+            adopt_mode_change,
+            terms,
+        } => {
+            if let Some((from, to)) = adopt_mode_change {
+                events.push(EventNote::normal(
+                    "ModeChangeApproved",
+                    format!("approved mode change {from} → {to} adopted; connecting in mode {to}"),
+                ));
+            }
+            terms
+        }
+    };
+
+    // TermsAccepted.
+    match terms {
+        Terms::NotApplicable => remove_condition(&mut st.conditions, TERMS_ACCEPTED),
+        Terms::Accepted => {
+            let msg = format!("the platform's terms version {terms_version} are accepted");
+            set_condition(
+                &mut st.conditions,
+                TERMS_ACCEPTED,
+                true,
+                "Accepted",
+                &msg,
+                generation,
+                now,
+            );
+        }
+        Terms::Blocked { reason, message } => {
+            let already = get_condition(&prev.conditions, TERMS_ACCEPTED)
+                .is_some_and(|c| c.status == "False" && c.reason == *reason);
+            if !already {
+                events.push(EventNote::warning(
+                    reason,
+                    format!("nothing is bought for {name}: {message}"),
+                ));
+            }
+            set_condition(
+                &mut st.conditions,
+                TERMS_ACCEPTED,
+                false,
+                reason,
+                message,
+                generation,
+                now,
+            );
+        }
+    }
+
+    let mut requeue = Requeue::Resync;
+    let mut problem: Option<(ReasonMessage, bool)> = None; // (why, transient)
+    match obs.connection {
+        Connection::NotAttempted => {
+            set_condition(
+                &mut st.conditions,
+                MODE_LOCKED,
+                false,
+                "NotConnected",
+                "the mode is locked at the first successful connection",
+                generation,
+                now,
+            );
+        }
+        Connection::AccessFailed {
+            reason,
+            message,
+            transient,
+        } => {
+            set_condition(
+                &mut st.conditions,
+                CREDENTIALS_VALID,
+                false,
+                &reason,
+                &message,
+                generation,
+                now,
+            );
+            problem = Some((ReasonMessage::new(reason, message), transient));
+        }
+        Connection::Twilio(err) => {
+            let (why, transient) = classify_twilio_error(&err, account.spec.mode);
+            set_condition(
+                &mut st.conditions,
+                CREDENTIALS_VALID,
+                false,
+                &why.reason,
+                &why.message,
+                generation,
+                now,
+            );
+            problem = Some((why, transient));
+        }
+        Connection::Connected(c) => {
+            let was_valid = get_condition(&prev.conditions, CREDENTIALS_VALID)
+                .is_some_and(|c| c.status == "True");
+            st.account_sid = Some(c.account_sid.clone());
+            st.account_status = Some(c.account_status.clone());
+            st.r#type = (!c.account_type.is_empty()).then(|| c.account_type.clone());
+            if account.spec.mode == AccountMode::BringYourOwn {
+                if c.balance.is_some() {
+                    st.balance = c.balance.clone();
+                }
+            } else {
+                st.balance = None;
+            }
+            if st.mode.is_none() {
+                st.mode = Some(account.spec.mode);
+                events.push(EventNote::normal(
+                    "ModeLocked",
+                    format!("mode {} locked at the first connection", account.spec.mode),
+                ));
+            }
+            let locked_msg = format!(
+                "mode {} is locked; changing it requires an administrator's annotation {MODE_CHANGE_APPROVED_ANNOTATION}=\"true\"",
+                account.spec.mode
+            );
+            set_condition(
+                &mut st.conditions,
+                MODE_LOCKED,
+                true,
+                "Locked",
+                &locked_msg,
+                generation,
+                now,
+            );
+            match c.account_status.to_ascii_lowercase().as_str() {
+                "suspended" => {
+                    let why = ReasonMessage::new(
+                        "AccountSuspended",
+                        format!(
+                            "Twilio account {} is suspended: calls and purchases fail until it is reactivated",
+                            c.account_sid
+                        ),
+                    );
+                    set_condition(
+                        &mut st.conditions,
+                        CREDENTIALS_VALID,
+                        false,
+                        &why.reason,
+                        &why.message,
+                        generation,
+                        now,
+                    );
+                    problem = Some((why, false));
+                }
+                "closed" => {
+                    let why = ReasonMessage::new(
+                        "AccountClosed",
+                        format!(
+                            "Twilio account {} is closed (permanent; its numbers were released)",
+                            c.account_sid
+                        ),
+                    );
+                    set_condition(
+                        &mut st.conditions,
+                        CREDENTIALS_VALID,
+                        false,
+                        &why.reason,
+                        &why.message,
+                        generation,
+                        now,
+                    );
+                    problem = Some((why, false));
+                }
+                _ => {
+                    let msg = format!(
+                        "connected to Twilio account {} ({})",
+                        c.account_sid, c.account_type
+                    );
+                    set_condition(
+                        &mut st.conditions,
+                        CREDENTIALS_VALID,
+                        true,
+                        "Verified",
+                        &msg,
+                        generation,
+                        now,
+                    );
+                    if !was_valid {
+                        events.push(EventNote::normal(
+                            "Connected",
+                            format!(
+                                "connected to Twilio account {} in mode {}",
+                                c.account_sid, account.spec.mode
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
+    }
+
+    if let Some(sid) = obs.subaccount_created {
+        events.push(EventNote::normal(
+            "SubaccountCreated",
+            format!("created Twilio subaccount {sid}"),
+        ));
+    }
+    if let Some(w) = obs.subaccount_warning {
+        events.push(EventNote::warning("DuplicateSubaccounts", w));
+    }
+    if let Some(inv) = obs.inventory {
+        st.inventory = Some(keep_observed_at_if_same(prev.inventory.as_ref(), inv));
+    }
+    if let Some(credits) = obs.credits {
+        st.credits = Some(credits);
+    }
+
+    // Problems with the connection first, then the terms.
+    let summary = if let Some((why, transient)) = problem {
+        if transient {
+            requeue = Requeue::Retry;
+            Summary::Progressing(why)
+        } else {
+            let already = get_condition(&prev.conditions, CREDENTIALS_VALID)
+                .is_some_and(|c| c.status == "False" && c.reason == why.reason);
+            if !already {
+                events.push(EventNote::warning(&why.reason, why.message.clone()));
+            }
+            Summary::Stalled(why)
+        }
+    } else if let Terms::Blocked { reason, message } = terms {
+        Summary::Stalled(ReasonMessage::new(*reason, message.clone()))
+    } else if st.account_sid.is_none() {
+        Summary::Progressing(ReasonMessage::new("Connecting", "connecting to Twilio"))
+    } else {
+        let sid = st.account_sid.clone().unwrap_or_default();
+        Summary::Ready {
+            reason: "Connected".into(),
+            message: format!(
+                "connected to Twilio account {sid} in mode {}",
+                account.spec.mode
+            ),
+        }
+    };
+    kstatus(&mut st.conditions, &summary, generation, now);
+    Decision {
+        status: st,
+        events,
+        requeue,
+    }
+}
+
+/// The inventory summary's `observedAt` only moves when its content changes, so an unchanged
+/// account is not rewritten on every resync.
+fn keep_observed_at_if_same(
+    prev: Option<&InventoryStatus>,
+    mut new: InventoryStatus,
+) -> InventoryStatus {
+    if let Some(p) = prev {
+        let mut cmp = new.clone();
+        cmp.observed_at = p.observed_at.clone();
+        if &cmp == p {
+            new.observed_at = p.observed_at.clone();
+        }
+    }
+    new
+}

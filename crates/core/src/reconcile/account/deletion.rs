@@ -1,0 +1,61 @@
+//! What deleting a TelephonyAccount requires: no PhoneNumber may still reference it; a Managed
+//! account's subaccount is closed only after its numbers are gone; a BringYourOwn account (the
+//! workspace's own Twilio account) is never closed.
+
+use crate::api::{AccountMode, SKIP_RELEASE_ANNOTATION, TelephonyAccount};
+use kube_core::ResourceExt;
+
+/// The next step of the deletion.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeletionStep {
+    /// PhoneNumbers still reference the account: wait (status message, event, requeue).
+    Blocked { message: String },
+    /// Close the Managed subaccount `sid` at Twilio, then remove the finalizer.
+    CloseSubaccount { sid: String },
+    /// Nothing left at Twilio to do: remove the finalizer.
+    RemoveFinalizer,
+    /// An administrator asked (annotation `telephony.agni.ai/skip-release: "true"`) to leave the
+    /// Managed subaccount `sid` open, e.g. when the master credentials are gone for good.
+    LeaveSubaccountOpen { sid: String },
+}
+
+/// The step for `account` given the PhoneNumbers (names) that still reference it. The mode used
+/// is the one the account connected with (`status.mode`), else `spec.mode`.
+pub fn deletion_step(account: &TelephonyAccount, referencing: &[String]) -> DeletionStep {
+    if !referencing.is_empty() {
+        let shown: Vec<&str> = referencing.iter().take(10).map(String::as_str).collect();
+        let more = referencing.len().saturating_sub(shown.len());
+        let tail = if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        };
+        return DeletionStep::Blocked {
+            message: format!(
+                "deletion waits for {} PhoneNumber(s) that reference this account: {}{tail}; delete them first",
+                referencing.len(),
+                shown.join(", ")
+            ),
+        };
+    }
+    let status = account.status.as_ref();
+    let mode = status.and_then(|s| s.mode).unwrap_or(account.spec.mode);
+    match (mode, status.and_then(|s| s.account_sid.clone())) {
+        (AccountMode::Managed, Some(sid))
+            if !status
+                .and_then(|s| s.account_status.as_deref())
+                .is_some_and(|s| s.eq_ignore_ascii_case("closed")) =>
+        {
+            let skip = account
+                .annotations()
+                .get(SKIP_RELEASE_ANNOTATION)
+                .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
+            if skip {
+                DeletionStep::LeaveSubaccountOpen { sid }
+            } else {
+                DeletionStep::CloseSubaccount { sid }
+            }
+        }
+        _ => DeletionStep::RemoveFinalizer,
+    }
+}

@@ -1,0 +1,97 @@
+//! The account's inventory summary: numbers owned at Twilio and claimed by a PhoneNumber of
+//! this account, numbers nobody claims, and the monthly cost of the claimed ones.
+
+use crate::api::{InventoryStatus, Phase, PhoneNumber};
+use crate::conditions::{money, parse_money, time};
+use rust_decimal::Decimal;
+use std::collections::BTreeMap;
+
+/// At most this many unclaimed numbers are listed in status.
+pub const MAX_UNCLAIMED_LISTED: usize = 20;
+
+/// A number a PhoneNumber of the account claims, with its monthly fee when known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claim {
+    pub number: String,
+    pub monthly_fee: Option<Decimal>,
+    pub currency: Option<String>,
+}
+
+/// The claims of the PhoneNumbers (of one namespace) that reference `account_name`: the number
+/// in status (or spec.number before purchase), except numbers already Released.
+pub fn claims_of(account_name: &str, numbers: &[PhoneNumber]) -> Vec<Claim> {
+    numbers
+        .iter()
+        .filter(|pn| pn.spec.account_ref.name == account_name)
+        .filter_map(|pn| {
+            let status = pn.status.as_ref();
+            if status.and_then(|s| s.phase) == Some(Phase::Released) {
+                return None;
+            }
+            let number = status
+                .and_then(|s| s.phone_number.clone())
+                .or_else(|| pn.spec.number.clone())?;
+            let pricing = status.and_then(|s| s.pricing.as_ref());
+            Some(Claim {
+                number,
+                monthly_fee: pricing.and_then(|p| parse_money(&p.monthly_fee)),
+                currency: pricing.map(|p| p.currency.clone()),
+            })
+        })
+        .collect()
+}
+
+/// The names of the PhoneNumbers that reference `account_name` (for the deletion guard).
+pub fn referencing(account_name: &str, numbers: &[PhoneNumber]) -> Vec<String> {
+    let mut names: Vec<String> = numbers
+        .iter()
+        .filter(|pn| pn.spec.account_ref.name == account_name)
+        .filter_map(|pn| pn.metadata.name.clone())
+        .collect();
+    names.sort();
+    names
+}
+
+/// The summary from the numbers the account owns (`owned`, E.164) and the claims.
+pub fn summarize(
+    owned: &[String],
+    claims: &[Claim],
+    observed_at: jiff::Timestamp,
+) -> InventoryStatus {
+    let claimed: BTreeMap<&str, &Claim> = claims.iter().map(|c| (c.number.as_str(), c)).collect();
+    let mut managed = 0u32;
+    let mut unclaimed: Vec<&str> = Vec::new();
+    let mut cost = Decimal::ZERO;
+    let mut currency: Option<String> = None;
+    let mut seen = std::collections::BTreeSet::new();
+    for n in owned {
+        if !seen.insert(n.as_str()) {
+            continue;
+        }
+        match claimed.get(n.as_str()) {
+            Some(c) => {
+                managed += 1;
+                if let Some(fee) = c.monthly_fee {
+                    cost += fee;
+                }
+                if currency.is_none() {
+                    currency = c.currency.clone();
+                }
+            }
+            None => unclaimed.push(n),
+        }
+    }
+    unclaimed.sort_unstable();
+    InventoryStatus {
+        managed,
+        unclaimed: u32::try_from(unclaimed.len()).unwrap_or(u32::MAX),
+        unclaimed_numbers: unclaimed
+            .iter()
+            .take(MAX_UNCLAIMED_LISTED)
+            .map(|s| s.to_string())
+            .collect(),
+        monthly_cost: Some(money(cost)),
+        currency: Some(currency.unwrap_or_else(|| "USD".into())),
+        observed_at: Some(time(observed_at)),
+    }
+}

@@ -1,0 +1,25 @@
+//! Pure decisions for `TelephonyAccount`: whether an account may be used, what to do next, and
+//! the status to write. No I/O; the operator's account controller (`controller::account`) performs.
+//!
+//! - `gate`: mode lock and Managed terms, checked before any Twilio call;
+//! - `subaccount`: the deterministic FriendlyName and the choice among listed subaccounts;
+//! - `decide`: status, conditions and events from what was observed;
+//! - `inventory`: the inventory summary; `deletion`: the finalizer's steps;
+//! - `usable`: whether PhoneNumbers may act through the account.
+
+mod decide;
+mod deletion;
+mod gate;
+mod inventory;
+mod subaccount;
+mod usable;
+
+pub use decide::{
+    Connected, Connection, Decision, EventNote, Observation, Requeue, adopt_mode_change,
+    classify_twilio_error, decide,
+};
+pub use deletion::{DeletionStep, deletion_step};
+pub use gate::{Gate, TERMS_SUMMARY, Terms, gate, terms};
+pub use inventory::{Claim, MAX_UNCLAIMED_LISTED, claims_of, referencing, summarize};
+pub use subaccount::{MAX_FRIENDLY_NAME, duplicates, pick_subaccount, subaccount_friendly_name};
+pub use usable::{NotUsable, mode_change_approved, usable};

@@ -1,0 +1,151 @@
+//! Whether a PhoneNumber may act (buy, renew, configure) through a TelephonyAccount.
+//!
+//! Checked against the spec as well as the status, so a change a person just made (a new terms
+//! version, a different mode) stops purchases at once, before the account controller has run.
+
+use crate::api::condition::{READY, STALLED};
+use crate::api::{AccountMode, MODE_CHANGE_APPROVED_ANNOTATION, TelephonyAccount};
+use crate::conditions::get_condition;
+use kube_core::ResourceExt;
+
+/// Why a TelephonyAccount cannot be used now: a condition reason, a message a person can act
+/// on, and whether it resolves itself (the account is still connecting: its numbers wait,
+/// Reconciling) or needs a person (its numbers are Stalled with the same reason).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotUsable {
+    pub reason: String,
+    pub message: String,
+    pub transient: bool,
+}
+
+impl NotUsable {
+    /// Needs a person.
+    fn new(reason: &str, message: String) -> Self {
+        Self {
+            reason: reason.to_string(),
+            message,
+            transient: false,
+        }
+    }
+
+    /// Resolves itself.
+    fn waiting(reason: &str, message: String) -> Self {
+        Self {
+            transient: true,
+            ..Self::new(reason, message)
+        }
+    }
+}
+
+impl std::fmt::Display for NotUsable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.reason, self.message)
+    }
+}
+
+/// Whether the mode change from `status.mode` to `spec.mode` carries the approval annotation.
+pub fn mode_change_approved(account: &TelephonyAccount) -> bool {
+    account
+        .annotations()
+        .get(MODE_CHANGE_APPROVED_ANNOTATION)
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
+}
+
+/// `Ok` when PhoneNumbers may act through `account`: not being deleted, the mode it connected
+/// with (or an approved change), Managed terms accepted with `terms_version`, connected
+/// (`status.accountSid`) and Ready.
+pub fn usable(account: &TelephonyAccount, terms_version: &str) -> Result<(), NotUsable> {
+    let name = account.name_any();
+    if account.metadata.deletion_timestamp.is_some() {
+        return Err(NotUsable::new(
+            "AccountDeleting",
+            format!(
+                "TelephonyAccount {name} is being deleted; no number is bought or renewed through it"
+            ),
+        ));
+    }
+    let status = account.status.as_ref();
+    if let Some(locked) = status.and_then(|s| s.mode)
+        && locked != account.spec.mode
+        && !mode_change_approved(account)
+    {
+        return Err(NotUsable::new(
+            "ModeChangeNotApproved",
+            format!(
+                "TelephonyAccount {name} connected in mode {locked} and its spec.mode is now {}; \
+                 the mode is permanent unless an administrator sets the annotation {MODE_CHANGE_APPROVED_ANNOTATION}=true",
+                account.spec.mode
+            ),
+        ));
+    }
+    if account.spec.mode == AccountMode::Managed {
+        match account.spec.managed.as_ref() {
+            None => {
+                return Err(NotUsable::new(
+                    "TermsNotAccepted",
+                    format!("TelephonyAccount {name} is Managed but has no spec.managed section"),
+                ));
+            }
+            Some(m) if !m.terms_accepted => {
+                return Err(NotUsable::new(
+                    "TermsNotAccepted",
+                    format!(
+                        "TelephonyAccount {name} has not accepted the platform's terms (version {terms_version}); \
+                         nothing is bought until spec.managed.termsAccepted is true"
+                    ),
+                ));
+            }
+            Some(m) if m.terms_version != terms_version => {
+                return Err(NotUsable::new(
+                    "TermsVersionMismatch",
+                    format!(
+                        "TelephonyAccount {name} accepted terms version {:?} but the current version is {terms_version:?}; \
+                         nothing is bought until the current terms are accepted",
+                        m.terms_version
+                    ),
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    let conditions = status.map(|s| s.conditions.as_slice()).unwrap_or_default();
+    let ready = get_condition(conditions, READY);
+    if ready.is_some_and(|c| c.status == "True")
+        && status
+            .and_then(|s| s.account_sid.as_deref())
+            .is_some_and(|sid| !sid.is_empty())
+    {
+        return Ok(());
+    }
+    // Not usable now. The account's own kstatus says whether a person must act: a Stalled
+    // account (Secret missing, credentials refused, ...) stalls its numbers with its reason; an
+    // account still connecting (or briefly unreachable) makes them wait.
+    if let Some(stalled) = get_condition(conditions, STALLED).filter(|c| c.status == "True") {
+        return Err(NotUsable::new(
+            &stalled.reason,
+            format!(
+                "TelephonyAccount {name} needs attention ({}): {}",
+                stalled.reason, stalled.message
+            ),
+        ));
+    }
+    if status
+        .and_then(|s| s.account_sid.as_deref())
+        .is_none_or(str::is_empty)
+    {
+        return Err(NotUsable::waiting(
+            "AccountNotConnected",
+            format!("TelephonyAccount {name} has not connected to Twilio yet"),
+        ));
+    }
+    Err(NotUsable::waiting(
+        "AccountNotReady",
+        match ready {
+            Some(c) => format!(
+                "TelephonyAccount {name} is not Ready ({}): {}",
+                c.reason, c.message
+            ),
+            None => format!("TelephonyAccount {name} is not Ready yet"),
+        },
+    ))
+}

@@ -1,0 +1,134 @@
+//! Deletion of a PhoneNumber (finalizer): release the number at Twilio (`Release`), keep it
+//! (`Retain`), or skip the release when an administrator says the credentials are gone for good
+//! (annotation `telephony.agni.ai/skip-release: "true"`). A number already gone is fine.
+
+use super::{AccountView, Ownership};
+use crate::api::{DeletionPolicy, Phase, PhoneNumber, SKIP_RELEASE_ANNOTATION};
+use crate::conditions::ReasonMessage;
+use kube_core::ResourceExt;
+
+/// What deletion observed so far.
+#[derive(Debug, Clone)]
+pub struct CleanupObserved {
+    pub account: AccountView,
+    /// Targeted lookup of an intent's number (purchase in flight when the object was deleted).
+    pub owned: Option<Ownership>,
+    /// The release call succeeded (or answered 404).
+    pub released: bool,
+}
+
+/// The next step of deletion.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CleanupAction {
+    /// Remove the finalizer. `release_hold`: a Managed purchase hold to drop first (nothing was
+    /// bought). `event`: reason and note to record.
+    Done {
+        release_hold: bool,
+        event: Option<(String, String)>,
+    },
+    /// Look the intent's number up before deciding.
+    Lookup { number: String },
+    /// Release `sid` at Twilio, then decide again.
+    Release { sid: String, number: String },
+    /// Cannot proceed: retry with backoff; the message says how to unblock.
+    Blocked(ReasonMessage),
+}
+
+/// Whether the skip-release annotation is set.
+pub fn skip_release(pn: &PhoneNumber) -> bool {
+    pn.annotations()
+        .get(SKIP_RELEASE_ANNOTATION)
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
+}
+
+/// Decides the next deletion step.
+pub fn decide_cleanup(pn: &PhoneNumber, obs: &CleanupObserved) -> CleanupAction {
+    let st = pn.status.clone().unwrap_or_default();
+    let number = st
+        .phone_number
+        .clone()
+        .or_else(|| st.purchase_intent.as_ref().map(|i| i.phone_number.clone()))
+        .unwrap_or_default();
+    let in_flight = st.sid.is_none() && st.purchase_intent.is_some();
+    if pn.spec.deletion_policy == DeletionPolicy::Retain && !in_flight {
+        let event = st.sid.as_ref().map(|_| {
+            (
+                "Retained".to_string(),
+                format!("{number} stays in the Twilio account (deletionPolicy Retain)"),
+            )
+        });
+        return CleanupAction::Done {
+            release_hold: false,
+            event,
+        };
+    }
+    if skip_release(pn) {
+        let event = Some((
+            "ReleaseSkipped".to_string(),
+            format!("{number} was not released at Twilio ({SKIP_RELEASE_ANNOTATION}=true)"),
+        ));
+        return CleanupAction::Done {
+            release_hold: in_flight,
+            event,
+        };
+    }
+    if obs.released {
+        return CleanupAction::Done {
+            release_hold: false,
+            event: Some((
+                "Released".into(),
+                format!("{number} was released at Twilio"),
+            )),
+        };
+    }
+    if st.phase == Some(Phase::Released) || (st.sid.is_none() && st.purchase_intent.is_none()) {
+        return CleanupAction::Done {
+            release_hold: false,
+            event: None,
+        };
+    }
+    if let AccountView::Missing | AccountView::NotUsable { .. } = &obs.account {
+        let why = match &obs.account {
+            AccountView::NotUsable { why, .. } => why.message.clone(),
+            _ => format!(
+                "TelephonyAccount {:?} does not exist",
+                pn.spec.account_ref.name
+            ),
+        };
+        return CleanupAction::Blocked(ReasonMessage::new(
+            "ReleaseBlocked",
+            format!(
+                "cannot release {number}: {why}. Fix the account, or set the annotation {SKIP_RELEASE_ANNOTATION}=\"true\" to delete without releasing"
+            ),
+        ));
+    }
+    if let Some(sid) = &st.sid {
+        return CleanupAction::Release {
+            sid: sid.clone(),
+            number,
+        };
+    }
+    // A purchase was in flight: find out whether it happened.
+    match &obs.owned {
+        Some(o) if o.targeted => match &o.number {
+            Some(n) if pn.spec.deletion_policy == DeletionPolicy::Release => {
+                CleanupAction::Release {
+                    sid: n.sid.clone(),
+                    number,
+                }
+            }
+            Some(_) => CleanupAction::Done {
+                release_hold: false,
+                event: Some((
+                    "Retained".into(),
+                    format!("{number} stays in the Twilio account (deletionPolicy Retain)"),
+                )),
+            },
+            None => CleanupAction::Done {
+                release_hold: true,
+                event: None,
+            },
+        },
+        _ => CleanupAction::Lookup { number },
+    }
+}

@@ -1,0 +1,275 @@
+//! Recovery of a recorded purchase intent (no sid yet): what happened to the last attempt —
+//! bought (confirm), refused (abandon with a reason), unknown (look the number up), or not
+//! bought (claim another attempt after the in-flight window). See docs/exactly-once-purchase.md.
+
+use super::decide::Ctx;
+use super::status::{progressing, record_owned, set_purchased, stalled};
+use super::{Action, BuyFailure, Decision, Event, MAX_PURCHASE_ATTEMPTS, active};
+use crate::api::{AccountMode, Phase, PhoneNumberStatus, PurchaseIntent};
+use crate::conditions::{ReasonMessage, time, timestamp};
+use crate::twilio::codes;
+use jiff::Timestamp;
+
+/// Maps a definite purchase refusal to a Stalled reason and a message.
+pub fn refusal(number: &str, code: Option<u32>, message: &str) -> ReasonMessage {
+    let (reason, hint) = match code {
+        Some(codes::NUMBER_UNAVAILABLE) => (
+            "NumberUnavailable",
+            "it is not for sale (owned by someone else or reserved): choose another number",
+        ),
+        Some(codes::NO_NUMBERS_IN_AREA_CODE) => (
+            "NoNumbersAvailable",
+            "Twilio has no numbers there: choose another area code",
+        ),
+        Some(codes::INVALID_NUMBER) => (
+            "InvalidNumber",
+            "Twilio does not consider it a valid number: check spec.number",
+        ),
+        Some(codes::INVALID_AREA_CODE) | Some(codes::AREA_CODE_NOT_SUPPORTED) => {
+            ("InvalidAreaCode", "check spec.search.areaCode")
+        }
+        Some(codes::ADDRESS_REQUIRED) | Some(codes::ADDRESS_ON_FILE_REQUIRED) => (
+            "AddressRequired",
+            "set spec.compliance.addressSid to an address of the account",
+        ),
+        Some(codes::BUNDLE_REQUIRED) => (
+            "BundleRequired",
+            "set spec.compliance.bundleSid to an approved regulatory bundle",
+        ),
+        Some(codes::TRIAL_LIMIT) | Some(codes::TRIAL_ONE_NUMBER) => (
+            "TrialLimit",
+            "a trial account may own only one number: upgrade the Twilio account",
+        ),
+        Some(codes::AUTHENTICATION) => (
+            "AuthenticationFailed",
+            "Twilio refused the account's credentials: fix the Secret",
+        ),
+        Some(codes::ACCOUNT_NOT_ACTIVE) => (
+            "AccountNotActive",
+            "the Twilio account is suspended or closed",
+        ),
+        _ => ("PurchaseRefused", "see Twilio's message"),
+    };
+    let code = code.map(|c| format!(" (error {c})")).unwrap_or_default();
+    ReasonMessage::new(
+        reason,
+        format!("Twilio refused to sell {number}{code}: {message}; {hint}"),
+    )
+}
+
+/// An intent is recorded and no number is confirmed: find out what happened before buying again.
+pub(crate) fn recover(
+    cx: &Ctx,
+    mut st: PhoneNumberStatus,
+    intent: PurchaseIntent,
+    mode: AccountMode,
+    account_sid: &str,
+) -> Decision {
+    let obs = cx.obs;
+    let number = intent.phone_number.clone();
+    let managed = mode == AccountMode::Managed;
+
+    if let Some(BuyFailure::Refused { code, message }) = &obs.buy_failure {
+        // "Unavailable" may mean "already yours" (bought outside since the last inventory list):
+        // look it up once before giving up, so it is adopted instead.
+        if *code == Some(codes::NUMBER_UNAVAILABLE)
+            && !obs.owned.as_ref().is_some_and(|o| o.targeted)
+        {
+            return cx.wait_for(Action::Lookup { number }, st);
+        }
+        // Found in the account after a refusal: ours (an earlier attempt landed late) unless
+        // another PhoneNumber claims it (it bought it between our lookup and our buy).
+        if let Some(n) = obs
+            .owned
+            .as_ref()
+            .and_then(|o| o.number.as_ref())
+            .filter(|n| !obs.claimed_numbers.contains(&n.phone_number))
+        {
+            let mut st2 = st.clone();
+            record_owned(&mut st2, &cx.pn.spec, n, account_sid, None, true, cx.now);
+            let d = active::confirm_status(cx, st2, mode, account_sid);
+            let event = Event::normal(
+                "Adopted",
+                format!(
+                    "{} is already in account {account_sid}: adopted",
+                    n.phone_number
+                ),
+            );
+            return Decision {
+                action: Action::Confirm {
+                    number: n.clone(),
+                    settle: managed,
+                    adopted: true,
+                },
+                status: d.status,
+                requeue_at: d.requeue_at,
+                event: Some(event),
+            };
+        }
+        let why = refusal(&number, *code, message);
+        st.purchase_intent = None;
+        set_purchased(
+            &mut st,
+            false,
+            &why.reason,
+            &why.message,
+            cx.generation,
+            cx.now,
+        );
+        let event = Event::warning(&why.reason, why.message.clone());
+        if cx.pn.spec.search.is_some() && *code == Some(codes::NUMBER_UNAVAILABLE) {
+            // Taken between the search and the buy: search again soon.
+            st.phase = Some(Phase::Pending);
+            progressing(
+                &mut st,
+                &ReasonMessage::new(
+                    "NumberTaken",
+                    format!("{number} was taken before it could be bought; searching again"),
+                ),
+                cx.generation,
+                cx.now,
+            );
+            let soon = cx
+                .now
+                .checked_add(jiff::SignedDuration::from_secs(5))
+                .unwrap_or(Timestamp::MAX);
+            return Decision {
+                action: Action::Abandon {
+                    release_hold: managed,
+                },
+                status: st,
+                requeue_at: Some(soon),
+                event: Some(event),
+            };
+        }
+        stalled(&mut st, &why, Phase::Failed, cx.generation, cx.now);
+        return Decision {
+            action: Action::Abandon {
+                release_hold: managed,
+            },
+            status: st,
+            requeue_at: None,
+            event: Some(event),
+        };
+    }
+
+    if let Some(BuyFailure::NoCredits { message }) = &obs.buy_failure {
+        let why = ReasonMessage::new(
+            "InsufficientCredits",
+            format!("not enough credits to buy {number}: {message}; top up the account's credits"),
+        );
+        st.purchase_intent = None;
+        stalled(&mut st, &why, Phase::Failed, cx.generation, cx.now);
+        let event = Event::warning(&why.reason, why.message.clone());
+        return Decision {
+            action: Action::Abandon {
+                release_hold: false,
+            },
+            status: st,
+            requeue_at: None,
+            event: Some(event),
+        };
+    }
+
+    let looked_up = obs
+        .owned
+        .as_ref()
+        .filter(|o| o.number.is_some() || o.targeted);
+    let Some(owned) = looked_up else {
+        return cx.wait_for(Action::Lookup { number }, st);
+    };
+    if let Some(n) = &owned.number {
+        let found = obs
+            .search
+            .as_ref()
+            .and_then(|s| s.iter().find(|a| a.phone_number == n.phone_number));
+        let mut st2 = st.clone();
+        record_owned(&mut st2, &cx.pn.spec, n, account_sid, found, false, cx.now);
+        let d = active::confirm_status(cx, st2, mode, account_sid);
+        let event = Event::normal(
+            "Purchased",
+            format!(
+                "bought {} ({}) in account {}",
+                n.phone_number, n.sid, account_sid
+            ),
+        );
+        return Decision {
+            action: Action::Confirm {
+                number: n.clone(),
+                settle: managed,
+                adopted: false,
+            },
+            status: d.status,
+            requeue_at: d.requeue_at,
+            event: Some(event),
+        };
+    }
+
+    // The account does not hold the number (fresh lookup).
+    let last = timestamp(&intent.started_at);
+    let settled_at = last
+        .checked_add(obs.intent_settle)
+        .unwrap_or(Timestamp::MAX);
+    if cx.now < settled_at {
+        let why = ReasonMessage::new(
+            "PurchaseInFlight",
+            format!(
+                "a purchase of {number} started at {last} may still be in flight; checking again at {settled_at}"
+            ),
+        );
+        progressing(&mut st, &why, cx.generation, cx.now);
+        return cx.wait(st, Some(settled_at), None);
+    }
+    if intent.attempts >= MAX_PURCHASE_ATTEMPTS {
+        let why = ReasonMessage::new(
+            "PurchaseFailed",
+            format!(
+                "{number} could not be bought after {} attempts and is not in account {account_sid}; delete and recreate the PhoneNumber to try again",
+                intent.attempts
+            ),
+        );
+        st.purchase_intent = None;
+        stalled(&mut st, &why, Phase::Failed, cx.generation, cx.now);
+        let event = Event::warning(&why.reason, why.message.clone());
+        return Decision {
+            action: Action::Abandon {
+                release_hold: managed,
+            },
+            status: st,
+            requeue_at: None,
+            event: Some(event),
+        };
+    }
+    st.purchase_intent = Some(PurchaseIntent {
+        started_at: time(cx.now),
+        attempts: intent.attempts + 1,
+        ..intent
+    });
+    progressing(
+        &mut st,
+        &ReasonMessage::new(
+            "Purchasing",
+            format!("buying {number} (attempt {})", intent.attempts + 1),
+        ),
+        cx.generation,
+        cx.now,
+    );
+    let charge = if managed {
+        cx.obs.price.as_ref().map(|q| q.monthly_fee)
+    } else {
+        None
+    };
+    if managed && charge.is_none() {
+        let why = ReasonMessage::new(
+            "NotOnRateCard",
+            format!("the platform's rate card has no price for {number}"),
+        );
+        return cx.stall(st, why, Phase::Failed);
+    }
+    Decision {
+        action: Action::RetryBuy { number, charge },
+        status: st,
+        requeue_at: None,
+        event: None,
+    }
+}

@@ -1,0 +1,220 @@
+//! Status builders: kstatus conditions (Ready/Reconciling/Stalled) plus the domain conditions
+//! (Purchased, ConfigSynced, RenewalDue), pricing, and the Active status of an owned number.
+//! Every builder is deterministic in its inputs, so an unchanged situation yields a byte-identical
+//! status and the controller skips the write.
+
+use super::validate::country_of;
+use super::{PriceQuote, PriceSource};
+use crate::api::condition::{CONFIG_SYNCED, PURCHASED, RENEWAL_DUE};
+use crate::api::{Capabilities, NumberType, Phase, PhoneNumberSpec, PhoneNumberStatus, Pricing};
+use crate::conditions::{ReasonMessage, Summary, kstatus, money, set_condition, time};
+use crate::twilio::{AvailableNumber, IncomingNumber};
+use jiff::Timestamp;
+
+/// Ready=False, Stalled=True with `why`; `phase` is applied only when nothing is bought or in
+/// flight (a purchased number keeps its phase, an intent keeps `Purchasing`).
+pub fn stalled(
+    st: &mut PhoneNumberStatus,
+    why: &ReasonMessage,
+    phase: Phase,
+    generation: Option<i64>,
+    now: Timestamp,
+) {
+    if st.sid.is_none() && st.purchase_intent.is_none() {
+        st.phase = Some(phase);
+    }
+    st.message = Some(why.message.clone());
+    kstatus(
+        &mut st.conditions,
+        &Summary::Stalled(why.clone()),
+        generation,
+        now,
+    );
+}
+
+/// Ready=False, Reconciling=True with `why`.
+pub fn progressing(
+    st: &mut PhoneNumberStatus,
+    why: &ReasonMessage,
+    generation: Option<i64>,
+    now: Timestamp,
+) {
+    if st.phase.is_none() {
+        st.phase = Some(Phase::Pending);
+    }
+    st.message = Some(why.message.clone());
+    kstatus(
+        &mut st.conditions,
+        &Summary::Progressing(why.clone()),
+        generation,
+        now,
+    );
+}
+
+/// Ready=True.
+pub fn ready(
+    st: &mut PhoneNumberStatus,
+    reason: &str,
+    message: String,
+    generation: Option<i64>,
+    now: Timestamp,
+) {
+    kstatus(
+        &mut st.conditions,
+        &Summary::Ready {
+            reason: reason.into(),
+            message: message.clone(),
+        },
+        generation,
+        now,
+    );
+    st.message = Some(message);
+}
+
+pub fn set_purchased(
+    st: &mut PhoneNumberStatus,
+    yes: bool,
+    reason: &str,
+    message: &str,
+    generation: Option<i64>,
+    now: Timestamp,
+) {
+    set_condition(
+        &mut st.conditions,
+        PURCHASED,
+        yes,
+        reason,
+        message,
+        generation,
+        now,
+    );
+}
+
+pub fn set_config_synced(
+    st: &mut PhoneNumberStatus,
+    yes: bool,
+    reason: &str,
+    message: &str,
+    generation: Option<i64>,
+    now: Timestamp,
+) {
+    set_condition(
+        &mut st.conditions,
+        CONFIG_SYNCED,
+        yes,
+        reason,
+        message,
+        generation,
+        now,
+    );
+}
+
+pub fn set_renewal_due(
+    st: &mut PhoneNumberStatus,
+    yes: bool,
+    reason: &str,
+    message: &str,
+    generation: Option<i64>,
+    now: Timestamp,
+) {
+    set_condition(
+        &mut st.conditions,
+        RENEWAL_DUE,
+        yes,
+        reason,
+        message,
+        generation,
+        now,
+    );
+}
+
+/// The status form of a price quote.
+pub fn pricing(q: &PriceQuote) -> Pricing {
+    Pricing {
+        currency: q.currency.clone(),
+        monthly_fee: money(q.monthly_fee),
+        inbound_per_minute: q.inbound_per_minute.map(money),
+        outbound_per_minute: q.outbound_per_minute.map(money),
+        source: q.source.as_str().to_string(),
+        fetched_at: match q.source {
+            PriceSource::RateCard => None,
+            PriceSource::TwilioPricingApi => q.fetched_at.map(time),
+        },
+    }
+}
+
+/// The number type from Twilio's `type` field (`local`, `toll-free`, `mobile`, …).
+pub fn parse_type(s: &str) -> Option<NumberType> {
+    let norm: String = s
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect::<String>()
+        .to_ascii_lowercase();
+    match norm.as_str() {
+        "local" => Some(NumberType::Local),
+        "tollfree" => Some(NumberType::TollFree),
+        "mobile" => Some(NumberType::Mobile),
+        _ => None,
+    }
+}
+
+/// Country and type of the number (from the search, Twilio's answer, or the calling code).
+pub fn country_and_type(
+    spec: &PhoneNumberSpec,
+    e164: &str,
+    twilio_type: Option<&str>,
+) -> (Option<String>, Option<NumberType>) {
+    let guessed = country_of(e164);
+    let country = spec
+        .search
+        .as_ref()
+        .map(|s| s.country.clone())
+        .or_else(|| guessed.map(|(c, _)| c.to_string()));
+    let t = twilio_type
+        .and_then(parse_type)
+        .or_else(|| spec.search.as_ref().map(|s| s.r#type))
+        .or_else(|| guessed.map(|(_, t)| t));
+    (country, t)
+}
+
+/// Records an owned number in the status: phase Active, identity, capabilities, purchase time,
+/// intent cleared. `found` is the search result it came from, when known (locality, region).
+/// `purchasedAt` is the operator's clock for a purchase (the renewal cycle runs on that clock),
+/// Twilio's `date_created` for an adopted number (never later than now).
+pub fn record_owned(
+    st: &mut PhoneNumberStatus,
+    spec: &PhoneNumberSpec,
+    n: &IncomingNumber,
+    account_sid: &str,
+    found: Option<&AvailableNumber>,
+    adopted: bool,
+    now: Timestamp,
+) {
+    let (country, t) = country_and_type(spec, &n.phone_number, n.number_type.as_deref());
+    st.phase = Some(Phase::Active);
+    st.phone_number = Some(n.phone_number.clone());
+    st.sid = Some(n.sid.clone());
+    st.account_sid = Some(if n.account_sid.is_empty() {
+        account_sid.to_string()
+    } else {
+        n.account_sid.clone()
+    });
+    st.country = country;
+    st.r#type = t;
+    st.capabilities = Some(Capabilities {
+        voice: n.capabilities.voice,
+        sms: n.capabilities.sms,
+        mms: n.capabilities.mms,
+    });
+    if let Some(f) = found {
+        st.locality = f.locality.clone();
+        st.region = f.region.clone();
+    }
+    let purchased = if adopted {
+        n.date_created.map_or(now, |d| d.min(now))
+    } else {
+        now
+    };
+    st.purchased_at = Some(time(purchased));
+    st.purchase_intent = None;
+}

@@ -1,0 +1,286 @@
+//! Owned numbers: drift (config put back, NumberLost), pricing, renewal timelines.
+
+use super::*;
+use crate::api::condition::{CONFIG_SYNCED, READY, RENEWAL_DUE, STALLED};
+use crate::api::{HttpMethod, Phase, RenewalSpec, VoiceConfig};
+use crate::conditions::time;
+use crate::twilio::ConfigField;
+
+fn active(mode: AccountMode, spec: PhoneNumberSpec) -> (PhoneNumber, Observed) {
+    let mut p = pn(spec, None);
+    let mut o = obs(mode);
+    o.owned = owned(incoming("+14155550100"), t0(), false);
+    let d = step(&mut p, &o);
+    assert!(matches!(d.action, Action::Confirm { .. }), "{:?}", d.action);
+    (p, o)
+}
+
+#[test]
+fn config_diff_only_covers_declared_fields_and_treats_empty_as_unset() {
+    let mut s = spec_number("+14155550100");
+    s.friendly_name = Some("Support line".into());
+    s.voice = Some(VoiceConfig {
+        url: Some("https://example.com/voice".into()),
+        ..Default::default()
+    });
+    let n = incoming("+14155550100"); // voice_url null, sms_url "", friendly "(415) 555-0100"
+    let d = config::diff(&s, &n);
+    assert_eq!(
+        d[ConfigField::FriendlyName].as_deref(),
+        Some("Support line")
+    );
+    assert_eq!(
+        d[ConfigField::VoiceUrl].as_deref(),
+        Some("https://example.com/voice")
+    );
+    assert_eq!(d[ConfigField::VoiceMethod].as_deref(), Some("POST"));
+    assert!(
+        d[ConfigField::SmsUrl].is_none(),
+        "undeclared fields are left alone"
+    );
+    // In sync (method case-insensitive) → empty.
+    let mut n2 = n.clone();
+    n2.config[ConfigField::FriendlyName] = Some("Support line".into());
+    n2.config[ConfigField::VoiceUrl] = Some("https://example.com/voice".into());
+    n2.config[ConfigField::VoiceMethod] = Some("post".into());
+    assert!(config::diff(&s, &n2).is_empty());
+    // GET declared, POST at Twilio → drift.
+    s.voice.as_mut().unwrap().method = Some(HttpMethod::Get);
+    assert_eq!(
+        config::diff(&s, &n2)[ConfigField::VoiceMethod].as_deref(),
+        Some("GET")
+    );
+    // Compliance and sms.
+    s.compliance = Some(crate::api::Compliance {
+        bundle_sid: Some("BU0123456789abcdef0123456789abcdef".into()),
+        ..Default::default()
+    });
+    s.sms = Some(crate::api::SmsConfig {
+        url: Some("https://example.com/sms".into()),
+        ..Default::default()
+    });
+    let d = config::diff(&s, &n2);
+    assert_eq!(
+        d[ConfigField::BundleSid].as_deref(),
+        Some("BU0123456789abcdef0123456789abcdef")
+    );
+    assert_eq!(
+        d[ConfigField::SmsUrl].as_deref(),
+        Some("https://example.com/sms")
+    );
+}
+
+#[test]
+fn drift_puts_configuration_back() {
+    let mut s = spec_number("+14155550100");
+    s.friendly_name = Some("Support line".into());
+    let (p, mut o) = active(AccountMode::BringYourOwn, s);
+    // The adoption itself already asked for the sync; after it, Twilio answers the new name.
+    let d = decide(&p, &o);
+    match &d.action {
+        Action::SyncConfig { sid, diff } => {
+            assert_eq!(sid, "PN0123456789abcdef0123456789abcdef");
+            assert_eq!(
+                diff[ConfigField::FriendlyName].as_deref(),
+                Some("Support line")
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    let mut synced = incoming("+14155550100");
+    synced.config[ConfigField::FriendlyName] = Some("Support line".into());
+    o.owned = owned(synced, t0(), true);
+    let d = decide(&p, &o);
+    assert_eq!(d.action, Action::Wait);
+    assert_eq!(cond(&d.status, CONFIG_SYNCED), Some(("True", "InSync")));
+    assert_eq!(cond(&d.status, READY), Some(("True", "Active")));
+    // Twilio refuses the update: stalled with its reason, no loop.
+    o.owned = owned(incoming("+14155550100"), t0(), true);
+    o.sync_failure = Some(crate::conditions::ReasonMessage::new(
+        "ConfigRejected",
+        "bad application sid",
+    ));
+    let d = decide(&p, &o);
+    assert_eq!(d.action, Action::Wait);
+    assert_eq!(cond(&d.status, STALLED), Some(("True", "ConfigRejected")));
+}
+
+#[test]
+fn number_missing_from_a_newer_inventory_is_lost_not_rebought() {
+    let (mut p, mut o) = active(AccountMode::BringYourOwn, spec_number("+14155550100"));
+    // A snapshot older than (or as old as) the purchase proves nothing.
+    o.owned = not_owned(t0(), false);
+    assert_eq!(
+        cond(&decide(&p, &o).status, READY),
+        Some(("True", "Active"))
+    );
+    o.owned = not_owned(ts("2026-03-02T00:00:00Z"), false);
+    o.now = ts("2026-03-02T00:00:00Z");
+    let d = step(&mut p, &o);
+    assert_eq!(d.action, Action::Wait);
+    assert_eq!(cond(&d.status, READY), Some(("False", "NumberLost")));
+    assert_eq!(cond(&d.status, STALLED), Some(("True", "NumberLost")));
+    assert_eq!(d.status.phase, Some(Phase::Failed));
+    assert!(
+        d.status.sid.is_some(),
+        "the sid is kept so the number is never bought again"
+    );
+    // Every later decision keeps it lost: never a Search/RecordIntent/RetryBuy.
+    let d = decide(&p, &o);
+    assert_eq!(d.action, Action::Wait);
+    // And if the number comes back, it is Active again.
+    o.owned = owned(incoming("+14155550100"), o.now, false);
+    let d = decide(&p, &o);
+    assert_eq!(d.status.phase, Some(Phase::Active));
+    assert_eq!(cond(&d.status, READY), Some(("True", "Active")));
+}
+
+#[test]
+fn byo_renewal_shows_twilio_billing_date_and_requeues_there() {
+    let (p, mut o) = active(AccountMode::BringYourOwn, spec_number("+14155550100"));
+    o.now = ts("2026-03-31T13:00:00Z");
+    let d = decide(&p, &o);
+    let r = d.status.renewal.as_ref().unwrap();
+    assert_eq!(r.next_renewal_at, Some(time(ts("2026-04-01T12:00:00Z"))));
+    assert_eq!(d.requeue_at, Some(ts("2026-04-01T12:00:00Z")));
+}
+
+fn managed_active(auto_renew: bool) -> (PhoneNumber, Observed) {
+    let mut s = spec_number("+14155550100");
+    s.renewal = Some(RenewalSpec { auto_renew });
+    let (p, o) = active(AccountMode::Managed, s);
+    let r = p.status.as_ref().unwrap().renewal.clone().unwrap();
+    assert_eq!(r.period, Some(1));
+    assert_eq!(r.period_days, Some(28));
+    assert_eq!(r.next_renewal_at, Some(time(ts("2026-03-29T12:00:00Z"))));
+    assert_eq!(
+        p.status.as_ref().unwrap().pricing.as_ref().unwrap().source,
+        "RateCard"
+    );
+    (p, o)
+}
+
+#[test]
+fn managed_renewal_charges_at_the_due_time_and_moves_the_cycle() {
+    let (mut p, mut o) = managed_active(true);
+    o.now = ts("2026-03-20T00:00:00Z");
+    let d = decide(&p, &o);
+    assert_eq!(d.action, Action::Wait);
+    assert_eq!(
+        d.requeue_at,
+        Some(ts("2026-03-29T12:00:00Z")),
+        "requeue at the exact deadline"
+    );
+    assert_eq!(cond(&d.status, RENEWAL_DUE), Some(("False", "Paid")));
+    o.now = ts("2026-03-29T12:00:00Z");
+    let d = decide(&p, &o);
+    assert_eq!(
+        d.action,
+        Action::Renew {
+            period: 2,
+            amount: Decimal::new(115, 2),
+            due: ts("2026-03-29T12:00:00Z")
+        }
+    );
+    o.renewal = Some(RenewalOutcome::Renewed { period: 2 });
+    let d = step(&mut p, &o);
+    let r = d.status.renewal.as_ref().unwrap();
+    assert_eq!(r.period, Some(2));
+    assert_eq!(r.last_renewed_at, Some(time(ts("2026-03-29T12:00:00Z"))));
+    assert_eq!(r.next_renewal_at, Some(time(ts("2026-04-26T12:00:00Z"))));
+    assert_eq!(d.event.unwrap().reason, "Renewed");
+    assert_eq!(d.status.phase, Some(Phase::Active));
+}
+
+#[test]
+fn short_credits_enter_grace_then_renewal_in_window_returns_to_active() {
+    let (mut p, mut o) = managed_active(true);
+    o.now = ts("2026-03-29T12:00:00Z");
+    o.renewal = Some(RenewalOutcome::Refused(
+        crate::conditions::ReasonMessage::new("InsufficientCredits", "balance 0.00, needed 1.15"),
+    ));
+    let d = step(&mut p, &o);
+    assert_eq!(d.status.phase, Some(Phase::GracePeriod));
+    assert_eq!(
+        d.status.renewal.as_ref().unwrap().grace_deadline,
+        Some(time(ts("2026-03-31T12:00:00Z")))
+    );
+    assert_eq!(
+        cond(&d.status, RENEWAL_DUE),
+        Some(("True", "InsufficientCredits"))
+    );
+    // Credits may be topped up any time: retry every 15 minutes (billing's rule) until the deadline.
+    assert_eq!(d.requeue_at, Some(ts("2026-03-29T12:15:00Z")));
+    assert_eq!(d.event.unwrap().reason, "GracePeriod");
+    // Topped up within the window.
+    o.now = ts("2026-03-30T12:00:00Z");
+    o.renewal = None;
+    assert!(matches!(
+        decide(&p, &o).action,
+        Action::Renew { period: 2, .. }
+    ));
+    o.renewal = Some(RenewalOutcome::Renewed { period: 2 });
+    let d = step(&mut p, &o);
+    assert_eq!(d.status.phase, Some(Phase::Active));
+    assert!(d.status.renewal.as_ref().unwrap().grace_deadline.is_none());
+    assert_eq!(
+        d.status.renewal.as_ref().unwrap().next_renewal_at,
+        Some(time(ts("2026-04-26T12:00:00Z")))
+    );
+}
+
+#[test]
+fn auto_renew_off_lapses_after_grace_and_is_released_for_good() {
+    let (mut p, mut o) = managed_active(false);
+    o.now = ts("2026-03-29T12:00:00Z");
+    let d = step(&mut p, &o);
+    assert_eq!(d.status.phase, Some(Phase::GracePeriod));
+    assert_eq!(cond(&d.status, STALLED), Some(("True", "AutoRenewOff")));
+    o.now = ts("2026-03-31T12:00:00Z");
+    let d = decide(&p, &o);
+    assert_eq!(
+        d.action,
+        Action::Lapse {
+            sid: "PN0123456789abcdef0123456789abcdef".into()
+        }
+    );
+    o.released = true;
+    let d = step(&mut p, &o);
+    assert_eq!(d.status.phase, Some(Phase::Released));
+    assert_eq!(d.event.unwrap().reason, "Lapsed");
+    // Released is final: nothing is ever bought again, whatever is observed.
+    o.released = false;
+    o.owned = not_owned(ts("2026-04-02T00:00:00Z"), true);
+    o.now = ts("2026-05-01T00:00:00Z");
+    let d = decide(&p, &o);
+    assert_eq!(d.action, Action::Wait);
+    assert_eq!(d.status.phase, Some(Phase::Released));
+}
+
+#[test]
+fn credits_still_short_at_the_deadline_lapse() {
+    let (mut p, mut o) = managed_active(true);
+    o.now = ts("2026-03-29T12:00:00Z");
+    let refused = RenewalOutcome::Refused(crate::conditions::ReasonMessage::new(
+        "InsufficientCredits",
+        "short",
+    ));
+    o.renewal = Some(refused.clone());
+    step(&mut p, &o);
+    o.now = ts("2026-03-31T11:59:00Z");
+    o.renewal = None;
+    // Within the window every look retries the charge.
+    assert!(matches!(
+        decide(&p, &o).action,
+        Action::Renew { period: 2, .. }
+    ));
+    o.renewal = Some(refused);
+    assert_eq!(
+        decide(&p, &o).status.phase,
+        Some(crate::api::Phase::GracePeriod)
+    );
+    // At the deadline (inclusive): lapse.
+    o.now = ts("2026-03-31T12:00:00Z");
+    o.renewal = None;
+    assert!(matches!(decide(&p, &o).action, Action::Lapse { .. }));
+}

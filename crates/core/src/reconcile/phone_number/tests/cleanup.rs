@@ -1,0 +1,121 @@
+//! Deletion decisions.
+
+use super::*;
+use crate::api::{DeletionPolicy, Phase, PurchaseIntent, SKIP_RELEASE_ANNOTATION};
+use crate::conditions::time;
+
+fn active_status() -> PhoneNumberStatus {
+    PhoneNumberStatus {
+        phase: Some(Phase::Active),
+        phone_number: Some("+14155550100".into()),
+        sid: Some("PN1".into()),
+        ..Default::default()
+    }
+}
+
+fn cobs() -> CleanupObserved {
+    CleanupObserved {
+        account: usable(AccountMode::BringYourOwn),
+        owned: None,
+        released: false,
+    }
+}
+
+#[test]
+fn release_retain_skip() {
+    let p = pn(spec_number("+14155550100"), Some(active_status()));
+    assert_eq!(
+        decide_cleanup(&p, &cobs()),
+        CleanupAction::Release {
+            sid: "PN1".into(),
+            number: "+14155550100".into()
+        }
+    );
+    let mut o = cobs();
+    o.released = true;
+    assert!(matches!(
+        decide_cleanup(&p, &o),
+        CleanupAction::Done {
+            release_hold: false,
+            event: Some(_)
+        }
+    ));
+
+    let mut s = spec_number("+14155550100");
+    s.deletion_policy = DeletionPolicy::Retain;
+    assert!(
+        matches!(decide_cleanup(&pn(s, Some(active_status())), &cobs()), CleanupAction::Done { event: Some((ref r, _)), .. } if r == "Retained")
+    );
+
+    let mut p2 = p.clone();
+    p2.metadata.annotations =
+        Some([(SKIP_RELEASE_ANNOTATION.to_string(), "true".to_string())].into());
+    let o = CleanupObserved {
+        account: AccountView::Missing,
+        owned: None,
+        released: false,
+    };
+    assert!(
+        matches!(decide_cleanup(&p2, &o), CleanupAction::Done { event: Some((ref r, _)), .. } if r == "ReleaseSkipped")
+    );
+    // Without the annotation, a missing account blocks and says how to unblock.
+    match decide_cleanup(&p, &o) {
+        CleanupAction::Blocked(why) => assert!(why.message.contains(SKIP_RELEASE_ANNOTATION)),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn nothing_bought_nothing_to_release() {
+    let p = pn(spec_number("+14155550100"), None);
+    assert_eq!(
+        decide_cleanup(&p, &cobs()),
+        CleanupAction::Done {
+            release_hold: false,
+            event: None
+        }
+    );
+    let released = PhoneNumberStatus {
+        phase: Some(Phase::Released),
+        ..active_status()
+    };
+    assert!(matches!(
+        decide_cleanup(&pn(spec_number("+14155550100"), Some(released)), &cobs()),
+        CleanupAction::Done { .. }
+    ));
+}
+
+#[test]
+fn purchase_in_flight_is_looked_up_then_released_or_hold_dropped() {
+    let st = PhoneNumberStatus {
+        phase: Some(Phase::Purchasing),
+        purchase_intent: Some(PurchaseIntent {
+            phone_number: "+14155550100".into(),
+            account_sid: ACC.into(),
+            started_at: time(t0()),
+            attempts: 1,
+        }),
+        ..Default::default()
+    };
+    let p = pn(spec_number("+14155550100"), Some(st));
+    assert_eq!(
+        decide_cleanup(&p, &cobs()),
+        CleanupAction::Lookup {
+            number: "+14155550100".into()
+        }
+    );
+    let mut o = cobs();
+    o.owned = owned(incoming("+14155550100"), t0(), true);
+    assert!(matches!(
+        decide_cleanup(&p, &o),
+        CleanupAction::Release { .. }
+    ));
+    o.owned = not_owned(t0(), true);
+    assert_eq!(
+        decide_cleanup(&p, &o),
+        CleanupAction::Done {
+            release_hold: true,
+            event: None
+        }
+    );
+}
