@@ -217,7 +217,7 @@ fn managed_without_accepted_terms_is_stalled_with_the_summary() {
         &g,
         Gate::Proceed {
             terms: Terms::Blocked {
-                reason: "TermsNotAccepted",
+                reason: telephony_operator::controller::conditions::Reason::TermsNotAccepted,
                 ..
             },
             ..
@@ -294,7 +294,7 @@ fn credential_failures_have_reasons() {
         let d = run(
             &a,
             Connection::AccessFailed {
-                reason: reason.into(),
+                reason: telephony_operator::controller::conditions::Reason::parse(reason),
                 message: format!("{reason} msg"),
                 transient: false,
             },
@@ -360,7 +360,7 @@ fn rotation_recovers_and_keeps_transition_time() {
     let d = run(
         &a,
         Connection::AccessFailed {
-            reason: "KeyMissing".into(),
+            reason: telephony_operator::controller::conditions::Reason::KeyMissing,
             message: "m".into(),
             transient: false,
         },
@@ -370,7 +370,7 @@ fn rotation_recovers_and_keeps_transition_time() {
     let d2 = run(
         &a,
         Connection::AccessFailed {
-            reason: "KeyMissing".into(),
+            reason: telephony_operator::controller::conditions::Reason::KeyMissing,
             message: "m".into(),
             transient: false,
         },

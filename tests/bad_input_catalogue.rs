@@ -183,9 +183,7 @@ fn account_view(setup: &str) -> AccountView {
             )
             .unwrap_err();
             AccountView::NotUsable {
-                why: telephony_operator::controller::conditions::ReasonMessage::new(
-                    nu.reason, nu.message,
-                ),
+                why: nu.why,
                 transient: false,
             }
         }

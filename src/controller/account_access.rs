@@ -6,6 +6,7 @@
 
 use super::Context;
 use crate::api::{AccountMode, CredentialsSecretRef, TelephonyAccount};
+use crate::controller::conditions::Reason;
 use crate::twilio::{AccountApi, Credentials, Routing, Secret as TwilioSecret};
 use k8s_openapi::api::core::v1::Secret;
 use kube::{Api, ResourceExt};
@@ -54,20 +55,21 @@ pub enum AccessError {
 
 impl AccessError {
     /// The condition reason for this error.
-    pub fn reason(&self) -> &'static str {
+    pub fn reason(&self) -> Reason {
         match self {
-            AccessError::SecretNotFound { .. } => "SecretNotFound",
-            AccessError::KeyMissing { .. } => "KeyMissing",
-            AccessError::InvalidCredentials { .. } => "InvalidCredentials",
-            AccessError::NoSecretRef => "SecretRefMissing",
-            AccessError::MasterCredentialsMissing { .. } => "MasterCredentialsMissing",
-            AccessError::NotConnected => "NotConnected",
-            AccessError::Kube { .. } => "KubernetesError",
+            AccessError::SecretNotFound { .. } => Reason::SecretNotFound,
+            AccessError::KeyMissing { .. } => Reason::KeyMissing,
+            AccessError::InvalidCredentials { .. } => Reason::InvalidCredentials,
+            AccessError::NoSecretRef => Reason::SecretRefMissing,
+            AccessError::MasterCredentialsMissing { .. } => Reason::MasterCredentialsMissing,
+            AccessError::NotConnected => Reason::NotConnected,
+            AccessError::Kube { .. } => Reason::KubernetesError,
         }
     }
     /// Whether retrying later without a change by a person can help.
+    /// A property of the reason (`Reason::transient`): KubernetesError and NotConnected.
     pub fn is_transient(&self) -> bool {
-        matches!(self, AccessError::Kube { .. } | AccessError::NotConnected)
+        self.reason().transient() == Some(true)
     }
 }
 

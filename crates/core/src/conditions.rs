@@ -26,13 +26,14 @@ pub fn set_condition(
     conds: &mut Vec<Condition>,
     type_: &str,
     status: bool,
-    reason: &str,
+    reason: impl std::borrow::Borrow<Reason>,
     message: &str,
     observed_generation: Option<i64>,
     now: jiff::Timestamp,
 ) {
     let status_str = if status { "True" } else { "False" };
     // Kubernetes requires a non-empty CamelCase reason and caps the message at 32768 bytes.
+    let reason = reason.borrow().as_str();
     let reason = if reason.is_empty() { "Unknown" } else { reason };
     let message = truncate(message, 32_000);
     if let Some(c) = conds.iter_mut().find(|c| c.type_ == type_) {
@@ -70,27 +71,13 @@ pub fn condition_is_true(conds: &[Condition], type_: &str) -> bool {
     get_condition(conds, type_).is_some_and(|c| c.status == "True")
 }
 
-/// A reason and a message a person can act on.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReasonMessage {
-    pub reason: String,
-    pub message: String,
-}
-
-impl ReasonMessage {
-    pub fn new(reason: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            reason: reason.into(),
-            message: message.into(),
-        }
-    }
-}
+pub use crate::reason::{Reason, ReasonMessage};
 
 /// The kstatus summary of a reconcile.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Summary {
     /// Everything is as declared: Ready=True, no Reconciling, no Stalled.
-    Ready { reason: String, message: String },
+    Ready { reason: Reason, message: String },
     /// Work in progress: Ready=False, Reconciling=True.
     Progressing(ReasonMessage),
     /// Needs a person: Ready=False, Stalled=True.
@@ -202,7 +189,7 @@ mod tests {
             &mut conds,
             READY,
             false,
-            "Connecting",
+            Reason::Connecting,
             "a",
             Some(1),
             ts("2026-01-01T00:00:00Z"),
@@ -211,7 +198,7 @@ mod tests {
             &mut conds,
             READY,
             false,
-            "Other",
+            Reason::parse("Other"),
             "b",
             Some(2),
             ts("2026-01-02T00:00:00Z"),
@@ -226,7 +213,7 @@ mod tests {
             &mut conds,
             READY,
             true,
-            "Connected",
+            Reason::Connected,
             "ok",
             Some(2),
             ts("2026-01-03T00:00:00.5Z"),
@@ -243,7 +230,7 @@ mod tests {
         let mut conds = Vec::new();
         kstatus(
             &mut conds,
-            &Summary::Stalled(ReasonMessage::new("X", "y")),
+            &Summary::Stalled(ReasonMessage::new(Reason::parse("X"), "y")),
             Some(1),
             now,
         );
@@ -251,7 +238,7 @@ mod tests {
         assert!(!condition_is_true(&conds, READY));
         kstatus(
             &mut conds,
-            &Summary::Progressing(ReasonMessage::new("P", "q")),
+            &Summary::Progressing(ReasonMessage::new(Reason::parse("P"), "q")),
             Some(1),
             now,
         );
@@ -260,7 +247,7 @@ mod tests {
         kstatus(
             &mut conds,
             &Summary::Ready {
-                reason: "Ok".into(),
+                reason: Reason::parse("Ok"),
                 message: "".into(),
             },
             Some(1),

@@ -12,5 +12,6 @@
 pub mod api;
 pub mod billing;
 pub mod conditions;
+pub mod reason;
 pub mod reconcile;
 pub mod twilio;

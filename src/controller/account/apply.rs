@@ -199,7 +199,7 @@ async fn verify(api: &AccountApi, account: &TelephonyAccount) -> Result<Connecte
 
 fn access_failed(e: &account_access::AccessError) -> Observation {
     Observation::new(Connection::AccessFailed {
-        reason: e.reason().to_string(),
+        reason: e.reason(),
         message: e.to_string(),
         transient: e.is_transient(),
     })

@@ -7,8 +7,9 @@ use super::write::{publish, write_status};
 use crate::api::TelephonyAccount;
 use crate::controller::Context;
 use crate::controller::account_access::{self, routing};
+use crate::controller::conditions::Reason;
 use crate::controller::conditions::{ReasonMessage, Summary, get_condition, kstatus};
-use crate::reconcile::account::{self as decisions, DeletionStep, EventNote};
+use crate::reconcile::account::{self as decisions, DeletionStep, Event};
 use crate::twilio::codes;
 use kube::ResourceExt;
 use kube::runtime::controller::Action;
@@ -23,18 +24,16 @@ pub(super) async fn cleanup(ctx: &Context, account: &TelephonyAccount) -> Result
             write_status(ctx, account, |fresh| {
                 let mut st = fresh.status.clone().unwrap_or_default();
                 let already = get_condition(&st.conditions, crate::api::condition::READY)
-                    .is_some_and(|c| c.reason == "DeletionBlocked" && c.message == message);
+                    .is_some_and(|c| c.reason == Reason::DeletionBlocked && c.message == message);
                 let events = if already {
                     Vec::new()
                 } else {
-                    vec![EventNote {
-                        warning: true,
-                        reason: "DeletionBlocked".into(),
-                        note: message.clone(),
-                    }]
+                    vec![Event::warning(Reason::DeletionBlocked, message.clone())]
                 };
-                let summary =
-                    Summary::Progressing(ReasonMessage::new("DeletionBlocked", message.clone()));
+                let summary = Summary::Progressing(ReasonMessage::new(
+                    Reason::DeletionBlocked,
+                    message.clone(),
+                ));
                 kstatus(&mut st.conditions, &summary, fresh.metadata.generation, now);
                 (st, events, ())
             })
@@ -55,11 +54,10 @@ pub(super) async fn cleanup(ctx: &Context, account: &TelephonyAccount) -> Result
             publish(
                 ctx,
                 account,
-                &[EventNote {
-                    warning: false,
-                    reason: "SubaccountClosed".into(),
-                    note: format!("closed Twilio subaccount {sid}; the account can now be deleted"),
-                }],
+                &[Event::normal(
+                    Reason::SubaccountClosed,
+                    format!("closed Twilio subaccount {sid}; the account can now be deleted"),
+                )],
             )
             .await;
             Ok(Action::await_change())
@@ -68,15 +66,14 @@ pub(super) async fn cleanup(ctx: &Context, account: &TelephonyAccount) -> Result
             publish(
                 ctx,
                 account,
-                &[EventNote {
-                    warning: true,
-                    reason: "SubaccountLeftOpen".into(),
-                    note: format!(
+                &[Event::warning(
+                    Reason::SubaccountLeftOpen,
+                    format!(
                         "Twilio subaccount {sid} was left open at an administrator's request \
                          (annotation {}); close it in the Twilio console",
                         crate::api::SKIP_RELEASE_ANNOTATION
                     ),
-                }],
+                )],
             )
             .await;
             Ok(Action::await_change())

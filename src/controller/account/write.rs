@@ -7,9 +7,9 @@
 use super::Error;
 use crate::api::{TelephonyAccount, TelephonyAccountStatus};
 use crate::controller::Context;
-use crate::reconcile::account::EventNote;
+use crate::reconcile::account::Event;
 use kube::api::PostParams;
-use kube::runtime::events::{Event, EventType};
+use kube::runtime::events::EventType;
 use kube::{Api, Resource, ResourceExt};
 
 /// Attempts before giving up on conflicts (the error policy retries soon after).
@@ -21,7 +21,7 @@ const ATTEMPTS: usize = 8;
 pub(super) async fn write_status<R>(
     ctx: &Context,
     account: &TelephonyAccount,
-    mut compute: impl FnMut(&TelephonyAccount) -> (TelephonyAccountStatus, Vec<EventNote>, R),
+    mut compute: impl FnMut(&TelephonyAccount) -> (TelephonyAccountStatus, Vec<Event>, R),
 ) -> Result<R, Error> {
     let namespace = account.namespace().ok_or(Error::NoNamespace)?;
     let api: Api<TelephonyAccount> = Api::namespaced(ctx.kube.clone(), &namespace);
@@ -55,21 +55,21 @@ pub(super) async fn write_status<R>(
 }
 
 /// Records events (failures to record are logged, never fatal).
-pub(super) async fn publish(ctx: &Context, account: &TelephonyAccount, events: &[EventNote]) {
+pub(super) async fn publish(ctx: &Context, account: &TelephonyAccount, events: &[Event]) {
     if events.is_empty() {
         return;
     }
     let reference = account.object_ref(&());
     for e in events {
-        let ev = Event {
+        let ev = kube::runtime::events::Event {
             type_: if e.warning {
                 EventType::Warning
             } else {
                 EventType::Normal
             },
-            reason: e.reason.clone(),
+            reason: e.reason.to_string(),
             note: Some(e.note.clone()),
-            action: e.reason.clone(),
+            action: e.reason.to_string(),
             secondary: None,
         };
         if let Err(err) = ctx.recorder.publish(&ev, &reference).await {

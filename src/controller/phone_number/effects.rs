@@ -114,13 +114,13 @@ impl Effects for KubeEffects {
 
     async fn event(&self, pn: &PhoneNumber, event: &Event) {
         let ev = kube::runtime::events::Event {
-            type_: match event.type_ {
+            type_: match event.type_() {
                 EventType::Normal => kube::runtime::events::EventType::Normal,
                 EventType::Warning => kube::runtime::events::EventType::Warning,
             },
-            reason: event.reason.clone(),
+            reason: event.reason.to_string(),
             note: Some(event.note.chars().take(1000).collect()),
-            action: event.reason.clone(),
+            action: event.reason.to_string(),
             secondary: None,
         };
         if let Err(e) = self.ctx.recorder.publish(&ev, &pn.object_ref(&())).await {

@@ -11,6 +11,7 @@ use super::effects::{Effects, WriteError};
 use crate::api::{ChargeKind, PhoneNumber};
 use crate::billing::charge_key;
 use crate::clock::Clock;
+use crate::controller::conditions::Reason;
 use crate::controller::conditions::ReasonMessage;
 use crate::controller::credits::CreditsError;
 use crate::controller::inventory::InventoryCache;
@@ -95,7 +96,7 @@ impl<E: Effects> Env<'_, E> {
 pub fn refusal_of(e: &TwilioError) -> ReasonMessage {
     if e.is_auth() {
         return ReasonMessage::new(
-            "AuthenticationFailed",
+            Reason::AuthenticationFailed,
             "Twilio refused the account's credentials (20003): fix the Secret of the TelephonyAccount".to_string(),
         );
     }
@@ -104,7 +105,7 @@ pub fn refusal_of(e: &TwilioError) -> ReasonMessage {
         .map(|c| format!(" (error {c})"))
         .unwrap_or_default();
     ReasonMessage::new(
-        "TwilioRefused",
+        Reason::TwilioRefused,
         format!(
             "Twilio refused the {} call{code}: {}",
             e.operation, e.message
@@ -307,8 +308,8 @@ pub async fn drive<E: Effects>(
                     }
                     Err(e) => {
                         let mut why = refusal_of(&e);
-                        if why.reason == "TwilioRefused" {
-                            why.reason = "ConfigRejected".into();
+                        if why.reason == Reason::TwilioRefused {
+                            why.reason = Reason::ConfigRejected;
                         }
                         obs.sync_failure = Some(why);
                     }
@@ -338,7 +339,7 @@ pub async fn drive<E: Effects>(
                     }
                     Err(CreditsError::InsufficientCredits { balance, needed }) => {
                         obs.renewal = Some(RenewalOutcome::Refused(ReasonMessage::new(
-                            "InsufficientCredits",
+                            Reason::InsufficientCredits,
                             format!("credits balance {balance}, renewal needs {needed}"),
                         )));
                     }
@@ -390,11 +391,8 @@ pub async fn drive_cleanup<E: Effects>(
                     }
                 }
                 if let Some((reason, note)) = event {
-                    let ev = if reason == "ReleaseSkipped" {
-                        crate::reconcile::phone_number::Event::warning(&reason, note)
-                    } else {
-                        crate::reconcile::phone_number::Event::normal(&reason, note)
-                    };
+                    // The reason's own severity (ReleaseSkipped is a Warning).
+                    let ev = crate::reconcile::phone_number::Event::of(reason, note);
                     effects.event(pn, &ev).await;
                 }
                 return Ok(());
@@ -404,7 +402,7 @@ pub async fn drive_cleanup<E: Effects>(
                     .event(
                         pn,
                         &crate::reconcile::phone_number::Event::warning(
-                            &why.reason,
+                            why.reason.clone(),
                             why.message.clone(),
                         ),
                     )

@@ -5,6 +5,7 @@
 use crate::api::{AccountMode, NumberType, PhoneNumber, TelephonyAccount};
 use crate::controller::Context;
 use crate::controller::account_access::access_for;
+use crate::controller::conditions::Reason;
 use crate::controller::conditions::ReasonMessage;
 use crate::controller::inventory::InventoryCache;
 use crate::controller::pricing::DEFAULT_PRICING_TTL;
@@ -29,7 +30,7 @@ pub async fn account(
     if let Err(nu) = crate::reconcile::account::usable(&acct, &ctx.config.terms_version) {
         return Ok((
             AccountView::NotUsable {
-                why: ReasonMessage::new(nu.reason, nu.message),
+                why: nu.why,
                 transient: nu.transient,
             },
             None,
@@ -97,7 +98,7 @@ pub async fn price(
         return Ok((
             None,
             Some(ReasonMessage::new(
-                "PriceUnknown",
+                Reason::PriceUnknown,
                 "the number's country is not known",
             )),
         ));
@@ -118,7 +119,7 @@ pub async fn price(
             None => (
                 None,
                 Some(ReasonMessage::new(
-                    "NotOnRateCard",
+                    Reason::NotOnRateCard,
                     format!("the rate card has no {t} numbers in {country}"),
                 )),
             ),
@@ -143,7 +144,7 @@ pub async fn price(
                 None => (
                     None,
                     Some(ReasonMessage::new(
-                        "PriceUnknown",
+                        Reason::PriceUnknown,
                         format!("Twilio publishes no monthly price for {t} numbers in {country}"),
                     )),
                 ),
@@ -158,7 +159,7 @@ pub async fn price(
             Err(e) => Ok((
                 None,
                 Some(ReasonMessage::new(
-                    "PriceUnknown",
+                    Reason::PriceUnknown,
                     format!("the Pricing API answered: {e}"),
                 )),
             )),

@@ -81,7 +81,7 @@ async fn managed_renews_then_lapses_and_releases_when_credits_run_out() {
         .unwrap()
         .events
         .iter()
-        .map(|e| e.reason.clone())
+        .map(|e| e.reason.to_string())
         .collect();
     assert!(
         events.contains(&"Renewed".to_string())

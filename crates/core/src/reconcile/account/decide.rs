@@ -10,6 +10,7 @@ use crate::api::{
 use crate::conditions::{
     ReasonMessage, Summary, get_condition, kstatus, remove_condition, set_condition,
 };
+use crate::reason::Reason;
 use crate::twilio::TwilioError;
 use kube_core::ResourceExt;
 
@@ -32,7 +33,7 @@ pub enum Connection {
     NotAttempted,
     /// The credentials could not be read (`AccessError::reason()` and its message).
     AccessFailed {
-        reason: String,
+        reason: Reason,
         message: String,
         transient: bool,
     },
@@ -68,30 +69,7 @@ impl Observation {
     }
 }
 
-/// A Kubernetes event to record.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EventNote {
-    pub warning: bool,
-    pub reason: String,
-    pub note: String,
-}
-
-impl EventNote {
-    fn normal(reason: &str, note: String) -> Self {
-        Self {
-            warning: false,
-            reason: reason.into(),
-            note,
-        }
-    }
-    fn warning(reason: &str, note: String) -> Self {
-        Self {
-            warning: true,
-            reason: reason.into(),
-            note,
-        }
-    }
-}
+pub use crate::reason::Event;
 
 /// When to look again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,7 +84,7 @@ pub enum Requeue {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Decision {
     pub status: TelephonyAccountStatus,
-    pub events: Vec<EventNote>,
+    pub events: Vec<Event>,
     pub requeue: Requeue,
 }
 
@@ -137,7 +115,7 @@ pub fn classify_twilio_error(err: &TwilioError, mode: AccountMode) -> (ReasonMes
         };
         return (
             ReasonMessage::new(
-                "AuthenticationFailed",
+                Reason::AuthenticationFailed,
                 format!("Twilio refused the credentials (error 20003): {whose}"),
             ),
             false,
@@ -146,7 +124,7 @@ pub fn classify_twilio_error(err: &TwilioError, mode: AccountMode) -> (ReasonMes
     if err.is_retryable() || err.is_outcome_unknown() {
         return (
             ReasonMessage::new(
-                "TwilioUnavailable",
+                Reason::TwilioUnavailable,
                 format!("Twilio could not be reached; retrying: {err}"),
             ),
             true,
@@ -155,7 +133,7 @@ pub fn classify_twilio_error(err: &TwilioError, mode: AccountMode) -> (ReasonMes
     if err.is_not_found() && mode == AccountMode::Managed {
         return (
             ReasonMessage::new(
-                "SubaccountNotFound",
+                Reason::SubaccountNotFound,
                 format!(
                     "the Twilio subaccount recorded in status.accountSid no longer exists: {err}"
                 ),
@@ -164,7 +142,10 @@ pub fn classify_twilio_error(err: &TwilioError, mode: AccountMode) -> (ReasonMes
         );
     }
     (
-        ReasonMessage::new("TwilioError", format!("Twilio refused the request: {err}")),
+        ReasonMessage::new(
+            Reason::TwilioError,
+            format!("Twilio refused the request: {err}"),
+        ),
         false,
     )
 }
@@ -195,16 +176,16 @@ pub fn decide(
                 &mut st.conditions,
                 MODE_LOCKED,
                 true,
-                "ModeChangeNotApproved",
+                Reason::ModeChangeNotApproved,
                 message,
                 generation,
                 now,
             );
             let already = get_condition(&prev.conditions, STALLED)
-                .is_some_and(|c| c.status == "True" && c.reason == "ModeChangeNotApproved");
+                .is_some_and(|c| c.status == "True" && c.reason == Reason::ModeChangeNotApproved);
             if !already {
-                events.push(EventNote::warning(
-                    "ModeChangeRefused",
+                events.push(Event::warning(
+                    Reason::ModeChangeRefused,
                     format!(
                         "spec.mode {requested} refused: the account is locked to {locked}; nothing was changed at Twilio. \
                          An administrator may approve with the annotation {MODE_CHANGE_APPROVED_ANNOTATION}=\"true\""
@@ -213,7 +194,10 @@ pub fn decide(
             }
             kstatus(
                 &mut st.conditions,
-                &Summary::Stalled(ReasonMessage::new("ModeChangeNotApproved", message.clone())),
+                &Summary::Stalled(ReasonMessage::new(
+                    Reason::ModeChangeNotApproved,
+                    message.clone(),
+                )),
                 generation,
                 now,
             );
@@ -228,8 +212,8 @@ pub fn decide(
             terms,
         } => {
             if let Some((from, to)) = adopt_mode_change {
-                events.push(EventNote::normal(
-                    "ModeChangeApproved",
+                events.push(Event::normal(
+                    Reason::ModeChangeApproved,
                     format!("approved mode change {from} → {to} adopted; connecting in mode {to}"),
                 ));
             }
@@ -246,7 +230,7 @@ pub fn decide(
                 &mut st.conditions,
                 TERMS_ACCEPTED,
                 true,
-                "Accepted",
+                Reason::Accepted,
                 &msg,
                 generation,
                 now,
@@ -256,8 +240,8 @@ pub fn decide(
             let already = get_condition(&prev.conditions, TERMS_ACCEPTED)
                 .is_some_and(|c| c.status == "False" && c.reason == *reason);
             if !already {
-                events.push(EventNote::warning(
-                    reason,
+                events.push(Event::warning(
+                    reason.clone(),
                     format!("nothing is bought for {name}: {message}"),
                 ));
             }
@@ -281,7 +265,7 @@ pub fn decide(
                 &mut st.conditions,
                 MODE_LOCKED,
                 false,
-                "NotConnected",
+                Reason::NotConnected,
                 "the mode is locked at the first successful connection",
                 generation,
                 now,
@@ -331,8 +315,8 @@ pub fn decide(
             }
             if st.mode.is_none() {
                 st.mode = Some(account.spec.mode);
-                events.push(EventNote::normal(
-                    "ModeLocked",
+                events.push(Event::normal(
+                    Reason::ModeLocked,
                     format!("mode {} locked at the first connection", account.spec.mode),
                 ));
             }
@@ -344,7 +328,7 @@ pub fn decide(
                 &mut st.conditions,
                 MODE_LOCKED,
                 true,
-                "Locked",
+                Reason::Locked,
                 &locked_msg,
                 generation,
                 now,
@@ -352,7 +336,7 @@ pub fn decide(
             match c.account_status.to_ascii_lowercase().as_str() {
                 "suspended" => {
                     let why = ReasonMessage::new(
-                        "AccountSuspended",
+                        Reason::AccountSuspended,
                         format!(
                             "Twilio account {} is suspended: calls and purchases fail until it is reactivated",
                             c.account_sid
@@ -371,7 +355,7 @@ pub fn decide(
                 }
                 "closed" => {
                     let why = ReasonMessage::new(
-                        "AccountClosed",
+                        Reason::AccountClosed,
                         format!(
                             "Twilio account {} is closed (permanent; its numbers were released)",
                             c.account_sid
@@ -397,14 +381,14 @@ pub fn decide(
                         &mut st.conditions,
                         CREDENTIALS_VALID,
                         true,
-                        "Verified",
+                        Reason::Verified,
                         &msg,
                         generation,
                         now,
                     );
                     if !was_valid {
-                        events.push(EventNote::normal(
-                            "Connected",
+                        events.push(Event::normal(
+                            Reason::Connected,
                             format!(
                                 "connected to Twilio account {} in mode {}",
                                 c.account_sid, account.spec.mode
@@ -417,13 +401,13 @@ pub fn decide(
     }
 
     if let Some(sid) = obs.subaccount_created {
-        events.push(EventNote::normal(
-            "SubaccountCreated",
+        events.push(Event::normal(
+            Reason::SubaccountCreated,
             format!("created Twilio subaccount {sid}"),
         ));
     }
     if let Some(w) = obs.subaccount_warning {
-        events.push(EventNote::warning("DuplicateSubaccounts", w));
+        events.push(Event::warning(Reason::DuplicateSubaccounts, w));
     }
     if let Some(inv) = obs.inventory {
         st.inventory = Some(keep_observed_at_if_same(prev.inventory.as_ref(), inv));
@@ -441,18 +425,21 @@ pub fn decide(
             let already = get_condition(&prev.conditions, CREDENTIALS_VALID)
                 .is_some_and(|c| c.status == "False" && c.reason == why.reason);
             if !already {
-                events.push(EventNote::warning(&why.reason, why.message.clone()));
+                events.push(Event::warning(why.reason.clone(), why.message.clone()));
             }
             Summary::Stalled(why)
         }
     } else if let Terms::Blocked { reason, message } = terms {
-        Summary::Stalled(ReasonMessage::new(*reason, message.clone()))
+        Summary::Stalled(ReasonMessage::new(reason.clone(), message.clone()))
     } else if st.account_sid.is_none() {
-        Summary::Progressing(ReasonMessage::new("Connecting", "connecting to Twilio"))
+        Summary::Progressing(ReasonMessage::new(
+            Reason::Connecting,
+            "connecting to Twilio",
+        ))
     } else {
         let sid = st.account_sid.clone().unwrap_or_default();
         Summary::Ready {
-            reason: "Connected".into(),
+            reason: Reason::Connected,
             message: format!(
                 "connected to Twilio account {sid} in mode {}",
                 account.spec.mode

@@ -3,6 +3,7 @@
 
 use super::usable::mode_change_approved;
 use crate::api::{AccountMode, MODE_CHANGE_APPROVED_ANNOTATION, TelephonyAccount};
+use crate::reason::Reason;
 use kube_core::ResourceExt;
 
 /// The terms summary shown in docs and in the `TermsAccepted` condition when not accepted.
@@ -20,10 +21,7 @@ pub enum Terms {
     Accepted,
     /// Not accepted (reason `TermsNotAccepted`) or accepted with another version
     /// (`TermsVersionMismatch`). Nothing billable may happen.
-    Blocked {
-        reason: &'static str,
-        message: String,
-    },
+    Blocked { reason: Reason, message: String },
 }
 
 /// What the operator may do for this account now.
@@ -53,7 +51,7 @@ pub fn terms(account: &TelephonyAccount, terms_version: &str) -> Terms {
     match account.spec.managed.as_ref() {
         Some(m) if m.terms_accepted && m.terms_version == terms_version => Terms::Accepted,
         Some(m) if m.terms_accepted => Terms::Blocked {
-            reason: "TermsVersionMismatch",
+            reason: Reason::TermsVersionMismatch,
             message: format!(
                 "spec.managed.termsVersion is {:?} but the current terms are version {terms_version:?}: \
                  review them and set termsVersion: {terms_version:?}. Nothing is bought or renewed until then. {TERMS_SUMMARY}",
@@ -61,7 +59,7 @@ pub fn terms(account: &TelephonyAccount, terms_version: &str) -> Terms {
             ),
         },
         _ => Terms::Blocked {
-            reason: "TermsNotAccepted",
+            reason: Reason::TermsNotAccepted,
             message: format!(
                 "set spec.managed.termsAccepted: true and termsVersion: {terms_version:?} to accept the platform's terms. \
                  Nothing is bought until then. {TERMS_SUMMARY}"

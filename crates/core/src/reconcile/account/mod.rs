@@ -15,7 +15,7 @@ mod subaccount;
 mod usable;
 
 pub use decide::{
-    Connected, Connection, Decision, EventNote, Observation, Requeue, adopt_mode_change,
+    Connected, Connection, Decision, Event, Observation, Requeue, adopt_mode_change,
     classify_twilio_error, decide,
 };
 pub use deletion::{DeletionStep, deletion_step};

@@ -6,6 +6,7 @@
 use crate::api::condition::{READY, STALLED};
 use crate::api::{AccountMode, MODE_CHANGE_APPROVED_ANNOTATION, TelephonyAccount};
 use crate::conditions::get_condition;
+use crate::reason::{Reason, ReasonMessage};
 use kube_core::ResourceExt;
 
 /// Why a TelephonyAccount cannot be used now: a condition reason, a message a person can act
@@ -13,23 +14,21 @@ use kube_core::ResourceExt;
 /// Reconciling) or needs a person (its numbers are Stalled with the same reason).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NotUsable {
-    pub reason: String,
-    pub message: String,
+    pub why: ReasonMessage,
     pub transient: bool,
 }
 
 impl NotUsable {
     /// Needs a person.
-    fn new(reason: &str, message: String) -> Self {
+    fn new(reason: Reason, message: String) -> Self {
         Self {
-            reason: reason.to_string(),
-            message,
+            why: ReasonMessage::new(reason, message),
             transient: false,
         }
     }
 
     /// Resolves itself.
-    fn waiting(reason: &str, message: String) -> Self {
+    fn waiting(reason: Reason, message: String) -> Self {
         Self {
             transient: true,
             ..Self::new(reason, message)
@@ -37,9 +36,17 @@ impl NotUsable {
     }
 }
 
+/// `not_usable.reason` and `.message` read the reason and message.
+impl std::ops::Deref for NotUsable {
+    type Target = ReasonMessage;
+    fn deref(&self) -> &ReasonMessage {
+        &self.why
+    }
+}
+
 impl std::fmt::Display for NotUsable {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.reason, self.message)
+        write!(f, "{}: {}", self.why.reason, self.why.message)
     }
 }
 
@@ -58,7 +65,7 @@ pub fn usable(account: &TelephonyAccount, terms_version: &str) -> Result<(), Not
     let name = account.name_any();
     if account.metadata.deletion_timestamp.is_some() {
         return Err(NotUsable::new(
-            "AccountDeleting",
+            Reason::AccountDeleting,
             format!(
                 "TelephonyAccount {name} is being deleted; no number is bought or renewed through it"
             ),
@@ -70,7 +77,7 @@ pub fn usable(account: &TelephonyAccount, terms_version: &str) -> Result<(), Not
         && !mode_change_approved(account)
     {
         return Err(NotUsable::new(
-            "ModeChangeNotApproved",
+            Reason::ModeChangeNotApproved,
             format!(
                 "TelephonyAccount {name} connected in mode {locked} and its spec.mode is now {}; \
                  the mode is permanent unless an administrator sets the annotation {MODE_CHANGE_APPROVED_ANNOTATION}=true",
@@ -82,13 +89,13 @@ pub fn usable(account: &TelephonyAccount, terms_version: &str) -> Result<(), Not
         match account.spec.managed.as_ref() {
             None => {
                 return Err(NotUsable::new(
-                    "TermsNotAccepted",
+                    Reason::TermsNotAccepted,
                     format!("TelephonyAccount {name} is Managed but has no spec.managed section"),
                 ));
             }
             Some(m) if !m.terms_accepted => {
                 return Err(NotUsable::new(
-                    "TermsNotAccepted",
+                    Reason::TermsNotAccepted,
                     format!(
                         "TelephonyAccount {name} has not accepted the platform's terms (version {terms_version}); \
                          nothing is bought until spec.managed.termsAccepted is true"
@@ -97,7 +104,7 @@ pub fn usable(account: &TelephonyAccount, terms_version: &str) -> Result<(), Not
             }
             Some(m) if m.terms_version != terms_version => {
                 return Err(NotUsable::new(
-                    "TermsVersionMismatch",
+                    Reason::TermsVersionMismatch,
                     format!(
                         "TelephonyAccount {name} accepted terms version {:?} but the current version is {terms_version:?}; \
                          nothing is bought until the current terms are accepted",
@@ -121,8 +128,9 @@ pub fn usable(account: &TelephonyAccount, terms_version: &str) -> Result<(), Not
     // account (Secret missing, credentials refused, ...) stalls its numbers with its reason; an
     // account still connecting (or briefly unreachable) makes them wait.
     if let Some(stalled) = get_condition(conditions, STALLED).filter(|c| c.status == "True") {
+        // The account's reason, parsed (an unknown one is kept as is in `Reason::Other`).
         return Err(NotUsable::new(
-            &stalled.reason,
+            Reason::parse(&stalled.reason),
             format!(
                 "TelephonyAccount {name} needs attention ({}): {}",
                 stalled.reason, stalled.message
@@ -134,12 +142,12 @@ pub fn usable(account: &TelephonyAccount, terms_version: &str) -> Result<(), Not
         .is_none_or(str::is_empty)
     {
         return Err(NotUsable::waiting(
-            "AccountNotConnected",
+            Reason::AccountNotConnected,
             format!("TelephonyAccount {name} has not connected to Twilio yet"),
         ));
     }
     Err(NotUsable::waiting(
-        "AccountNotReady",
+        Reason::AccountNotReady,
         match ready {
             Some(c) => format!(
                 "TelephonyAccount {name} is not Ready ({}): {}",

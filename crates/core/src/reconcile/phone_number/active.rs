@@ -9,6 +9,7 @@ use super::status::{pricing, ready, set_config_synced, set_purchased, set_renewa
 use super::{Action, Decision, Event, RenewalOutcome};
 use crate::api::{AccountMode, Phase, PhoneNumberStatus, RenewalPolicy};
 use crate::conditions::{ReasonMessage, time, timestamp};
+use crate::reason::Reason;
 use jiff::Timestamp;
 
 /// The status written when a number is confirmed (bought or adopted): the full owned status. If
@@ -55,15 +56,22 @@ pub(crate) fn decide_owned(
             r.next_renewal_at = None;
         }
         let why = ReasonMessage::new(
-            "Released",
+            Reason::Released,
             format!(
                 "{number} was released at Twilio after its grace period ended; it is never bought again. Delete this PhoneNumber, or create a new one to get a new number"
             ),
         );
-        set_purchased(&mut st, false, "Released", &why.message, generation, now);
+        set_purchased(
+            &mut st,
+            false,
+            Reason::Released,
+            &why.message,
+            generation,
+            now,
+        );
         stalled(&mut st, &why, Phase::Released, generation, now);
         let event = Event::warning(
-            "Lapsed",
+            Reason::Lapsed,
             format!("{number} was not renewed within its grace period and was released"),
         );
         return Decision {
@@ -77,7 +85,7 @@ pub(crate) fn decide_owned(
     set_purchased(
         &mut st,
         true,
-        "Purchased",
+        Reason::Purchased,
         &format!("{number} ({sid}) is in account {account_sid}"),
         generation,
         now,
@@ -115,7 +123,7 @@ pub(crate) fn decide_owned(
                             status: cx.pn.status.clone().unwrap_or_default(),
                             requeue_at: None,
                             event: Some(Event::normal(
-                                "ConfigSynced",
+                                Reason::ConfigSynced,
                                 format!(
                                     "put back the Twilio configuration of {number}: {}",
                                     field_names(&d).join(", ")
@@ -127,7 +135,7 @@ pub(crate) fn decide_owned(
                     set_config_synced(
                         &mut st,
                         true,
-                        "InSync",
+                        Reason::InSync,
                         "Twilio holds the configuration of the spec",
                         generation,
                         now,
@@ -139,18 +147,25 @@ pub(crate) fn decide_owned(
     if lost {
         st.phase = Some(Phase::Failed);
         let why = ReasonMessage::new(
-            "NumberLost",
+            Reason::NumberLost,
             format!(
                 "{number} ({sid}) is no longer in Twilio account {account_sid}: it was released outside the operator. It is not bought again; delete this PhoneNumber, or recreate it to buy a new number"
             ),
         );
-        set_purchased(&mut st, false, "NumberLost", &why.message, generation, now);
+        set_purchased(
+            &mut st,
+            false,
+            Reason::NumberLost,
+            &why.message,
+            generation,
+            now,
+        );
         stalled(&mut st, &why, Phase::Failed, generation, now);
         return Decision {
             action: Action::Wait,
             status: st,
             requeue_at: None,
-            event: Some(Event::warning("NumberLost", why.message)),
+            event: Some(Event::warning(Reason::NumberLost, why.message)),
         };
     }
 
@@ -181,7 +196,7 @@ fn summarize(
     if config_ok {
         ready(
             &mut st,
-            "Active",
+            Reason::Active,
             format!("{number} is active in account {account_sid}"),
             cx.generation,
             cx.now,
@@ -199,16 +214,16 @@ fn summarize(
             .find(|c| c.type_ == crate::api::condition::CONFIG_SYNCED)
             .cloned();
         let why = c
-            .map(|c| ReasonMessage::new(c.reason, c.message))
+            .map(|c| ReasonMessage::new(Reason::parse(&c.reason), c.message))
             .unwrap_or_else(|| {
-                ReasonMessage::new("ConfigRejected", "Twilio refused the configuration")
+                ReasonMessage::new(Reason::ConfigRejected, "Twilio refused the configuration")
             });
         stalled(&mut st, &why, Phase::Active, cx.generation, cx.now);
         Decision {
             action: Action::Wait,
             status: st,
             requeue_at: requeue,
-            event: Some(Event::warning(&why.reason, why.message)),
+            event: Some(Event::warning(why.reason.clone(), why.message)),
         }
     }
 }
@@ -265,7 +280,7 @@ fn managed(
         input.phase = RenewalPhase::Active;
         input.grace_deadline = None;
         event = Some(Event::normal(
-            "Renewed",
+            Reason::Renewed,
             format!("{number} renewed for period {period}"),
         ));
     }
@@ -288,7 +303,7 @@ fn managed(
             set_renewal_due(
                 &mut st,
                 false,
-                "Paid",
+                Reason::Paid,
                 &format!("paid until {next_check}"),
                 generation,
                 now,
@@ -329,7 +344,7 @@ fn managed(
                 ),
                 (None, None) => (
                     ReasonMessage::new(
-                        "NotOnRateCard",
+                        Reason::NotOnRateCard,
                         format!(
                             "{number} cannot be renewed: the platform's rate card has no price for it; it is released permanently at {deadline}"
                         ),
@@ -353,7 +368,7 @@ fn managed(
     st.phase = Some(Phase::GracePeriod);
     set_renewal_due(&mut st, true, &why.reason, &why.message, generation, now);
     stalled(&mut st, &why, Phase::GracePeriod, generation, now);
-    let event = entering.then(|| Event::warning("GracePeriod", why.message.clone()));
+    let event = entering.then(|| Event::warning(Reason::GracePeriod, why.message.clone()));
     Decision {
         action: Action::Wait,
         status: st,
@@ -364,7 +379,7 @@ fn managed(
 
 fn auto_off(number: &str, due: Timestamp, deadline: Timestamp) -> ReasonMessage {
     ReasonMessage::new(
-        "AutoRenewOff",
+        Reason::AutoRenewOff,
         format!(
             "{number} was due for renewal at {due} and spec.renewal.autoRenew is false; it is released permanently at {deadline} unless autoRenew is set to true before then"
         ),

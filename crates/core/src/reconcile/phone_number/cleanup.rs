@@ -5,6 +5,7 @@
 use super::{AccountView, Ownership};
 use crate::api::{DeletionPolicy, Phase, PhoneNumber, SKIP_RELEASE_ANNOTATION};
 use crate::conditions::ReasonMessage;
+use crate::reason::Reason;
 use kube_core::ResourceExt;
 
 /// What deletion observed so far.
@@ -24,7 +25,7 @@ pub enum CleanupAction {
     /// bought). `event`: reason and note to record.
     Done {
         release_hold: bool,
-        event: Option<(String, String)>,
+        event: Option<(Reason, String)>,
     },
     /// Look the intent's number up before deciding.
     Lookup { number: String },
@@ -53,7 +54,7 @@ pub fn decide_cleanup(pn: &PhoneNumber, obs: &CleanupObserved) -> CleanupAction 
     if pn.spec.deletion_policy == DeletionPolicy::Retain && !in_flight {
         let event = st.sid.as_ref().map(|_| {
             (
-                "Retained".to_string(),
+                Reason::Retained,
                 format!("{number} stays in the Twilio account (deletionPolicy Retain)"),
             )
         });
@@ -64,7 +65,7 @@ pub fn decide_cleanup(pn: &PhoneNumber, obs: &CleanupObserved) -> CleanupAction 
     }
     if skip_release(pn) {
         let event = Some((
-            "ReleaseSkipped".to_string(),
+            Reason::ReleaseSkipped,
             format!("{number} was not released at Twilio ({SKIP_RELEASE_ANNOTATION}=true)"),
         ));
         return CleanupAction::Done {
@@ -75,10 +76,7 @@ pub fn decide_cleanup(pn: &PhoneNumber, obs: &CleanupObserved) -> CleanupAction 
     if obs.released {
         return CleanupAction::Done {
             release_hold: false,
-            event: Some((
-                "Released".into(),
-                format!("{number} was released at Twilio"),
-            )),
+            event: Some((Reason::Released, format!("{number} was released at Twilio"))),
         };
     }
     if st.phase == Some(Phase::Released) || (st.sid.is_none() && st.purchase_intent.is_none()) {
@@ -96,7 +94,7 @@ pub fn decide_cleanup(pn: &PhoneNumber, obs: &CleanupObserved) -> CleanupAction 
             ),
         };
         return CleanupAction::Blocked(ReasonMessage::new(
-            "ReleaseBlocked",
+            Reason::ReleaseBlocked,
             format!(
                 "cannot release {number}: {why}. Fix the account, or set the annotation {SKIP_RELEASE_ANNOTATION}=\"true\" to delete without releasing"
             ),
@@ -120,7 +118,7 @@ pub fn decide_cleanup(pn: &PhoneNumber, obs: &CleanupObserved) -> CleanupAction 
             Some(_) => CleanupAction::Done {
                 release_hold: false,
                 event: Some((
-                    "Retained".into(),
+                    Reason::Retained,
                     format!("{number} stays in the Twilio account (deletionPolicy Retain)"),
                 )),
             },

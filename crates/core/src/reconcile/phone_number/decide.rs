@@ -13,6 +13,7 @@ use crate::api::{
     AccountMode, NumberSearch, Phase, PhoneNumber, PhoneNumberStatus, PurchaseIntent,
 };
 use crate::conditions::{ReasonMessage, money_with_currency, time};
+use crate::reason::Reason;
 use crate::twilio::SearchQuery;
 use jiff::Timestamp;
 use kube_core::ResourceExt;
@@ -40,7 +41,7 @@ impl Ctx<'_> {
     }
     pub fn stall(&self, mut st: PhoneNumberStatus, why: ReasonMessage, phase: Phase) -> Decision {
         stalled(&mut st, &why, phase, self.generation, self.now);
-        let event = Event::warning(&why.reason, why.message.clone());
+        let event = Event::warning(why.reason.clone(), why.message.clone());
         // Stalled needs a person; the controller still looks again every resync period.
         self.wait(st, None, Some(event))
     }
@@ -59,7 +60,7 @@ pub fn decide(pn: &PhoneNumber, obs: &Observed) -> Decision {
 
     if st.phase == Some(Phase::Released) {
         let why = ReasonMessage::new(
-            "Released",
+            Reason::Released,
             format!(
                 "{} was released after its grace period and is never bought again; delete this PhoneNumber, or create a new one to get a new number",
                 st.phone_number.as_deref().unwrap_or("the number")
@@ -78,7 +79,7 @@ pub fn decide(pn: &PhoneNumber, obs: &Observed) -> Decision {
     let (mode, account_sid) = match &obs.account {
         AccountView::Missing => {
             let why = ReasonMessage::new(
-                "AccountNotFound",
+                Reason::AccountNotFound,
                 format!(
                     "TelephonyAccount {account:?} does not exist in namespace {:?}: create it, or fix spec.accountRef.name (references never cross namespaces)",
                     pn.namespace().unwrap_or_default()
@@ -91,7 +92,7 @@ pub fn decide(pn: &PhoneNumber, obs: &Observed) -> Decision {
             transient: true,
         } => {
             let why = ReasonMessage::new(
-                "WaitingForAccount",
+                Reason::WaitingForAccount,
                 format!("waiting for TelephonyAccount {account:?}: {}", why.message),
             );
             progressing(&mut st, &why, cx.generation, cx.now);
@@ -176,7 +177,7 @@ fn pending(
     let number = if let Some(n) = &spec.number {
         if let Some(other) = &obs.claimed_by {
             let why = ReasonMessage::new(
-                "NumberClaimed",
+                Reason::NumberClaimed,
                 format!(
                     "{n} is already managed by PhoneNumber {other:?} of the same account: one number, one PhoneNumber"
                 ),
@@ -190,7 +191,7 @@ fn pending(
                     let mut st2 = st.clone();
                     record_owned(&mut st2, spec, owned, account_sid, None, true, cx.now);
                     let event = Event::normal(
-                        "Adopted",
+                        Reason::Adopted,
                         format!("{n} is already in account {account_sid}: adopted, not bought"),
                     );
                     let d = active::confirm_status(cx, st2, mode, account_sid);
@@ -228,7 +229,7 @@ fn pending(
             Some(a) => a.phone_number.clone(),
             None if obs.search_contended || !found.is_empty() => {
                 let why = ReasonMessage::new(
-                    "WaitingForNumbers",
+                    Reason::WaitingForNumbers,
                     format!(
                         "every number found ({}) is being bought by another PhoneNumber; searching again shortly",
                         describe_search(search)
@@ -244,12 +245,12 @@ fn pending(
                 return cx.wait(
                     unchanged,
                     Some(soon),
-                    Some(Event::normal(&why.reason, why.message)),
+                    Some(Event::normal(why.reason.clone(), why.message)),
                 );
             }
             None => {
                 let why = ReasonMessage::new(
-                    "NoNumbersAvailable",
+                    Reason::NoNumbersAvailable,
                     format!(
                         "Twilio has no available number matching the search ({}): widen spec.search (another area code, fewer filters)",
                         describe_search(search)
@@ -263,7 +264,7 @@ fn pending(
         return cx.stall(
             st,
             ReasonMessage::new(
-                "InvalidSelection",
+                Reason::InvalidSelection,
                 "set exactly one of spec.number and spec.search",
             ),
             Phase::Failed,
@@ -275,7 +276,7 @@ fn pending(
     if mode == AccountMode::Managed && quote.is_none() {
         let country = country_of(&number).map(|(c, _)| c).unwrap_or("unknown");
         let why = ReasonMessage::new(
-            "NotOnRateCard",
+            Reason::NotOnRateCard,
             format!(
                 "the platform's rate card has no price for {number} (country {country}); numbers of this country cannot be bought in a Managed account"
             ),
@@ -291,7 +292,7 @@ fn pending(
                     .map(|p| p.message.clone())
                     .unwrap_or_else(|| "no price is published for this country and type".into());
                 let why = ReasonMessage::new(
-                    "PriceUnknown",
+                    Reason::PriceUnknown,
                     format!(
                         "cannot check spec.maxMonthlyPrice for {number}: {detail}; remove the limit to buy without a known price"
                     ),
@@ -300,7 +301,7 @@ fn pending(
             }
             Some(q) if q.monthly_fee > max => {
                 let why = ReasonMessage::new(
-                    "PriceAboveLimit",
+                    Reason::PriceAboveLimit,
                     format!(
                         "the monthly fee of {number} is {} ({}), above spec.maxMonthlyPrice {}: nothing was bought; raise the limit or choose another number",
                         money_with_currency(q.monthly_fee, &q.currency),
@@ -334,7 +335,7 @@ fn pending(
     set_purchased(
         &mut st,
         false,
-        "Purchasing",
+        Reason::Purchasing,
         &format!("buying {number}"),
         cx.generation,
         cx.now,
@@ -342,7 +343,7 @@ fn pending(
     progressing(
         &mut st,
         &ReasonMessage::new(
-            "Purchasing",
+            Reason::Purchasing,
             format!("buying {number} in account {account_sid}"),
         ),
         cx.generation,
@@ -360,16 +361,16 @@ fn pending(
 }
 
 /// Purchase refusals a retry cannot cure without a change to the PhoneNumber's spec.
-const SPEC_BOUND_REFUSALS: &[&str] = &[
-    "NumberUnavailable",
-    "InvalidNumber",
-    "InvalidAreaCode",
-    "AddressRequired",
-    "BundleRequired",
+const SPEC_BOUND_REFUSALS: &[Reason] = &[
+    Reason::NumberUnavailable,
+    Reason::InvalidNumber,
+    Reason::InvalidAreaCode,
+    Reason::AddressRequired,
+    Reason::BundleRequired,
 ];
 
 /// The Stalled reason, when the object is Stalled by such a refusal for its current generation.
-fn refused_at_this_generation<'a>(cx: &Ctx<'a>) -> Option<&'a str> {
+fn refused_at_this_generation(cx: &Ctx<'_>) -> Option<Reason> {
     let status = cx.pn.status.as_ref()?;
     if status.phase != Some(Phase::Failed) {
         return None;
@@ -378,8 +379,8 @@ fn refused_at_this_generation<'a>(cx: &Ctx<'a>) -> Option<&'a str> {
         crate::conditions::get_condition(&status.conditions, crate::api::condition::STALLED)?;
     (stalled.status == "True"
         && stalled.observed_generation == cx.generation
-        && SPEC_BOUND_REFUSALS.contains(&stalled.reason.as_str()))
-    .then_some(stalled.reason.as_str())
+        && SPEC_BOUND_REFUSALS.contains(&Reason::parse(&stalled.reason)))
+    .then(|| Reason::parse(&stalled.reason))
 }
 
 impl Ctx<'_> {

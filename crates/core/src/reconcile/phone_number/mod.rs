@@ -211,37 +211,7 @@ pub enum Action {
     Lapse { sid: String },
 }
 
-/// Severity of an event.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EventType {
-    Normal,
-    Warning,
-}
-
-/// An event to record when the action is performed (or the status write happens).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Event {
-    pub type_: EventType,
-    pub reason: String,
-    pub note: String,
-}
-
-impl Event {
-    pub fn normal(reason: &str, note: impl Into<String>) -> Self {
-        Self {
-            type_: EventType::Normal,
-            reason: reason.into(),
-            note: note.into(),
-        }
-    }
-    pub fn warning(reason: &str, note: impl Into<String>) -> Self {
-        Self {
-            type_: EventType::Warning,
-            reason: reason.into(),
-            note: note.into(),
-        }
-    }
-}
+pub use crate::reason::{Event, EventType};
 
 /// A decision: the action, the status to write (before the action for `RecordIntent`/`RetryBuy`,
 /// after it for `Confirm`/`Abandon`, as is for `Wait`; fact-gathering actions carry the status as

@@ -7,6 +7,7 @@ use super::status::{progressing, record_owned, set_purchased, stalled};
 use super::{Action, BuyFailure, Decision, Event, MAX_PURCHASE_ATTEMPTS, active};
 use crate::api::{AccountMode, Phase, PhoneNumberStatus, PurchaseIntent};
 use crate::conditions::{ReasonMessage, time, timestamp};
+use crate::reason::Reason;
 use crate::twilio::codes;
 use jiff::Timestamp;
 
@@ -14,41 +15,41 @@ use jiff::Timestamp;
 pub fn refusal(number: &str, code: Option<u32>, message: &str) -> ReasonMessage {
     let (reason, hint) = match code {
         Some(codes::NUMBER_UNAVAILABLE) => (
-            "NumberUnavailable",
+            Reason::NumberUnavailable,
             "it is not for sale (owned by someone else or reserved): choose another number",
         ),
         Some(codes::NO_NUMBERS_IN_AREA_CODE) => (
-            "NoNumbersAvailable",
+            Reason::NoNumbersAvailable,
             "Twilio has no numbers there: choose another area code",
         ),
         Some(codes::INVALID_NUMBER) => (
-            "InvalidNumber",
+            Reason::InvalidNumber,
             "Twilio does not consider it a valid number: check spec.number",
         ),
         Some(codes::INVALID_AREA_CODE) | Some(codes::AREA_CODE_NOT_SUPPORTED) => {
-            ("InvalidAreaCode", "check spec.search.areaCode")
+            (Reason::InvalidAreaCode, "check spec.search.areaCode")
         }
         Some(codes::ADDRESS_REQUIRED) | Some(codes::ADDRESS_ON_FILE_REQUIRED) => (
-            "AddressRequired",
+            Reason::AddressRequired,
             "set spec.compliance.addressSid to an address of the account",
         ),
         Some(codes::BUNDLE_REQUIRED) => (
-            "BundleRequired",
+            Reason::BundleRequired,
             "set spec.compliance.bundleSid to an approved regulatory bundle",
         ),
         Some(codes::TRIAL_LIMIT) | Some(codes::TRIAL_ONE_NUMBER) => (
-            "TrialLimit",
+            Reason::TrialLimit,
             "a trial account may own only one number: upgrade the Twilio account",
         ),
         Some(codes::AUTHENTICATION) => (
-            "AuthenticationFailed",
+            Reason::AuthenticationFailed,
             "Twilio refused the account's credentials: fix the Secret",
         ),
         Some(codes::ACCOUNT_NOT_ACTIVE) => (
-            "AccountNotActive",
+            Reason::AccountNotActive,
             "the Twilio account is suspended or closed",
         ),
-        _ => ("PurchaseRefused", "see Twilio's message"),
+        _ => (Reason::PurchaseRefused, "see Twilio's message"),
     };
     let code = code.map(|c| format!(" (error {c})")).unwrap_or_default();
     ReasonMessage::new(
@@ -89,7 +90,7 @@ pub(crate) fn recover(
             record_owned(&mut st2, &cx.pn.spec, n, account_sid, None, true, cx.now);
             let d = active::confirm_status(cx, st2, mode, account_sid);
             let event = Event::normal(
-                "Adopted",
+                Reason::Adopted,
                 format!(
                     "{} is already in account {account_sid}: adopted",
                     n.phone_number
@@ -116,14 +117,14 @@ pub(crate) fn recover(
             cx.generation,
             cx.now,
         );
-        let event = Event::warning(&why.reason, why.message.clone());
+        let event = Event::warning(why.reason.clone(), why.message.clone());
         if cx.pn.spec.search.is_some() && *code == Some(codes::NUMBER_UNAVAILABLE) {
             // Taken between the search and the buy: search again soon.
             st.phase = Some(Phase::Pending);
             progressing(
                 &mut st,
                 &ReasonMessage::new(
-                    "NumberTaken",
+                    Reason::NumberTaken,
                     format!("{number} was taken before it could be bought; searching again"),
                 ),
                 cx.generation,
@@ -155,12 +156,12 @@ pub(crate) fn recover(
 
     if let Some(BuyFailure::NoCredits { message }) = &obs.buy_failure {
         let why = ReasonMessage::new(
-            "InsufficientCredits",
+            Reason::InsufficientCredits,
             format!("not enough credits to buy {number}: {message}; top up the account's credits"),
         );
         st.purchase_intent = None;
         stalled(&mut st, &why, Phase::Failed, cx.generation, cx.now);
-        let event = Event::warning(&why.reason, why.message.clone());
+        let event = Event::warning(why.reason.clone(), why.message.clone());
         return Decision {
             action: Action::Abandon {
                 release_hold: false,
@@ -187,7 +188,7 @@ pub(crate) fn recover(
         record_owned(&mut st2, &cx.pn.spec, n, account_sid, found, false, cx.now);
         let d = active::confirm_status(cx, st2, mode, account_sid);
         let event = Event::normal(
-            "Purchased",
+            Reason::Purchased,
             format!(
                 "bought {} ({}) in account {}",
                 n.phone_number, n.sid, account_sid
@@ -212,7 +213,7 @@ pub(crate) fn recover(
         .unwrap_or(Timestamp::MAX);
     if cx.now < settled_at {
         let why = ReasonMessage::new(
-            "PurchaseInFlight",
+            Reason::PurchaseInFlight,
             format!(
                 "a purchase of {number} started at {last} may still be in flight; checking again at {settled_at}"
             ),
@@ -222,7 +223,7 @@ pub(crate) fn recover(
     }
     if intent.attempts >= MAX_PURCHASE_ATTEMPTS {
         let why = ReasonMessage::new(
-            "PurchaseFailed",
+            Reason::PurchaseFailed,
             format!(
                 "{number} could not be bought after {} attempts and is not in account {account_sid}; delete and recreate the PhoneNumber to try again",
                 intent.attempts
@@ -230,7 +231,7 @@ pub(crate) fn recover(
         );
         st.purchase_intent = None;
         stalled(&mut st, &why, Phase::Failed, cx.generation, cx.now);
-        let event = Event::warning(&why.reason, why.message.clone());
+        let event = Event::warning(why.reason.clone(), why.message.clone());
         return Decision {
             action: Action::Abandon {
                 release_hold: managed,
@@ -248,7 +249,7 @@ pub(crate) fn recover(
     progressing(
         &mut st,
         &ReasonMessage::new(
-            "Purchasing",
+            Reason::Purchasing,
             format!("buying {number} (attempt {})", intent.attempts + 1),
         ),
         cx.generation,
@@ -261,7 +262,7 @@ pub(crate) fn recover(
     };
     if managed && charge.is_none() {
         let why = ReasonMessage::new(
-            "NotOnRateCard",
+            Reason::NotOnRateCard,
             format!("the platform's rate card has no price for {number}"),
         );
         return cx.stall(st, why, Phase::Failed);

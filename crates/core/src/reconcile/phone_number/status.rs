@@ -7,9 +7,10 @@ use super::validate::country_of;
 use super::{PriceQuote, PriceSource};
 use crate::api::condition::{CONFIG_SYNCED, PURCHASED, RENEWAL_DUE};
 use crate::api::{Capabilities, NumberType, Phase, PhoneNumberSpec, PhoneNumberStatus, Pricing};
-use crate::conditions::{ReasonMessage, Summary, kstatus, money, set_condition, time};
+use crate::conditions::{Reason, ReasonMessage, Summary, kstatus, money, set_condition, time};
 use crate::twilio::{AvailableNumber, IncomingNumber};
 use jiff::Timestamp;
+use std::borrow::Borrow;
 
 /// Ready=False, Stalled=True with `why`; `phase` is applied only when nothing is bought or in
 /// flight (a purchased number keeps its phase, an intent keeps `Purchasing`).
@@ -54,7 +55,7 @@ pub fn progressing(
 /// Ready=True.
 pub fn ready(
     st: &mut PhoneNumberStatus,
-    reason: &str,
+    reason: impl Borrow<Reason>,
     message: String,
     generation: Option<i64>,
     now: Timestamp,
@@ -62,7 +63,7 @@ pub fn ready(
     kstatus(
         &mut st.conditions,
         &Summary::Ready {
-            reason: reason.into(),
+            reason: reason.borrow().clone(),
             message: message.clone(),
         },
         generation,
@@ -74,7 +75,7 @@ pub fn ready(
 pub fn set_purchased(
     st: &mut PhoneNumberStatus,
     yes: bool,
-    reason: &str,
+    reason: impl Borrow<Reason>,
     message: &str,
     generation: Option<i64>,
     now: Timestamp,
@@ -83,7 +84,7 @@ pub fn set_purchased(
         &mut st.conditions,
         PURCHASED,
         yes,
-        reason,
+        reason.borrow(),
         message,
         generation,
         now,
@@ -93,7 +94,7 @@ pub fn set_purchased(
 pub fn set_config_synced(
     st: &mut PhoneNumberStatus,
     yes: bool,
-    reason: &str,
+    reason: impl Borrow<Reason>,
     message: &str,
     generation: Option<i64>,
     now: Timestamp,
@@ -102,7 +103,7 @@ pub fn set_config_synced(
         &mut st.conditions,
         CONFIG_SYNCED,
         yes,
-        reason,
+        reason.borrow(),
         message,
         generation,
         now,
@@ -112,7 +113,7 @@ pub fn set_config_synced(
 pub fn set_renewal_due(
     st: &mut PhoneNumberStatus,
     yes: bool,
-    reason: &str,
+    reason: impl Borrow<Reason>,
     message: &str,
     generation: Option<i64>,
     now: Timestamp,
@@ -121,7 +122,7 @@ pub fn set_renewal_due(
         &mut st.conditions,
         RENEWAL_DUE,
         yes,
-        reason,
+        reason.borrow(),
         message,
         generation,
         now,

@@ -4,6 +4,7 @@
 
 use crate::api::{NumberType, PhoneNumberSpec};
 use crate::conditions::ReasonMessage;
+use crate::reason::Reason;
 use rust_decimal::Decimal;
 
 /// ISO 3166-1 alpha-2 countries in which Twilio sells phone numbers (the operator refuses to
@@ -169,7 +170,7 @@ pub struct Validated {
     pub max_monthly_price: Option<Decimal>,
 }
 
-fn stalled(reason: &str, message: String) -> ReasonMessage {
+fn stalled(reason: Reason, message: String) -> ReasonMessage {
     ReasonMessage::new(reason, message)
 }
 
@@ -178,20 +179,20 @@ pub fn validate(spec: &PhoneNumberSpec) -> Result<Validated, ReasonMessage> {
     match (&spec.number, &spec.search) {
         (Some(_), Some(_)) => {
             return Err(stalled(
-                "InvalidSelection",
+                Reason::InvalidSelection,
                 "both spec.number and spec.search are set: keep exactly one (a number to buy or adopt, or a search)".into(),
             ));
         }
         (None, None) => {
             return Err(stalled(
-                "InvalidSelection",
+                Reason::InvalidSelection,
                 "neither spec.number nor spec.search is set: set exactly one (a number to buy or adopt, or a search)".into(),
             ));
         }
         (Some(n), None) => {
             if !is_e164(n) {
                 return Err(stalled(
-                    "InvalidNumber",
+                    Reason::InvalidNumber,
                     format!(
                         "spec.number {n:?} is not an E.164 number: write it as + country code and digits, e.g. +14155550123"
                     ),
@@ -201,7 +202,7 @@ pub fn validate(spec: &PhoneNumberSpec) -> Result<Validated, ReasonMessage> {
         (None, Some(s)) => {
             if !is_supported_country(&s.country) {
                 return Err(stalled(
-                    "UnsupportedCountry",
+                    Reason::UnsupportedCountry,
                     format!(
                         "spec.search.country {:?} is not a country where numbers can be bought; use an ISO 3166-1 alpha-2 code such as US, CA, GB (supported: {})",
                         s.country,
@@ -211,7 +212,7 @@ pub fn validate(spec: &PhoneNumberSpec) -> Result<Validated, ReasonMessage> {
             }
             if s.area_code.is_some() && !matches!(s.country.as_str(), "US" | "CA") {
                 return Err(stalled(
-                    "InvalidSearch",
+                    Reason::InvalidSearch,
                     format!(
                         "spec.search.areaCode only applies to US and CA numbers, not {}: remove it or use inLocality",
                         s.country
@@ -222,7 +223,7 @@ pub fn validate(spec: &PhoneNumberSpec) -> Result<Validated, ReasonMessage> {
                 && !is_e164(near)
             {
                 return Err(stalled(
-                    "InvalidSearch",
+                    Reason::InvalidSearch,
                     format!("spec.search.nearNumber {near:?} is not an E.164 number"),
                 ));
             }
@@ -232,7 +233,7 @@ pub fn validate(spec: &PhoneNumberSpec) -> Result<Validated, ReasonMessage> {
         None => None,
         Some(s) => Some(parse_money(s).ok_or_else(|| {
             stalled(
-                "InvalidPrice",
+                Reason::InvalidPrice,
                 format!("spec.maxMonthlyPrice {s:?} is not a non-negative decimal amount such as \"2.00\""),
             )
         })?),

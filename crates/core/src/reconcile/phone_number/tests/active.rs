@@ -97,7 +97,7 @@ fn drift_puts_configuration_back() {
     // Twilio refuses the update: stalled with its reason, no loop.
     o.owned = owned(incoming("+14155550100"), t0(), true);
     o.sync_failure = Some(crate::conditions::ReasonMessage::new(
-        "ConfigRejected",
+        crate::conditions::Reason::ConfigRejected,
         "bad application sid",
     ));
     let d = decide(&p, &o);
@@ -197,7 +197,10 @@ fn short_credits_enter_grace_then_renewal_in_window_returns_to_active() {
     let (mut p, mut o) = managed_active(true);
     o.now = ts("2026-03-29T12:00:00Z");
     o.renewal = Some(RenewalOutcome::Refused(
-        crate::conditions::ReasonMessage::new("InsufficientCredits", "balance 0.00, needed 1.15"),
+        crate::conditions::ReasonMessage::new(
+            crate::conditions::Reason::InsufficientCredits,
+            "balance 0.00, needed 1.15",
+        ),
     ));
     let d = step(&mut p, &o);
     assert_eq!(d.status.phase, Some(Phase::GracePeriod));
@@ -262,7 +265,7 @@ fn credits_still_short_at_the_deadline_lapse() {
     let (mut p, mut o) = managed_active(true);
     o.now = ts("2026-03-29T12:00:00Z");
     let refused = RenewalOutcome::Refused(crate::conditions::ReasonMessage::new(
-        "InsufficientCredits",
+        crate::conditions::Reason::InsufficientCredits,
         "short",
     ));
     o.renewal = Some(refused.clone());

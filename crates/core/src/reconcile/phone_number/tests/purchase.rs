@@ -53,7 +53,7 @@ fn account_states() {
     assert_eq!(stalled_reason(&d), Some("AccountNotFound"));
     assert!(d.status.message.as_deref().unwrap().contains("team-a"));
     let why = crate::conditions::ReasonMessage::new(
-        "SecretNotFound",
+        crate::conditions::Reason::SecretNotFound,
         "Secret team-a/twilio was not found",
     );
     let d = decide(
