@@ -6,11 +6,19 @@ use crate::api::{AccountMode, MODE_CHANGE_APPROVED_ANNOTATION, TelephonyAccount}
 use crate::reason::Reason;
 use kube_core::ResourceExt;
 
-/// The terms summary shown in docs and in the `TermsAccepted` condition when not accepted.
-pub const TERMS_SUMMARY: &str = "Managed terms: the number selection is permanent; prepaid credits \
-are granted per billing cycle and expire at the end of each cycle; numbers are renewed every 28 days \
-from purchase and released permanently when not renewed within 48 hours of the due time; no refunds \
-(releasing a number never returns credit).";
+/// The terms summary shown in docs and in the `TermsAccepted` condition when not accepted, built
+/// from the same constants as the renewal arithmetic (period and grace window), so the terms a
+/// tenant accepts are the rules the operator applies.
+pub fn terms_summary() -> String {
+    use crate::billing::renewal::{GRACE, PERIOD_DAYS};
+    format!(
+        "Managed terms: the number selection is permanent; prepaid credits are granted per billing \
+         cycle and expire at the end of each cycle; numbers are renewed every {PERIOD_DAYS} days from \
+         purchase and released permanently when not renewed within {} hours of the due time; no \
+         refunds (releasing a number never returns credit).",
+        GRACE.as_hours()
+    )
+}
 
 /// State of the Managed terms.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,15 +62,17 @@ pub fn terms(account: &TelephonyAccount, terms_version: &str) -> Terms {
             reason: Reason::TermsVersionMismatch,
             message: format!(
                 "spec.managed.termsVersion is {:?} but the current terms are version {terms_version:?}: \
-                 review them and set termsVersion: {terms_version:?}. Nothing is bought or renewed until then. {TERMS_SUMMARY}",
-                m.terms_version
+                 review them and set termsVersion: {terms_version:?}. Nothing is bought or renewed until then. {}",
+                m.terms_version,
+                terms_summary()
             ),
         },
         _ => Terms::Blocked {
             reason: Reason::TermsNotAccepted,
             message: format!(
                 "set spec.managed.termsAccepted: true and termsVersion: {terms_version:?} to accept the platform's terms. \
-                 Nothing is bought until then. {TERMS_SUMMARY}"
+                 Nothing is bought until then. {}",
+                terms_summary()
             ),
         },
     }
@@ -93,5 +103,21 @@ pub fn gate(account: &TelephonyAccount, terms_version: &str) -> Gate {
     Gate::Proceed {
         adopt_mode_change: adopt,
         terms: terms(account, terms_version),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::terms_summary;
+
+    #[test]
+    fn the_terms_summary_states_the_renewal_rules_the_operator_applies() {
+        assert_eq!(
+            terms_summary(),
+            "Managed terms: the number selection is permanent; prepaid credits are granted per billing \
+             cycle and expire at the end of each cycle; numbers are renewed every 28 days from purchase \
+             and released permanently when not renewed within 48 hours of the due time; no refunds \
+             (releasing a number never returns credit)."
+        );
     }
 }

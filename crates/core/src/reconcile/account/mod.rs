@@ -19,7 +19,7 @@ pub use decide::{
     classify_twilio_error, decide,
 };
 pub use deletion::{DeletionStep, deletion_step};
-pub use gate::{Gate, TERMS_SUMMARY, Terms, gate, terms};
+pub use gate::{Gate, Terms, gate, terms, terms_summary};
 pub use inventory::{Claim, MAX_UNCLAIMED_LISTED, claims_of, referencing, summarize};
 pub use subaccount::{MAX_FRIENDLY_NAME, duplicates, pick_subaccount, subaccount_friendly_name};
 pub use usable::{NotUsable, mode_change_approved, usable};
