@@ -9,6 +9,7 @@
 
 pub mod account;
 pub mod account_access;
+pub mod backoff;
 pub mod conditions;
 pub mod context;
 pub mod credits;

@@ -1,32 +1,31 @@
-//! One reconcile of a live TelephonyAccount: the gate (mode lock, terms), the connection to
-//! Twilio (BringYourOwn credentials, or the Managed subaccount created idempotently), the
-//! inventory summary from one snapshot, the credits cycle, and the status write.
+//! One reconcile of a live TelephonyAccount, in the shape of the PhoneNumber controller:
+//! observe (`observe.rs`: credentials, Twilio, subaccount, inventory — all before any write),
+//! decide (`crate::reconcile::account`: gate, connection, credits cycle, conditions, events),
+//! perform (`write.rs`: one whole-status write carrying the resourceVersion it was computed
+//! from) and hand back a typed `Next` that the controller turns into a requeue: the decision's
+//! time (the credits cycle end) or the resync on success, per-object backoff on a transient wait.
 
 use super::Error;
-use super::verified;
+use super::observe::observe;
 use super::write::write_status;
-use crate::api::condition::CREDENTIALS_VALID;
-use crate::api::{AccountMode, Balance, PhoneNumber, TelephonyAccount};
+use crate::api::{AccountMode, TelephonyAccount};
 use crate::controller::Context;
-use crate::controller::account_access::{self, routing};
-use crate::controller::conditions::{condition_is_true, money};
 use crate::controller::credits::current_credits;
-use crate::reconcile::account::{
-    self as decisions, Connected, Connection, Gate, Observation, Requeue, Terms,
-};
-use crate::twilio::{AccountApi, Credentials, TwilioError};
-use kube::api::ListParams;
-use kube::runtime::controller::Action;
-use kube::{Api, ResourceExt};
+use crate::reconcile::account::{self as decisions, Connection, Gate, Observation, Requeue};
+use kube::ResourceExt;
 use std::time::Duration;
 
-/// The account is re-fetched from Twilio at least once per this many resync periods.
-const REVERIFY_RESYNCS: u32 = 10;
+/// What a reconcile that wrote its status asks for next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Next {
+    /// Settled: look again after `wait` (the resync, or sooner at the decision's deadline).
+    Requeue(Duration),
+    /// A transient wait (Twilio unavailable, a Secret unreadable): retry with per-object backoff,
+    /// but no later than `deadline` (the credits cycle end), if any.
+    Retry { deadline: Option<Duration> },
+}
 
-/// Retry delay after a transient failure (Twilio unavailable, Kubernetes error reading a Secret).
-const RETRY: Duration = Duration::from_secs(15);
-
-pub(super) async fn apply(ctx: &Context, account: &TelephonyAccount) -> Result<Action, Error> {
+pub(super) async fn apply(ctx: &Context, account: &TelephonyAccount) -> Result<Next, Error> {
     let now = ctx.clock.now();
     let terms_version = ctx.config.terms_version.clone();
     let gate = decisions::gate(account, &terms_version);
@@ -42,17 +41,19 @@ pub(super) async fn apply(ctx: &Context, account: &TelephonyAccount) -> Result<A
         decisions::adopt_mode_change(working.status.get_or_insert_with(Default::default), to);
     }
 
+    // Observe: every read outside Kubernetes' status happens here, before the write.
     let obs = match &gate {
         Gate::ModeRefused { .. } => Observation::new(Connection::NotAttempted),
         Gate::Proceed { terms, .. } => observe(ctx, &working, terms).await,
     };
 
-    // Managed credits are (re)computed from the freshly read status inside the write loop.
+    // Decide and perform. Managed credits are (re)computed from the status the write is based
+    // on (holds are written concurrently), so a 409 recomputes from the same observations.
     let connected = matches!(obs.connection, Connection::Connected(_));
     let managed = (account.spec.mode == AccountMode::Managed && connected)
         .then(|| account.spec.managed.clone())
         .flatten();
-    let requeue = write_status(ctx, account, |fresh| {
+    let (requeue, cycle_end) = write_status(ctx, account, |fresh| {
         let mut fresh = fresh.clone();
         if let Some(to) = adopt {
             decisions::adopt_mode_change(fresh.status.get_or_insert_with(Default::default), to);
@@ -71,228 +72,13 @@ pub(super) async fn apply(ctx: &Context, account: &TelephonyAccount) -> Result<A
     })
     .await?;
 
-    let (requeue, cycle_end) = requeue;
-    let mut wait = match requeue {
-        Requeue::Retry => RETRY,
-        Requeue::Resync => ctx.config.resync_period(),
-    };
-    if let Some(end) = cycle_end {
-        // Roll the credits cycle at its exact end (on the operator's clock).
-        wait = wait.min(ctx.clock.real_until(end.0).max(Duration::from_millis(100)));
-    }
-    Ok(Action::requeue(wait))
-}
-
-/// Reaches Twilio for the account and gathers what the decision needs.
-async fn observe(ctx: &Context, account: &TelephonyAccount, terms: &Terms) -> Observation {
-    let recorded_sid = account.status.as_ref().and_then(|s| s.account_sid.clone());
-    let uid = account.uid().unwrap_or_default();
-    let (api, creds, mut obs) = match account.spec.mode {
-        AccountMode::BringYourOwn => {
-            let Some(secret_ref) = account.spec.credentials_secret_ref.as_ref() else {
-                return access_failed(&account_access::AccessError::NoSecretRef);
-            };
-            let namespace = account.namespace().unwrap_or_default();
-            match account_access::byo_credentials(ctx, &namespace, secret_ref).await {
-                Err(e) => return access_failed(&e),
-                Ok(creds) => (
-                    ctx.twilio.account(&creds, &routing(account)),
-                    creds,
-                    Observation::new(Connection::NotAttempted),
-                ),
-            }
+    // Roll the credits cycle at its exact end (on the operator's clock).
+    let deadline = cycle_end.map(|end| ctx.clock.real_until(end.0).max(Duration::from_millis(100)));
+    Ok(match requeue {
+        Requeue::Retry => Next::Retry { deadline },
+        Requeue::Resync => {
+            let resync = ctx.config.resync_period();
+            Next::Requeue(deadline.map_or(resync, |d| d.min(resync)))
         }
-        AccountMode::Managed => {
-            // No subaccount before the terms are accepted; an existing one is still observed.
-            if matches!(terms, Terms::Blocked { .. }) && recorded_sid.is_none() {
-                return Observation::new(Connection::NotAttempted);
-            }
-            let master = match account_access::master_credentials(ctx).await {
-                Err(e) => return access_failed(&e),
-                Ok(m) => m,
-            };
-            let mut obs = Observation::new(Connection::NotAttempted);
-            let sid = match recorded_sid {
-                Some(sid) => sid,
-                None => match ensure_subaccount(ctx, &master, account, &mut obs).await {
-                    Ok(sid) => sid,
-                    Err(e) => return Observation::new(Connection::Twilio(e)),
-                },
-            };
-            (
-                ctx.twilio.subaccount(&master, &sid, &routing(account)),
-                master,
-                obs,
-            )
-        }
-    };
-    let generation = account.metadata.generation;
-    let print = verified::fingerprint(&creds, api.account_sid());
-    let reverify = ctx.config.resync_period().saturating_mul(REVERIFY_RESYNCS);
-    let still_valid = account
-        .status
-        .as_ref()
-        .is_some_and(|s| condition_is_true(&s.conditions, CREDENTIALS_VALID));
-    let cached = still_valid
-        .then(|| ctx.verified.lookup(&uid, generation, print, reverify))
-        .flatten();
-    let connected = match cached {
-        Some(c) => c,
-        None => match verify(&api, account).await {
-            Ok(c) => {
-                if c.account_status.eq_ignore_ascii_case("active") {
-                    ctx.verified.remember(&uid, generation, print, c.clone());
-                } else {
-                    ctx.verified.forget(&uid);
-                }
-                c
-            }
-            Err(e) => {
-                ctx.verified.forget(&uid);
-                obs.connection = Connection::Twilio(e);
-                return obs;
-            }
-        },
-    };
-    let active = connected.account_status.eq_ignore_ascii_case("active");
-    obs.connection = Connection::Connected(connected);
-    if active {
-        match inventory(ctx, &api, account).await {
-            Ok(inv) => obs.inventory = inv,
-            // The list is the credentials check of a cached connection.
-            Err(e) if e.is_auth() || e.is_not_found() => {
-                ctx.verified.forget(&uid);
-                obs.connection = Connection::Twilio(e);
-            }
-            Err(e) => {
-                tracing::debug!(account = %account.name_any(), error = %e, "listing the Twilio inventory");
-            }
-        }
-    }
-    obs
-}
-
-/// Fetches the account (verifying the credentials) and, for BringYourOwn, its balance.
-async fn verify(api: &AccountApi, account: &TelephonyAccount) -> Result<Connected, TwilioError> {
-    let fetched = api.fetch_account().await?;
-    let balance = if account.spec.mode == AccountMode::BringYourOwn {
-        match api.balance().await {
-            Ok(b) => Some(Balance {
-                amount: money(b.balance),
-                currency: b.currency,
-            }),
-            Err(e) => {
-                tracing::debug!(account = %account.name_any(), error = %e, "reading the Twilio balance");
-                None
-            }
-        }
-    } else {
-        None
-    };
-    Ok(Connected {
-        account_sid: fetched.sid,
-        account_status: fetched.status,
-        account_type: fetched.r#type,
-        balance,
     })
-}
-
-fn access_failed(e: &account_access::AccessError) -> Observation {
-    Observation::new(Connection::AccessFailed {
-        reason: e.reason(),
-        message: e.to_string(),
-        transient: e.is_transient(),
-    })
-}
-
-/// Finds the account's subaccount by its deterministic FriendlyName, creating it when absent.
-/// An unknown create outcome is followed by a new lookup, never by a blind second create.
-async fn ensure_subaccount(
-    ctx: &Context,
-    master: &Credentials,
-    account: &TelephonyAccount,
-    obs: &mut Observation,
-) -> Result<String, crate::twilio::TwilioError> {
-    let parent = ctx.twilio.account(master, &routing(account));
-    let name = decisions::subaccount_friendly_name(account);
-    if let Some(sid) = find_subaccount(&parent, &name, obs).await? {
-        return Ok(sid);
-    }
-    match parent.create_subaccount(&name).await {
-        Ok(created) => {
-            ctx.metrics.action("subaccount_create");
-            obs.subaccount_created = Some(created.sid.clone());
-            Ok(created.sid)
-        }
-        Err(e) if e.is_outcome_unknown() => match find_subaccount(&parent, &name, obs).await? {
-            Some(sid) => {
-                obs.subaccount_created = Some(sid.clone());
-                Ok(sid)
-            }
-            None => Err(e),
-        },
-        Err(e) => Err(e),
-    }
-}
-
-async fn find_subaccount(
-    parent: &AccountApi,
-    name: &str,
-    obs: &mut Observation,
-) -> Result<Option<String>, crate::twilio::TwilioError> {
-    let listed = parent.list_accounts(Some(name), None).await?;
-    let Some(chosen) = decisions::pick_subaccount(&listed, name) else {
-        return Ok(None);
-    };
-    let dups = decisions::duplicates(&listed, name, &chosen.sid);
-    if !dups.is_empty() {
-        obs.subaccount_warning = Some(format!(
-            "several open Twilio subaccounts are named {name:?}; using {} (the oldest), not {}",
-            chosen.sid,
-            dups.join(", ")
-        ));
-    }
-    Ok(Some(chosen.sid.clone()))
-}
-
-/// The inventory summary from one snapshot (shared with the PhoneNumbers of the account) and the
-/// PhoneNumbers of the namespace. `Ok(None)` when the PhoneNumbers could not be listed (the
-/// previous summary stays); `Err` when Twilio's list failed.
-async fn inventory(
-    ctx: &Context,
-    api: &AccountApi,
-    account: &TelephonyAccount,
-) -> Result<Option<crate::api::InventoryStatus>, TwilioError> {
-    let snapshot = ctx
-        .inventory
-        .snapshot(api, ctx.config.resync_period())
-        .await?;
-    let numbers = match list_phone_numbers(ctx, account).await {
-        Ok(n) => n,
-        Err(e) => {
-            tracing::debug!(account = %account.name_any(), error = %e, "listing PhoneNumbers");
-            return Ok(None);
-        }
-    };
-    let owned: Vec<String> = snapshot
-        .numbers()
-        .into_iter()
-        .map(|n| n.phone_number)
-        .collect();
-    let claims = decisions::claims_of(&account.name_any(), &numbers);
-    Ok(Some(decisions::summarize(
-        &owned,
-        &claims,
-        snapshot.fetched_at,
-    )))
-}
-
-/// The PhoneNumbers of the account's namespace.
-pub(super) async fn list_phone_numbers(
-    ctx: &Context,
-    account: &TelephonyAccount,
-) -> Result<Vec<PhoneNumber>, kube::Error> {
-    let namespace = account.namespace().unwrap_or_default();
-    let api: Api<PhoneNumber> = Api::namespaced(ctx.kube.clone(), &namespace);
-    Ok(api.list(&ListParams::default()).await?.items)
 }

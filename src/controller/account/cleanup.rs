@@ -2,7 +2,7 @@
 //! a Managed account's subaccount is closed once they are gone; then the finalizer goes.
 
 use super::Error;
-use super::apply::list_phone_numbers;
+use super::observe::list_phone_numbers;
 use super::write::{publish, write_status};
 use crate::api::TelephonyAccount;
 use crate::controller::Context;

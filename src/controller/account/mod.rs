@@ -1,7 +1,10 @@
 //! The TelephonyAccount controller: connects each account to Twilio (verifying BringYourOwn
 //! credentials, creating the Managed subaccount idempotently), keeps its status (conditions,
 //! inventory summary, credits) and guards its deletion. Decisions are in
-//! `crate::reconcile::account`; this module performs the I/O they ask for.
+//! `crate::reconcile::account`; `observe` gathers their inputs, `apply` decides and writes, and
+//! the controller turns the typed `apply::Next` into a requeue (a failure or a transient wait
+//! backs off per object through `controller::backoff`, a settled account waits for its resync or
+//! its credits cycle end).
 //!
 //! Watches: TelephonyAccounts (the configured namespaces, or all; label selector applied), and
 //! Secrets, mapped to the accounts that use them — a tenant Secret to the accounts of its
@@ -12,11 +15,14 @@
 
 mod apply;
 mod cleanup;
+mod observe;
 pub mod verified;
 mod write;
 
 use super::Context;
+use super::backoff::Failures;
 use crate::api::{AccountMode, FINALIZER, PhoneNumber, TelephonyAccount};
+use apply::Next;
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::Secret;
 use kube::runtime::controller::{Action, Controller};
@@ -46,6 +52,13 @@ pub enum Error {
     Conflicts,
     #[error("object has no namespace")]
     NoNamespace,
+}
+
+/// Shared state of one controller run: the context and the per-object failure counts behind
+/// the backoff.
+pub struct Data {
+    pub ctx: Arc<Context>,
+    failures: Failures<TelephonyAccount>,
 }
 
 /// Runs the controller until `shutdown` is cancelled.
@@ -90,6 +103,10 @@ async fn run_one(ctx: Arc<Context>, namespace: Option<String>, shutdown: Cancell
         None => Api::all(client.clone()),
     };
     let concurrency = ctx.config.reconcile_concurrency;
+    let data = Arc::new(Data {
+        ctx: ctx.clone(),
+        failures: Failures::default(),
+    });
     let config = kube::runtime::controller::Config::default().concurrency(concurrency);
     controller
         .with_config(config)
@@ -115,7 +132,7 @@ async fn run_one(ctx: Arc<Context>, namespace: Option<String>, shutdown: Cancell
             move |pn: PhoneNumber| deleting_account_of(&deleting_store, &pn),
         )
         .graceful_shutdown_on(shutdown.cancelled_owned())
-        .run(reconcile, error_policy, ctx.clone())
+        .run(reconcile, error_policy, data)
         .for_each(|res| async move {
             if let Err(e) = res {
                 tracing::debug!(error = %e, "telephony account reconcile");
@@ -170,41 +187,59 @@ pub fn managed_accounts(store: &Store<TelephonyAccount>) -> Vec<ObjectRef<Teleph
 
 async fn reconcile(
     account: Arc<TelephonyAccount>,
-    ctx: Arc<Context>,
+    data: Arc<Data>,
 ) -> Result<Action, kube::runtime::finalizer::Error<Error>> {
+    let ctx = &data.ctx;
     ctx.metrics.reconciled(KIND);
     let namespace = account
         .namespace()
         .ok_or(kube::runtime::finalizer::Error::ApplyFailed(
             Error::NoNamespace,
         ))?;
+    let key = ObjectRef::from_obj(account.as_ref());
     let api: Api<TelephonyAccount> = Api::namespaced(ctx.kube.clone(), &namespace);
     finalizer(&api, FINALIZER, account, |event| async {
         match event {
-            FinalizerEvent::Apply(account) => apply::apply(&ctx, &account).await,
-            FinalizerEvent::Cleanup(account) => cleanup::cleanup(&ctx, &account).await,
+            FinalizerEvent::Apply(account) => Ok(match apply::apply(ctx, &account).await? {
+                Next::Requeue(wait) => {
+                    data.failures.clear(&key);
+                    Action::requeue(wait)
+                }
+                Next::Retry { deadline } => {
+                    let wait = data.failures.fail(key.clone());
+                    Action::requeue(deadline.map_or(wait, |d| d.min(wait)))
+                }
+            }),
+            FinalizerEvent::Cleanup(account) => {
+                let action = cleanup::cleanup(ctx, &account).await?;
+                data.failures.clear(&key);
+                Ok(action)
+            }
         }
     })
     .await
 }
 
+/// Failures back off per object (1 s, 2 s, 4 s …); a deletion waiting for its PhoneNumbers and
+/// a status write that kept conflicting are not failures and retry at a fixed pace.
 fn error_policy(
     account: Arc<TelephonyAccount>,
     error: &kube::runtime::finalizer::Error<Error>,
-    ctx: Arc<Context>,
+    data: Arc<Data>,
 ) -> Action {
     use kube::runtime::finalizer::Error as F;
-    let blocked = matches!(error, F::CleanupFailed(Error::DeletionBlocked(_)));
-    if !blocked {
-        ctx.metrics.failed(KIND);
-        tracing::warn!(account = %account.name_any(), namespace = ?account.namespace(), error = %error, "reconcile failed");
-    }
     let delay = match error {
         F::CleanupFailed(Error::DeletionBlocked(_)) => Duration::from_secs(10),
         F::ApplyFailed(Error::Conflicts) | F::CleanupFailed(Error::Conflicts) => {
+            data.ctx.metrics.failed(KIND);
+            tracing::warn!(account = %account.name_any(), namespace = ?account.namespace(), error = %error, "reconcile failed");
             Duration::from_secs(1)
         }
-        _ => Duration::from_secs(15),
+        _ => {
+            data.ctx.metrics.failed(KIND);
+            tracing::warn!(account = %account.name_any(), namespace = ?account.namespace(), error = %error, "reconcile failed");
+            data.failures.fail(ObjectRef::from_obj(account.as_ref()))
+        }
     };
     Action::requeue(delay)
 }

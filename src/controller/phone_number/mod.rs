@@ -290,10 +290,4 @@ fn error_policy(
     Action::requeue(backoff(n))
 }
 
-/// Exponential backoff with jitter: 1 s, 2 s, 4 s … capped at 5 minutes.
-pub fn backoff(failures: u32) -> Duration {
-    let base = Duration::from_secs(1u64 << failures.saturating_sub(1).min(8))
-        .min(Duration::from_secs(300));
-    let jitter = rand::random::<f64>() * 0.25;
-    base.mul_f64(1.0 + jitter)
-}
+pub use super::backoff::backoff;

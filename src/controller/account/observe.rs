@@ -1,0 +1,238 @@
+//! Observation for one TelephonyAccount reconcile, gathered before anything is decided or
+//! written: the credentials (the tenant Secret, or the master Secret and the Managed subaccount,
+//! found by its deterministic name or created exactly once), Twilio's view of the account
+//! (cached per resync by `verified`), and the inventory summary from one shared snapshot. The
+//! result is plain data (`Observation`) that `crate::reconcile::account::decide` folds into the
+//! next status; nothing here writes to Kubernetes.
+
+use super::verified;
+use crate::api::condition::CREDENTIALS_VALID;
+use crate::api::{AccountMode, Balance, PhoneNumber, TelephonyAccount};
+use crate::controller::Context;
+use crate::controller::account_access::{self, routing};
+use crate::controller::conditions::{condition_is_true, money};
+use crate::reconcile::account::{self as decisions, Connected, Connection, Observation, Terms};
+use crate::twilio::{AccountApi, Credentials, TwilioError};
+use kube::api::ListParams;
+use kube::{Api, ResourceExt};
+
+/// The account is re-fetched from Twilio at least once per this many resync periods.
+const REVERIFY_RESYNCS: u32 = 10;
+
+/// Reaches Twilio for the account and gathers what the decision needs.
+pub(super) async fn observe(
+    ctx: &Context,
+    account: &TelephonyAccount,
+    terms: &Terms,
+) -> Observation {
+    let recorded_sid = account.status.as_ref().and_then(|s| s.account_sid.clone());
+    let uid = account.uid().unwrap_or_default();
+    let (api, creds, mut obs) = match account.spec.mode {
+        AccountMode::BringYourOwn => {
+            let Some(secret_ref) = account.spec.credentials_secret_ref.as_ref() else {
+                return access_failed(&account_access::AccessError::NoSecretRef);
+            };
+            let namespace = account.namespace().unwrap_or_default();
+            match account_access::byo_credentials(ctx, &namespace, secret_ref).await {
+                Err(e) => return access_failed(&e),
+                Ok(creds) => (
+                    ctx.twilio.account(&creds, &routing(account)),
+                    creds,
+                    Observation::new(Connection::NotAttempted),
+                ),
+            }
+        }
+        AccountMode::Managed => {
+            // No subaccount before the terms are accepted; an existing one is still observed.
+            if matches!(terms, Terms::Blocked { .. }) && recorded_sid.is_none() {
+                return Observation::new(Connection::NotAttempted);
+            }
+            let master = match account_access::master_credentials(ctx).await {
+                Err(e) => return access_failed(&e),
+                Ok(m) => m,
+            };
+            let mut obs = Observation::new(Connection::NotAttempted);
+            let sid = match recorded_sid {
+                Some(sid) => sid,
+                None => match ensure_subaccount(ctx, &master, account, &mut obs).await {
+                    Ok(sid) => sid,
+                    Err(e) => return Observation::new(Connection::Twilio(e)),
+                },
+            };
+            (
+                ctx.twilio.subaccount(&master, &sid, &routing(account)),
+                master,
+                obs,
+            )
+        }
+    };
+    let generation = account.metadata.generation;
+    let print = verified::fingerprint(&creds, api.account_sid());
+    let reverify = ctx.config.resync_period().saturating_mul(REVERIFY_RESYNCS);
+    let still_valid = account
+        .status
+        .as_ref()
+        .is_some_and(|s| condition_is_true(&s.conditions, CREDENTIALS_VALID));
+    let cached = still_valid
+        .then(|| ctx.verified.lookup(&uid, generation, print, reverify))
+        .flatten();
+    let connected = match cached {
+        Some(c) => c,
+        None => match verify(&api, account).await {
+            Ok(c) => {
+                if c.account_status.eq_ignore_ascii_case("active") {
+                    ctx.verified.remember(&uid, generation, print, c.clone());
+                } else {
+                    ctx.verified.forget(&uid);
+                }
+                c
+            }
+            Err(e) => {
+                ctx.verified.forget(&uid);
+                obs.connection = Connection::Twilio(e);
+                return obs;
+            }
+        },
+    };
+    let active = connected.account_status.eq_ignore_ascii_case("active");
+    obs.connection = Connection::Connected(connected);
+    if active {
+        match inventory(ctx, &api, account).await {
+            Ok(inv) => obs.inventory = inv,
+            // The list is the credentials check of a cached connection.
+            Err(e) if e.is_auth() || e.is_not_found() => {
+                ctx.verified.forget(&uid);
+                obs.connection = Connection::Twilio(e);
+            }
+            Err(e) => {
+                tracing::debug!(account = %account.name_any(), error = %e, "listing the Twilio inventory");
+            }
+        }
+    }
+    obs
+}
+
+/// Fetches the account (verifying the credentials) and, for BringYourOwn, its balance.
+async fn verify(api: &AccountApi, account: &TelephonyAccount) -> Result<Connected, TwilioError> {
+    let fetched = api.fetch_account().await?;
+    let balance = if account.spec.mode == AccountMode::BringYourOwn {
+        match api.balance().await {
+            Ok(b) => Some(Balance {
+                amount: money(b.balance),
+                currency: b.currency,
+            }),
+            Err(e) => {
+                tracing::debug!(account = %account.name_any(), error = %e, "reading the Twilio balance");
+                None
+            }
+        }
+    } else {
+        None
+    };
+    Ok(Connected {
+        account_sid: fetched.sid,
+        account_status: fetched.status,
+        account_type: fetched.r#type,
+        balance,
+    })
+}
+
+fn access_failed(e: &account_access::AccessError) -> Observation {
+    Observation::new(Connection::AccessFailed {
+        reason: e.reason(),
+        message: e.to_string(),
+        transient: e.is_transient(),
+    })
+}
+
+/// Finds the account's subaccount by its deterministic FriendlyName, creating it when absent.
+/// An unknown create outcome is followed by a new lookup, never by a blind second create.
+async fn ensure_subaccount(
+    ctx: &Context,
+    master: &Credentials,
+    account: &TelephonyAccount,
+    obs: &mut Observation,
+) -> Result<String, crate::twilio::TwilioError> {
+    let parent = ctx.twilio.account(master, &routing(account));
+    let name = decisions::subaccount_friendly_name(account);
+    if let Some(sid) = find_subaccount(&parent, &name, obs).await? {
+        return Ok(sid);
+    }
+    match parent.create_subaccount(&name).await {
+        Ok(created) => {
+            ctx.metrics.action("subaccount_create");
+            obs.subaccount_created = Some(created.sid.clone());
+            Ok(created.sid)
+        }
+        Err(e) if e.is_outcome_unknown() => match find_subaccount(&parent, &name, obs).await? {
+            Some(sid) => {
+                obs.subaccount_created = Some(sid.clone());
+                Ok(sid)
+            }
+            None => Err(e),
+        },
+        Err(e) => Err(e),
+    }
+}
+
+async fn find_subaccount(
+    parent: &AccountApi,
+    name: &str,
+    obs: &mut Observation,
+) -> Result<Option<String>, crate::twilio::TwilioError> {
+    let listed = parent.list_accounts(Some(name), None).await?;
+    let Some(chosen) = decisions::pick_subaccount(&listed, name) else {
+        return Ok(None);
+    };
+    let dups = decisions::duplicates(&listed, name, &chosen.sid);
+    if !dups.is_empty() {
+        obs.subaccount_warning = Some(format!(
+            "several open Twilio subaccounts are named {name:?}; using {} (the oldest), not {}",
+            chosen.sid,
+            dups.join(", ")
+        ));
+    }
+    Ok(Some(chosen.sid.clone()))
+}
+
+/// The inventory summary from one snapshot (shared with the PhoneNumbers of the account) and the
+/// PhoneNumbers of the namespace. `Ok(None)` when the PhoneNumbers could not be listed (the
+/// previous summary stays); `Err` when Twilio's list failed.
+async fn inventory(
+    ctx: &Context,
+    api: &AccountApi,
+    account: &TelephonyAccount,
+) -> Result<Option<crate::api::InventoryStatus>, TwilioError> {
+    let snapshot = ctx
+        .inventory
+        .snapshot(api, ctx.config.resync_period())
+        .await?;
+    let numbers = match list_phone_numbers(ctx, account).await {
+        Ok(n) => n,
+        Err(e) => {
+            tracing::debug!(account = %account.name_any(), error = %e, "listing PhoneNumbers");
+            return Ok(None);
+        }
+    };
+    let owned: Vec<String> = snapshot
+        .numbers()
+        .into_iter()
+        .map(|n| n.phone_number)
+        .collect();
+    let claims = decisions::claims_of(&account.name_any(), &numbers);
+    Ok(Some(decisions::summarize(
+        &owned,
+        &claims,
+        snapshot.fetched_at,
+    )))
+}
+
+/// The PhoneNumbers of the account's namespace.
+pub(super) async fn list_phone_numbers(
+    ctx: &Context,
+    account: &TelephonyAccount,
+) -> Result<Vec<PhoneNumber>, kube::Error> {
+    let namespace = account.namespace().unwrap_or_default();
+    let api: Api<PhoneNumber> = Api::namespaced(ctx.kube.clone(), &namespace);
+    Ok(api.list(&ListParams::default()).await?.items)
+}
