@@ -17,6 +17,7 @@
 use crate::clock::{SharedClock, SystemClock};
 use crate::twilio::{
     AccountApi, AvailableNumber, IncomingFilter, IncomingNumber, SearchQuery, TwilioError,
+    TwilioPort,
 };
 use jiff::Timestamp;
 use std::collections::{HashMap, HashSet};
@@ -293,9 +294,9 @@ impl InventoryCache {
     /// Searches available numbers, sharing one Twilio search among concurrent PhoneNumbers with
     /// the same query: the pool is searched again when it is older than [`SEARCH_POOL_TTL`] or has
     /// no free number left for `owner`.
-    pub async fn search(
+    pub async fn search<T: TwilioPort>(
         &self,
-        api: &AccountApi,
+        api: &T,
         q: &SearchQuery,
         owner: &str,
     ) -> Result<SearchOutcome, TwilioError> {

@@ -13,12 +13,14 @@ mod client;
 mod config;
 mod limits;
 mod paths;
+mod port;
 mod pricing;
 mod secret;
 mod transport;
 
 pub use client::{AccountApi, ClientStats, TwilioClient};
 pub use config::{Routing, TwilioClientConfig};
+pub use port::TwilioPort;
 pub use pricing::{
     NumberPrice, NumberPrices, OutboundNumberPrice, OutboundPrefixPrice, VoiceNumberPrice,
     VoicePrices,

@@ -20,7 +20,7 @@ use crate::reconcile::phone_number::{
     Action, BuyFailure, CleanupAction, CleanupObserved, Observed, Ownership, RenewalOutcome,
     config, decide, decide_cleanup,
 };
-use crate::twilio::{AccountApi, IncomingFilter, PurchaseRequest, TwilioError, codes};
+use crate::twilio::{AccountApi, IncomingFilter, PurchaseRequest, TwilioError, TwilioPort, codes};
 use jiff::Timestamp;
 use kube::ResourceExt;
 
@@ -68,9 +68,10 @@ impl EngineError {
 }
 
 /// Everything a reconcile of one number acts through.
-pub struct Env<'a, E: Effects> {
+pub struct Env<'a, E: Effects, T: TwilioPort = AccountApi> {
     pub effects: &'a E,
-    pub api: &'a AccountApi,
+    /// The Twilio port (`AccountApi`, or a fake in tests).
+    pub api: &'a T,
     pub inventory: &'a InventoryCache,
     pub clock: &'a dyn Clock,
     pub metrics: Option<&'a Metrics>,
@@ -78,7 +79,7 @@ pub struct Env<'a, E: Effects> {
     pub crash: Option<&'a (dyn Fn(Step) -> bool + Send + Sync)>,
 }
 
-impl<E: Effects> Env<'_, E> {
+impl<E: Effects, T: TwilioPort> Env<'_, E, T> {
     fn checkpoint(&self, step: Step) -> Result<(), EngineError> {
         match self.crash {
             Some(f) if f(step) => Err(EngineError::Crashed(step)),
@@ -113,7 +114,11 @@ pub fn refusal_of(e: &TwilioError) -> ReasonMessage {
     )
 }
 
-async fn lookup(api: &AccountApi, number: &str, now: Timestamp) -> Result<Ownership, TwilioError> {
+async fn lookup<T: TwilioPort>(
+    api: &T,
+    number: &str,
+    now: Timestamp,
+) -> Result<Ownership, TwilioError> {
     let filter = IncomingFilter {
         phone_number: Some(number.to_string()),
         ..Default::default()
@@ -133,8 +138,8 @@ fn uid(pn: &PhoneNumber) -> String {
 
 /// Runs one reconcile of a PhoneNumber that is not being deleted. Returns the object as last
 /// written and the next deadline to look again at.
-pub async fn drive<E: Effects>(
-    env: &Env<'_, E>,
+pub async fn drive<E: Effects, T: TwilioPort>(
+    env: &Env<'_, E, T>,
     mut pn: PhoneNumber,
     mut obs: Observed,
 ) -> Result<(PhoneNumber, Option<Timestamp>), EngineError> {
