@@ -98,49 +98,32 @@ pub fn kstatus(
             remove_condition(conds, RECONCILING);
             remove_condition(conds, STALLED);
         }
-        Summary::Progressing(rm) => {
-            set_condition(
-                conds,
-                READY,
-                false,
-                &rm.reason,
-                &rm.message,
-                generation,
-                now,
-            );
-            set_condition(
-                conds,
-                RECONCILING,
-                true,
-                &rm.reason,
-                &rm.message,
-                generation,
-                now,
-            );
-            remove_condition(conds, STALLED);
-        }
-        Summary::Stalled(rm) => {
-            set_condition(
-                conds,
-                READY,
-                false,
-                &rm.reason,
-                &rm.message,
-                generation,
-                now,
-            );
-            set_condition(
-                conds,
-                STALLED,
-                true,
-                &rm.reason,
-                &rm.message,
-                generation,
-                now,
-            );
-            remove_condition(conds, RECONCILING);
-        }
+        Summary::Progressing(rm) => not_ready(conds, rm, RECONCILING, STALLED, generation, now),
+        Summary::Stalled(rm) => not_ready(conds, rm, STALLED, RECONCILING, generation, now),
     }
+}
+
+/// Ready=False and `present`=True with the same reason and message; `absent` removed.
+fn not_ready(
+    conds: &mut Vec<Condition>,
+    rm: &ReasonMessage,
+    present: &str,
+    absent: &str,
+    generation: Option<i64>,
+    now: jiff::Timestamp,
+) {
+    for (type_, status) in [(READY, false), (present, true)] {
+        set_condition(
+            conds,
+            type_,
+            status,
+            &rm.reason,
+            &rm.message,
+            generation,
+            now,
+        );
+    }
+    remove_condition(conds, absent);
 }
 
 /// A money amount as the API's decimal string: at least two decimals, no trailing zeros beyond

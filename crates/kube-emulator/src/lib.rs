@@ -3,7 +3,7 @@
 //! `kubectl` to work unmodified. It imitates kube-apiserver v1.37.2 ([`KUBERNETES_VERSION`]),
 //! the release the real-cluster harness (`tests/real-cluster/`) runs, and is measured against
 //! it (see *Fidelity* below). Test and sandbox infrastructure; the behaviour follows
-//! `/work/shared/reference/kubernetes-api-emulator-notes.md`, corrected where kube-apiserver
+//! the project's reference notes on the Kubernetes API server (`shared/reference/kubernetes-api-emulator-notes.md` beside the repository), corrected where kube-apiserver
 //! v1.37.2 answered otherwise.
 //!
 //! ```no_run

@@ -92,27 +92,8 @@ impl<E: Effects, T: TwilioPort> Env<'_, E, T> {
         }
     }
 }
-
-/// A permanent Twilio refusal as a Stalled reason (credentials, account state, bad request).
-pub fn refusal_of(e: &TwilioError) -> ReasonMessage {
-    if e.is_auth() {
-        return ReasonMessage::new(
-            Reason::AuthenticationFailed,
-            "Twilio refused the account's credentials (20003): fix the Secret of the TelephonyAccount".to_string(),
-        );
-    }
-    let code = e
-        .code()
-        .map(|c| format!(" (error {c})"))
-        .unwrap_or_default();
-    ReasonMessage::new(
-        Reason::TwilioRefused,
-        format!(
-            "Twilio refused the {} call{code}: {}",
-            e.operation, e.message
-        ),
-    )
-}
+// The reason for a permanent Twilio refusal is a decision: it lives in the core.
+pub use crate::reconcile::phone_number::refusal_of;
 
 async fn lookup<T: TwilioPort>(
     api: &T,

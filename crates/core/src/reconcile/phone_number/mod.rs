@@ -25,6 +25,7 @@ mod tests;
 
 pub use cleanup::{CleanupAction, CleanupObserved, decide_cleanup};
 pub use decide::decide;
+pub use recover::refusal_of;
 
 use crate::api::AccountMode;
 use crate::conditions::ReasonMessage;

@@ -8,8 +8,29 @@ use super::{Action, BuyFailure, Decision, Event, MAX_PURCHASE_ATTEMPTS, active};
 use crate::api::{AccountMode, Phase, PhoneNumberStatus, PurchaseIntent};
 use crate::conditions::{ReasonMessage, time, timestamp};
 use crate::reason::Reason;
-use crate::twilio::codes;
+use crate::twilio::{TwilioError, codes};
 use jiff::Timestamp;
+
+/// A permanent Twilio refusal as a Stalled reason (credentials, account state, bad request).
+pub fn refusal_of(e: &TwilioError) -> ReasonMessage {
+    if e.is_auth() {
+        return ReasonMessage::new(
+            Reason::AuthenticationFailed,
+            "Twilio refused the account's credentials (20003): fix the Secret of the TelephonyAccount".to_string(),
+        );
+    }
+    let code = e
+        .code()
+        .map(|c| format!(" (error {c})"))
+        .unwrap_or_default();
+    ReasonMessage::new(
+        Reason::TwilioRefused,
+        format!(
+            "Twilio refused the {} call{code}: {}",
+            e.operation, e.message
+        ),
+    )
+}
 
 /// Maps a definite purchase refusal to a Stalled reason and a message.
 pub fn refusal(number: &str, code: Option<u32>, message: &str) -> ReasonMessage {
