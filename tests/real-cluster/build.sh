@@ -49,4 +49,10 @@ build() { # name package
 build etcd ./cmd/etcd
 build kube-apiserver k8s.io/kubernetes/cmd/kube-apiserver
 build kubectl k8s.io/kubernetes/cmd/kubectl
+# Further test tools, each its own Go module under tools/<name>/ with a build.sh that builds
+# (cached) into target/real-cluster/tools/ and exits non-zero on failure.
+for tool in "$here"/tools/*/build.sh; do
+  [ -f "$tool" ] || continue
+  bash "$tool" >&2
+done
 echo "$bin"

@@ -30,6 +30,23 @@ suite emulator-conformance --test kube_api --test kube_runtime --test kubectl --
 suite bad-input --test bad_input_catalogue
 suite admission-policy --test admission_policy
 suite real-cluster-checks --test real_cluster
+
+check() { # name command... : a check that is not a cargo test counts as one test (its exit status)
+  local name="$1"; shift
+  echo "== $name on kube-apiserver $version: $*"
+  if "$@"; then
+    total_passed=$((total_passed + 1))
+    summary+=("$name on kube-apiserver $version: 1 passed, 0 failed")
+  else
+    total_failed=$((total_failed + 1)); failed_suites=$((failed_suites + 1))
+    summary+=("$name on kube-apiserver $version: 0 passed, 1 failed")
+  fi
+}
+# Further suites, one file each (they call `suite` or `check`).
+for extra in "$root"/tests/real-cluster/suites.d/*.sh; do
+  [ -f "$extra" ] || continue
+  . "$extra"
+done
 # Last: reads the audit log of everything the operator did in the suites above.
 suite least-privilege --test rbac_least_privilege
 
