@@ -16,8 +16,7 @@
 
 use crate::clock::{SharedClock, SystemClock};
 use crate::twilio::{
-    AccountApi, AvailableNumber, IncomingFilter, IncomingNumber, SearchQuery, TwilioError,
-    TwilioPort,
+    AvailableNumber, IncomingFilter, IncomingNumber, SearchQuery, TwilioError, TwilioPort,
 };
 use jiff::Timestamp;
 use std::collections::{HashMap, HashSet};
@@ -199,9 +198,9 @@ impl InventoryCache {
 
     /// The account's inventory, listed (all pages) at most once per `max_age`. Concurrent callers
     /// share one in-flight list. An error is not cached.
-    pub async fn snapshot(
+    pub async fn snapshot<T: TwilioPort>(
         &self,
-        api: &AccountApi,
+        api: &T,
         max_age: Duration,
     ) -> Result<Arc<InventorySnapshot>, TwilioError> {
         let slot = self.slot(api.account_sid());

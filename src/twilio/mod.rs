@@ -20,7 +20,7 @@ mod transport;
 
 pub use client::{AccountApi, ClientStats, TwilioClient};
 pub use config::{Routing, TwilioClientConfig};
-pub use port::TwilioPort;
+pub use port::{AccountPort, TwilioConnector, TwilioPort};
 pub use pricing::{
     NumberPrice, NumberPrices, OutboundNumberPrice, OutboundPrefixPrice, VoiceNumberPrice,
     VoicePrices,

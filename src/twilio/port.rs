@@ -1,11 +1,16 @@
-//! The Twilio port: the calls the PhoneNumber engine makes (search, buy, look up / list, update,
-//! release), as a trait. `AccountApi` (HTTP) is the real implementation; an engine test can run
-//! against an in-memory fake, so the engine's step order is testable without a server. The
-//! futures are `Send` because the engine runs inside kube-rs's controller tasks.
+//! The Twilio ports, as traits, so the controllers' step order is testable without a server:
+//! - `TwilioPort`: the calls the PhoneNumber engine makes on one account (search, buy, look up /
+//!   list, update, release);
+//! - `AccountPort`: those plus the account-level calls of the TelephonyAccount controller (fetch
+//!   the account, its balance, find / create / close a subaccount);
+//! - `TwilioConnector`: from credentials to a port (`TwilioClient` builds `AccountApi`s).
+//!
+//! `AccountApi` (HTTP) is the real implementation; tests use in-memory fakes. The futures are
+//! `Send` because the controllers run inside kube-rs's controller tasks.
 
 use super::{
-    AccountApi, AvailableNumber, IncomingFilter, IncomingNumber, NumberConfig, PurchaseRequest,
-    SearchQuery, TwilioError,
+    Account, AccountApi, AvailableNumber, Balance, Credentials, IncomingFilter, IncomingNumber,
+    NumberConfig, PurchaseRequest, Routing, SearchQuery, TwilioClient, TwilioError,
 };
 use std::future::Future;
 
@@ -63,5 +68,71 @@ impl TwilioPort for AccountApi {
     }
     async fn release(&self, sid: &str) -> Result<(), TwilioError> {
         AccountApi::release(self, sid).await
+    }
+}
+
+/// One Twilio account, as the TelephonyAccount controller uses it.
+pub trait AccountPort: TwilioPort {
+    /// Fetches the account (verifies the credentials).
+    fn fetch_account(&self) -> impl Future<Output = Result<Account, TwilioError>> + Send;
+    /// The account's balance.
+    fn balance(&self) -> impl Future<Output = Result<Balance, TwilioError>> + Send;
+    /// Lists the accounts the credentials see (the main account and its subaccounts).
+    fn list_accounts(
+        &self,
+        friendly_name: Option<&str>,
+        status: Option<&str>,
+    ) -> impl Future<Output = Result<Vec<Account>, TwilioError>> + Send;
+    /// Creates a subaccount (not idempotent: an unknown outcome is looked up, never repeated).
+    fn create_subaccount(
+        &self,
+        friendly_name: &str,
+    ) -> impl Future<Output = Result<Account, TwilioError>> + Send;
+    /// Closes a subaccount (irreversible).
+    fn close_subaccount(
+        &self,
+        sid: &str,
+    ) -> impl Future<Output = Result<Account, TwilioError>> + Send;
+}
+
+impl AccountPort for AccountApi {
+    async fn fetch_account(&self) -> Result<Account, TwilioError> {
+        AccountApi::fetch_account(self).await
+    }
+    async fn balance(&self) -> Result<Balance, TwilioError> {
+        AccountApi::balance(self).await
+    }
+    async fn list_accounts(
+        &self,
+        friendly_name: Option<&str>,
+        status: Option<&str>,
+    ) -> Result<Vec<Account>, TwilioError> {
+        AccountApi::list_accounts(self, friendly_name, status).await
+    }
+    async fn create_subaccount(&self, friendly_name: &str) -> Result<Account, TwilioError> {
+        AccountApi::create_subaccount(self, friendly_name).await
+    }
+    async fn close_subaccount(&self, sid: &str) -> Result<Account, TwilioError> {
+        AccountApi::close_subaccount(self, sid).await
+    }
+}
+
+/// From credentials to an account port.
+pub trait TwilioConnector: Send + Sync {
+    /// The port type.
+    type Port: AccountPort;
+    /// The credentials' own account.
+    fn account(&self, creds: &Credentials, routing: &Routing) -> Self::Port;
+    /// A subaccount, acted on with its parent's credentials.
+    fn subaccount(&self, parent: &Credentials, sid: &str, routing: &Routing) -> Self::Port;
+}
+
+impl TwilioConnector for TwilioClient {
+    type Port = AccountApi;
+    fn account(&self, creds: &Credentials, routing: &Routing) -> AccountApi {
+        TwilioClient::account(self, creds, routing)
+    }
+    fn subaccount(&self, parent: &Credentials, sid: &str, routing: &Routing) -> AccountApi {
+        TwilioClient::subaccount(self, parent, sid, routing)
     }
 }

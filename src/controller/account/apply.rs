@@ -7,11 +7,12 @@
 
 use super::Error;
 use super::observe::observe;
+use super::ports::{AccountStore, Ports};
 use super::write::write_status;
 use crate::api::{AccountMode, TelephonyAccount};
-use crate::controller::Context;
 use crate::controller::credits::current_credits;
 use crate::reconcile::account::{self as decisions, Connection, Gate, Observation, Requeue};
+use crate::twilio::TwilioConnector;
 use kube::ResourceExt;
 use std::time::Duration;
 
@@ -25,7 +26,11 @@ pub(super) enum Next {
     Retry { deadline: Option<Duration> },
 }
 
-pub(super) async fn apply(ctx: &Context, account: &TelephonyAccount) -> Result<Next, Error> {
+pub(super) async fn apply<S: AccountStore, T: TwilioConnector>(
+    ports: &Ports<S, T>,
+    account: &TelephonyAccount,
+) -> Result<Next, Error> {
+    let ctx = &ports.ctx;
     let now = ctx.clock.now();
     let terms_version = ctx.config.terms_version.clone();
     let gate = decisions::gate(account, &terms_version);
@@ -44,7 +49,7 @@ pub(super) async fn apply(ctx: &Context, account: &TelephonyAccount) -> Result<N
     // Observe: every read outside Kubernetes' status happens here, before the write.
     let obs = match &gate {
         Gate::ModeRefused { .. } => Observation::new(Connection::NotAttempted),
-        Gate::Proceed { terms, .. } => observe(ctx, &working, terms).await,
+        Gate::Proceed { terms, .. } => observe(ports, &working, terms).await,
     };
 
     // Decide and perform. Managed credits are (re)computed from the status the write is based
@@ -53,7 +58,7 @@ pub(super) async fn apply(ctx: &Context, account: &TelephonyAccount) -> Result<N
     let managed = (account.spec.mode == AccountMode::Managed && connected)
         .then(|| account.spec.managed.clone())
         .flatten();
-    let (requeue, cycle_end) = write_status(ctx, account, |fresh| {
+    let (requeue, cycle_end) = write_status(&ports.store, account, |fresh| {
         let mut fresh = fresh.clone();
         if let Some(to) = adopt {
             decisions::adopt_mode_change(fresh.status.get_or_insert_with(Default::default), to);

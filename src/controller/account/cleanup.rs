@@ -2,26 +2,30 @@
 //! a Managed account's subaccount is closed once they are gone; then the finalizer goes.
 
 use super::Error;
-use super::observe::list_phone_numbers;
+use super::ports::{AccountStore, Ports};
 use super::write::{publish, write_status};
 use crate::api::TelephonyAccount;
-use crate::controller::Context;
-use crate::controller::account_access::{self, routing};
+use crate::controller::account_access::routing;
 use crate::controller::conditions::Reason;
 use crate::controller::conditions::{ReasonMessage, Summary, get_condition, kstatus};
 use crate::reconcile::account::{self as decisions, DeletionStep, Event};
-use crate::twilio::codes;
+use crate::twilio::{AccountPort, TwilioConnector, codes};
 use kube::ResourceExt;
 use kube::runtime::controller::Action;
 
-pub(super) async fn cleanup(ctx: &Context, account: &TelephonyAccount) -> Result<Action, Error> {
+pub(super) async fn cleanup<S: AccountStore, T: TwilioConnector>(
+    ports: &Ports<S, T>,
+    account: &TelephonyAccount,
+) -> Result<Action, Error> {
+    let ctx = &ports.ctx;
     ctx.verified.forget(&account.uid().unwrap_or_default());
-    let numbers = list_phone_numbers(ctx, account).await?;
+    let namespace = account.namespace().ok_or(Error::NoNamespace)?;
+    let numbers = ports.store.phone_numbers(&namespace).await?;
     let referencing = decisions::referencing(&account.name_any(), &numbers);
     match decisions::deletion_step(account, &referencing) {
         DeletionStep::Blocked { message } => {
             let now = ctx.clock.now();
-            write_status(ctx, account, |fresh| {
+            write_status(&ports.store, account, |fresh| {
                 let mut st = fresh.status.clone().unwrap_or_default();
                 let already = get_condition(&st.conditions, crate::api::condition::READY)
                     .is_some_and(|c| c.reason == Reason::DeletionBlocked && c.message == message);
@@ -41,8 +45,8 @@ pub(super) async fn cleanup(ctx: &Context, account: &TelephonyAccount) -> Result
             Err(Error::DeletionBlocked(message))
         }
         DeletionStep::CloseSubaccount { sid } => {
-            let master = account_access::master_credentials(ctx).await?;
-            let parent = ctx.twilio.account(&master, &routing(account));
+            let master = ports.store.master_credentials().await?;
+            let parent = ports.twilio.account(&master, &routing(account));
             match parent.close_subaccount(&sid).await {
                 Ok(_) => {}
                 // Already closed or gone: nothing left to do.
@@ -52,7 +56,7 @@ pub(super) async fn cleanup(ctx: &Context, account: &TelephonyAccount) -> Result
             ctx.metrics.action("subaccount_close");
             ctx.inventory.invalidate(&sid);
             publish(
-                ctx,
+                &ports.store,
                 account,
                 &[Event::normal(
                     Reason::SubaccountClosed,
@@ -64,7 +68,7 @@ pub(super) async fn cleanup(ctx: &Context, account: &TelephonyAccount) -> Result
         }
         DeletionStep::LeaveSubaccountOpen { sid } => {
             publish(
-                ctx,
+                &ports.store,
                 account,
                 &[Event::warning(
                     Reason::SubaccountLeftOpen,

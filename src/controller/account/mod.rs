@@ -16,6 +16,9 @@
 mod apply;
 mod cleanup;
 mod observe;
+pub mod ports;
+#[cfg(test)]
+mod tests;
 pub mod verified;
 mod write;
 
@@ -30,6 +33,7 @@ use kube::runtime::finalizer::{Event as FinalizerEvent, finalizer};
 use kube::runtime::reflector::{ObjectRef, Store};
 use kube::runtime::watcher;
 use kube::{Api, ResourceExt};
+use ports::Ports;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -54,10 +58,10 @@ pub enum Error {
     NoNamespace,
 }
 
-/// Shared state of one controller run: the context and the per-object failure counts behind
-/// the backoff.
+/// Shared state of one controller run: the context with the ports, and the per-object failure
+/// counts behind the backoff.
 pub struct Data {
-    pub ctx: Arc<Context>,
+    pub ports: Ports,
     failures: Failures<TelephonyAccount>,
 }
 
@@ -104,7 +108,7 @@ async fn run_one(ctx: Arc<Context>, namespace: Option<String>, shutdown: Cancell
     };
     let concurrency = ctx.config.reconcile_concurrency;
     let data = Arc::new(Data {
-        ctx: ctx.clone(),
+        ports: Ports::real(ctx.clone()),
         failures: Failures::default(),
     });
     let config = kube::runtime::controller::Config::default().concurrency(concurrency);
@@ -189,7 +193,7 @@ async fn reconcile(
     account: Arc<TelephonyAccount>,
     data: Arc<Data>,
 ) -> Result<Action, kube::runtime::finalizer::Error<Error>> {
-    let ctx = &data.ctx;
+    let ctx = &data.ports.ctx;
     ctx.metrics.reconciled(KIND);
     let namespace = account
         .namespace()
@@ -200,18 +204,20 @@ async fn reconcile(
     let api: Api<TelephonyAccount> = Api::namespaced(ctx.kube.clone(), &namespace);
     finalizer(&api, FINALIZER, account, |event| async {
         match event {
-            FinalizerEvent::Apply(account) => Ok(match apply::apply(ctx, &account).await? {
-                Next::Requeue(wait) => {
-                    data.failures.clear(&key);
-                    Action::requeue(wait)
-                }
-                Next::Retry { deadline } => {
-                    let wait = data.failures.fail(key.clone());
-                    Action::requeue(deadline.map_or(wait, |d| d.min(wait)))
-                }
-            }),
+            FinalizerEvent::Apply(account) => {
+                Ok(match apply::apply(&data.ports, &account).await? {
+                    Next::Requeue(wait) => {
+                        data.failures.clear(&key);
+                        Action::requeue(wait)
+                    }
+                    Next::Retry { deadline } => {
+                        let wait = data.failures.fail(key.clone());
+                        Action::requeue(deadline.map_or(wait, |d| d.min(wait)))
+                    }
+                })
+            }
             FinalizerEvent::Cleanup(account) => {
-                let action = cleanup::cleanup(ctx, &account).await?;
+                let action = cleanup::cleanup(&data.ports, &account).await?;
                 data.failures.clear(&key);
                 Ok(action)
             }
@@ -231,12 +237,12 @@ fn error_policy(
     let delay = match error {
         F::CleanupFailed(Error::DeletionBlocked(_)) => Duration::from_secs(10),
         F::ApplyFailed(Error::Conflicts) | F::CleanupFailed(Error::Conflicts) => {
-            data.ctx.metrics.failed(KIND);
+            data.ports.ctx.metrics.failed(KIND);
             tracing::warn!(account = %account.name_any(), namespace = ?account.namespace(), error = %error, "reconcile failed");
             Duration::from_secs(1)
         }
         _ => {
-            data.ctx.metrics.failed(KIND);
+            data.ports.ctx.metrics.failed(KIND);
             tracing::warn!(account = %account.name_any(), namespace = ?account.namespace(), error = %error, "reconcile failed");
             data.failures.fail(ObjectRef::from_obj(account.as_ref()))
         }

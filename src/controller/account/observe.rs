@@ -5,26 +5,26 @@
 //! result is plain data (`Observation`) that `crate::reconcile::account::decide` folds into the
 //! next status; nothing here writes to Kubernetes.
 
+use super::ports::{AccountStore, Ports};
 use super::verified;
 use crate::api::condition::CREDENTIALS_VALID;
-use crate::api::{AccountMode, Balance, PhoneNumber, TelephonyAccount};
-use crate::controller::Context;
+use crate::api::{AccountMode, Balance, TelephonyAccount};
 use crate::controller::account_access::{self, routing};
 use crate::controller::conditions::{condition_is_true, money};
 use crate::reconcile::account::{self as decisions, Connected, Connection, Observation, Terms};
-use crate::twilio::{AccountApi, Credentials, TwilioError};
-use kube::api::ListParams;
-use kube::{Api, ResourceExt};
+use crate::twilio::{AccountPort, Credentials, TwilioConnector, TwilioError, TwilioPort};
+use kube::ResourceExt;
 
 /// The account is re-fetched from Twilio at least once per this many resync periods.
 const REVERIFY_RESYNCS: u32 = 10;
 
 /// Reaches Twilio for the account and gathers what the decision needs.
-pub(super) async fn observe(
-    ctx: &Context,
+pub(super) async fn observe<S: AccountStore, T: TwilioConnector>(
+    ports: &Ports<S, T>,
     account: &TelephonyAccount,
     terms: &Terms,
 ) -> Observation {
+    let ctx = &ports.ctx;
     let recorded_sid = account.status.as_ref().and_then(|s| s.account_sid.clone());
     let uid = account.uid().unwrap_or_default();
     let (api, creds, mut obs) = match account.spec.mode {
@@ -33,10 +33,10 @@ pub(super) async fn observe(
                 return access_failed(&account_access::AccessError::NoSecretRef);
             };
             let namespace = account.namespace().unwrap_or_default();
-            match account_access::byo_credentials(ctx, &namespace, secret_ref).await {
+            match ports.store.credentials(&namespace, secret_ref).await {
                 Err(e) => return access_failed(&e),
                 Ok(creds) => (
-                    ctx.twilio.account(&creds, &routing(account)),
+                    ports.twilio.account(&creds, &routing(account)),
                     creds,
                     Observation::new(Connection::NotAttempted),
                 ),
@@ -47,20 +47,20 @@ pub(super) async fn observe(
             if matches!(terms, Terms::Blocked { .. }) && recorded_sid.is_none() {
                 return Observation::new(Connection::NotAttempted);
             }
-            let master = match account_access::master_credentials(ctx).await {
+            let master = match ports.store.master_credentials().await {
                 Err(e) => return access_failed(&e),
                 Ok(m) => m,
             };
             let mut obs = Observation::new(Connection::NotAttempted);
             let sid = match recorded_sid {
                 Some(sid) => sid,
-                None => match ensure_subaccount(ctx, &master, account, &mut obs).await {
+                None => match ensure_subaccount(ports, &master, account, &mut obs).await {
                     Ok(sid) => sid,
                     Err(e) => return Observation::new(Connection::Twilio(e)),
                 },
             };
             (
-                ctx.twilio.subaccount(&master, &sid, &routing(account)),
+                ports.twilio.subaccount(&master, &sid, &routing(account)),
                 master,
                 obs,
             )
@@ -97,7 +97,7 @@ pub(super) async fn observe(
     let active = connected.account_status.eq_ignore_ascii_case("active");
     obs.connection = Connection::Connected(connected);
     if active {
-        match inventory(ctx, &api, account).await {
+        match inventory(ports, &api, account).await {
             Ok(inv) => obs.inventory = inv,
             // The list is the credentials check of a cached connection.
             Err(e) if e.is_auth() || e.is_not_found() => {
@@ -113,7 +113,10 @@ pub(super) async fn observe(
 }
 
 /// Fetches the account (verifying the credentials) and, for BringYourOwn, its balance.
-async fn verify(api: &AccountApi, account: &TelephonyAccount) -> Result<Connected, TwilioError> {
+async fn verify(
+    api: &impl AccountPort,
+    account: &TelephonyAccount,
+) -> Result<Connected, TwilioError> {
     let fetched = api.fetch_account().await?;
     let balance = if account.spec.mode == AccountMode::BringYourOwn {
         match api.balance().await {
@@ -147,20 +150,20 @@ fn access_failed(e: &account_access::AccessError) -> Observation {
 
 /// Finds the account's subaccount by its deterministic FriendlyName, creating it when absent.
 /// An unknown create outcome is followed by a new lookup, never by a blind second create.
-async fn ensure_subaccount(
-    ctx: &Context,
+async fn ensure_subaccount<S: AccountStore, T: TwilioConnector>(
+    ports: &Ports<S, T>,
     master: &Credentials,
     account: &TelephonyAccount,
     obs: &mut Observation,
 ) -> Result<String, crate::twilio::TwilioError> {
-    let parent = ctx.twilio.account(master, &routing(account));
+    let parent = ports.twilio.account(master, &routing(account));
     let name = decisions::subaccount_friendly_name(account);
     if let Some(sid) = find_subaccount(&parent, &name, obs).await? {
         return Ok(sid);
     }
     match parent.create_subaccount(&name).await {
         Ok(created) => {
-            ctx.metrics.action("subaccount_create");
+            ports.ctx.metrics.action("subaccount_create");
             obs.subaccount_created = Some(created.sid.clone());
             Ok(created.sid)
         }
@@ -176,7 +179,7 @@ async fn ensure_subaccount(
 }
 
 async fn find_subaccount(
-    parent: &AccountApi,
+    parent: &impl AccountPort,
     name: &str,
     obs: &mut Observation,
 ) -> Result<Option<String>, crate::twilio::TwilioError> {
@@ -198,16 +201,18 @@ async fn find_subaccount(
 /// The inventory summary from one snapshot (shared with the PhoneNumbers of the account) and the
 /// PhoneNumbers of the namespace. `Ok(None)` when the PhoneNumbers could not be listed (the
 /// previous summary stays); `Err` when Twilio's list failed.
-async fn inventory(
-    ctx: &Context,
-    api: &AccountApi,
+async fn inventory<S: AccountStore, T: TwilioConnector>(
+    ports: &Ports<S, T>,
+    api: &impl TwilioPort,
     account: &TelephonyAccount,
 ) -> Result<Option<crate::api::InventoryStatus>, TwilioError> {
+    let ctx = &ports.ctx;
     let snapshot = ctx
         .inventory
         .snapshot(api, ctx.config.resync_period())
         .await?;
-    let numbers = match list_phone_numbers(ctx, account).await {
+    let namespace = account.namespace().unwrap_or_default();
+    let numbers = match ports.store.phone_numbers(&namespace).await {
         Ok(n) => n,
         Err(e) => {
             tracing::debug!(account = %account.name_any(), error = %e, "listing PhoneNumbers");
@@ -225,14 +230,4 @@ async fn inventory(
         &claims,
         snapshot.fetched_at,
     )))
-}
-
-/// The PhoneNumbers of the account's namespace.
-pub(super) async fn list_phone_numbers(
-    ctx: &Context,
-    account: &TelephonyAccount,
-) -> Result<Vec<PhoneNumber>, kube::Error> {
-    let namespace = account.namespace().unwrap_or_default();
-    let api: Api<PhoneNumber> = Api::namespaced(ctx.kube.clone(), &namespace);
-    Ok(api.list(&ListParams::default()).await?.items)
 }

@@ -353,9 +353,9 @@ pub async fn drive<E: Effects, T: TwilioPort>(
 
 /// Runs deletion: returns when the finalizer may be removed. `api` is `None` when the account
 /// cannot be reached (then only Retain, skip-release or nothing-bought can complete).
-pub async fn drive_cleanup<E: Effects>(
+pub async fn drive_cleanup<E: Effects, T: TwilioPort>(
     effects: &E,
-    api: Option<&AccountApi>,
+    api: Option<&T>,
     inventory: &InventoryCache,
     clock: &dyn Clock,
     metrics: Option<&Metrics>,

@@ -17,6 +17,7 @@ pub mod observe;
 mod tests;
 
 use super::Context;
+use super::backoff::Failures;
 use crate::api::{FINALIZER, PhoneNumber, TelephonyAccount};
 use crate::reconcile::phone_number::{AccountView, CleanupObserved, validate::validate};
 use effects::KubeEffects;
@@ -27,8 +28,7 @@ use kube::runtime::finalizer::{Event as FinalizerEvent, finalizer};
 use kube::runtime::reflector::{ObjectRef, Store};
 use kube::runtime::watcher;
 use kube::{Api, ResourceExt};
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
@@ -50,7 +50,7 @@ pub enum Error {
 pub struct Data {
     pub ctx: Arc<Context>,
     pub store: Store<PhoneNumber>,
-    failures: Mutex<HashMap<ObjectRef<PhoneNumber>, u32>>,
+    failures: Failures<PhoneNumber>,
 }
 
 /// Runs the controller until `shutdown` is cancelled.
@@ -87,7 +87,7 @@ async fn run_one(ctx: Arc<Context>, namespace: Option<String>, shutdown: Cancell
     let data = Arc::new(Data {
         ctx: ctx.clone(),
         store,
-        failures: Mutex::new(HashMap::new()),
+        failures: Failures::default(),
     });
     let config =
         kube::runtime::controller::Config::default().concurrency(ctx.config.reconcile_concurrency);
@@ -141,10 +141,7 @@ async fn reconcile(
     })
     .await;
     if result.is_ok() {
-        data.failures
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&ObjectRef::from_obj(pn.as_ref()));
+        data.failures.clear(&ObjectRef::from_obj(pn.as_ref()));
     }
     result
 }
@@ -281,13 +278,7 @@ fn error_policy(
     }
     data.ctx.metrics.failed(KIND);
     tracing::warn!(phone_number = %pn.name_any(), namespace = ?pn.namespace(), error = %error, "reconcile failed");
-    let n = {
-        let mut f = data.failures.lock().unwrap_or_else(|p| p.into_inner());
-        let n = f.entry(ObjectRef::from_obj(pn.as_ref())).or_insert(0);
-        *n = n.saturating_add(1);
-        *n
-    };
-    Action::requeue(backoff(n))
+    Action::requeue(data.failures.fail(ObjectRef::from_obj(pn.as_ref())))
 }
 
 pub use super::backoff::backoff;

@@ -11,7 +11,7 @@ use crate::controller::inventory::InventoryCache;
 use crate::controller::pricing::DEFAULT_PRICING_TTL;
 use crate::reconcile::phone_number::status::country_and_type;
 use crate::reconcile::phone_number::{AccountView, Observed, Ownership, PriceQuote, PriceSource};
-use crate::twilio::{AccountApi, TwilioError};
+use crate::twilio::{AccountApi, TwilioError, TwilioPort};
 use jiff::Timestamp;
 use kube::runtime::reflector::Store;
 use kube::{Api, ResourceExt};
@@ -170,9 +170,9 @@ pub async fn price(
 /// Ownership from the account's snapshot, for the number the decision is about (spec.number
 /// before purchase, or the bought number). Nothing for a search or an intent (the decision asks
 /// for a targeted lookup there).
-pub async fn ownership(
+pub async fn ownership<T: TwilioPort>(
     inventory: &InventoryCache,
-    api: &AccountApi,
+    api: &T,
     pn: &PhoneNumber,
     max_age: Duration,
 ) -> Result<Option<Ownership>, TwilioError> {

@@ -1,0 +1,150 @@
+//! The two ports of the TelephonyAccount controller, so its steps (observe → decide → one status
+//! write → events, and deletion) run unchanged against Kubernetes and Twilio or against
+//! in-memory fakes in tests:
+//! - `AccountStore`: what the controller reads and writes in Kubernetes (credentials Secrets, the
+//!   account's PhoneNumbers, the account itself and its status, events);
+//! - a `TwilioConnector` (`crate::twilio`): credentials → an `AccountPort` on one account.
+//!
+//! `KubeAccountStore` + `TwilioClient` are the real pair, bundled with the `Context` in `Ports`.
+
+use crate::api::{CredentialsSecretRef, PhoneNumber, TelephonyAccount};
+use crate::controller::Context;
+use crate::controller::account_access::{self, AccessError};
+use crate::reconcile::account::Event;
+use crate::twilio::{Credentials, TwilioClient, TwilioConnector};
+use kube::api::{ListParams, PostParams};
+use kube::runtime::events::EventType;
+use kube::{Api, Resource, ResourceExt};
+use std::future::Future;
+use std::sync::Arc;
+
+/// Why a status write did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum StatusWriteError {
+    /// The account changed since it was read (409): re-read and recompute.
+    #[error("the TelephonyAccount changed since it was read (conflict)")]
+    Conflict,
+    /// The account is gone (deleted meanwhile).
+    #[error("the TelephonyAccount is gone")]
+    Gone,
+    #[error("kubernetes: {0}")]
+    Kube(#[from] kube::Error),
+}
+
+/// Kubernetes, as the TelephonyAccount controller uses it.
+pub trait AccountStore: Send + Sync {
+    /// BringYourOwn credentials from the Secret `secret_ref` in `namespace`.
+    fn credentials(
+        &self,
+        namespace: &str,
+        secret_ref: &CredentialsSecretRef,
+    ) -> impl Future<Output = Result<Credentials, AccessError>> + Send;
+    /// The platform's master credentials (the operator's namespace).
+    fn master_credentials(&self) -> impl Future<Output = Result<Credentials, AccessError>> + Send;
+    /// The PhoneNumbers of `namespace`.
+    fn phone_numbers(
+        &self,
+        namespace: &str,
+    ) -> impl Future<Output = Result<Vec<PhoneNumber>, kube::Error>> + Send;
+    /// The account as stored now.
+    fn get(
+        &self,
+        namespace: &str,
+        name: &str,
+    ) -> impl Future<Output = Result<TelephonyAccount, kube::Error>> + Send;
+    /// Replaces the account's status, carrying its resourceVersion (optimistic concurrency).
+    fn replace_status(
+        &self,
+        account: &TelephonyAccount,
+    ) -> impl Future<Output = Result<TelephonyAccount, StatusWriteError>> + Send;
+    /// Records events on the account (best effort: failures are logged, never fatal).
+    fn publish(
+        &self,
+        account: &TelephonyAccount,
+        events: &[Event],
+    ) -> impl Future<Output = ()> + Send;
+}
+
+/// The account controller's context and ports.
+pub struct Ports<S: AccountStore = KubeAccountStore, T: TwilioConnector = TwilioClient> {
+    pub ctx: Arc<Context>,
+    pub store: S,
+    pub twilio: T,
+}
+
+impl Ports {
+    /// The real ports: Kubernetes and Twilio through the context's clients.
+    pub fn real(ctx: Arc<Context>) -> Self {
+        Ports {
+            store: KubeAccountStore { ctx: ctx.clone() },
+            twilio: ctx.twilio.clone(),
+            ctx,
+        }
+    }
+}
+
+/// `AccountStore` against the Kubernetes API.
+pub struct KubeAccountStore {
+    pub ctx: Arc<Context>,
+}
+
+impl AccountStore for KubeAccountStore {
+    async fn credentials(
+        &self,
+        namespace: &str,
+        secret_ref: &CredentialsSecretRef,
+    ) -> Result<Credentials, AccessError> {
+        account_access::byo_credentials(&self.ctx, namespace, secret_ref).await
+    }
+
+    async fn master_credentials(&self) -> Result<Credentials, AccessError> {
+        account_access::master_credentials(&self.ctx).await
+    }
+
+    async fn phone_numbers(&self, namespace: &str) -> Result<Vec<PhoneNumber>, kube::Error> {
+        let api: Api<PhoneNumber> = Api::namespaced(self.ctx.kube.clone(), namespace);
+        Ok(api.list(&ListParams::default()).await?.items)
+    }
+
+    async fn get(&self, namespace: &str, name: &str) -> Result<TelephonyAccount, kube::Error> {
+        let api: Api<TelephonyAccount> = Api::namespaced(self.ctx.kube.clone(), namespace);
+        api.get(name).await
+    }
+
+    async fn replace_status(
+        &self,
+        account: &TelephonyAccount,
+    ) -> Result<TelephonyAccount, StatusWriteError> {
+        let namespace = account.namespace().unwrap_or_default();
+        let api: Api<TelephonyAccount> = Api::namespaced(self.ctx.kube.clone(), &namespace);
+        match api
+            .replace_status(&account.name_any(), &PostParams::default(), account)
+            .await
+        {
+            Ok(written) => Ok(written),
+            Err(kube::Error::Api(s)) if s.code == 409 => Err(StatusWriteError::Conflict),
+            Err(kube::Error::Api(s)) if s.code == 404 => Err(StatusWriteError::Gone),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn publish(&self, account: &TelephonyAccount, events: &[Event]) {
+        let reference = account.object_ref(&());
+        for e in events {
+            let ev = kube::runtime::events::Event {
+                type_: if e.warning {
+                    EventType::Warning
+                } else {
+                    EventType::Normal
+                },
+                reason: e.reason.to_string(),
+                note: Some(e.note.clone()),
+                action: e.reason.to_string(),
+                secondary: None,
+            };
+            if let Err(err) = self.ctx.recorder.publish(&ev, &reference).await {
+                tracing::debug!(error = %err, reason = %e.reason, "recording event");
+            }
+        }
+    }
+}

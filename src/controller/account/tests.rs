@@ -1,0 +1,483 @@
+//! The TelephonyAccount controller's steps against in-memory ports (no HTTP, no API server): what
+//! it reads, what it writes and which Twilio calls it makes, for a BringYourOwn connection, a
+//! Managed subaccount whose create response was lost, a conflicting status write and a deletion.
+
+use super::apply::{Next, apply};
+use super::cleanup::cleanup;
+use super::ports::{AccountStore, Ports, StatusWriteError};
+use crate::api::condition::{CREDENTIALS_VALID, READY};
+use crate::api::{CredentialsSecretRef, PhoneNumber, TelephonyAccount};
+use crate::billing::RateCard;
+use crate::clock::ManualClock;
+use crate::config::OperatorConfig;
+use crate::controller::Context;
+use crate::controller::account_access::AccessError;
+use crate::controller::conditions::get_condition;
+use crate::reconcile::account::Event;
+use crate::twilio::{
+    Account, AccountPort, AvailableNumber, Balance, Credentials, ErrorClass, IncomingFilter,
+    IncomingNumber, NumberConfig, PurchaseRequest, Routing, SearchQuery, Secret, TwilioClient,
+    TwilioClientConfig, TwilioConnector, TwilioError, TwilioPort,
+};
+use serde_json::json;
+use std::sync::{Arc, Mutex};
+
+const BYO_SID: &str = "AC0000000000000000000000000000b0b0";
+const MASTER_SID: &str = "AC000000000000000000000000000000aa";
+
+// ---- the Store port in memory ----
+
+#[derive(Default)]
+struct StoreState {
+    account: Option<TelephonyAccount>,
+    numbers: Vec<PhoneNumber>,
+    conflicts: u32,
+    writes: u32,
+    events: Vec<String>,
+}
+
+#[derive(Default)]
+struct MemoryStore(Mutex<StoreState>);
+
+impl MemoryStore {
+    fn with(account: TelephonyAccount) -> Self {
+        MemoryStore(Mutex::new(StoreState {
+            account: Some(account),
+            ..Default::default()
+        }))
+    }
+    fn account(&self) -> TelephonyAccount {
+        self.0.lock().unwrap().account.clone().unwrap()
+    }
+    fn writes(&self) -> u32 {
+        self.0.lock().unwrap().writes
+    }
+    fn events(&self) -> Vec<String> {
+        self.0.lock().unwrap().events.clone()
+    }
+}
+
+fn creds(sid: &str) -> Credentials {
+    Credentials::AuthToken {
+        account_sid: sid.into(),
+        auth_token: Secret::new("token-not-logged".to_string()),
+    }
+}
+
+impl AccountStore for MemoryStore {
+    async fn credentials(
+        &self,
+        namespace: &str,
+        secret_ref: &CredentialsSecretRef,
+    ) -> Result<Credentials, AccessError> {
+        if secret_ref.name == "twilio" {
+            Ok(creds(BYO_SID))
+        } else {
+            Err(AccessError::SecretNotFound {
+                namespace: namespace.into(),
+                name: secret_ref.name.clone(),
+            })
+        }
+    }
+    async fn master_credentials(&self) -> Result<Credentials, AccessError> {
+        Ok(creds(MASTER_SID))
+    }
+    async fn phone_numbers(&self, _namespace: &str) -> Result<Vec<PhoneNumber>, kube::Error> {
+        Ok(self.0.lock().unwrap().numbers.clone())
+    }
+    async fn get(&self, _namespace: &str, _name: &str) -> Result<TelephonyAccount, kube::Error> {
+        Ok(self.account())
+    }
+    async fn replace_status(
+        &self,
+        account: &TelephonyAccount,
+    ) -> Result<TelephonyAccount, StatusWriteError> {
+        let mut s = self.0.lock().unwrap();
+        let s = &mut *s;
+        let stored = s.account.as_mut().ok_or(StatusWriteError::Gone)?;
+        if s.conflicts > 0 {
+            s.conflicts -= 1;
+            // Someone else wrote meanwhile: a new resourceVersion.
+            let rv: u64 = stored
+                .metadata
+                .resource_version
+                .as_deref()
+                .unwrap_or("1")
+                .parse()
+                .unwrap();
+            stored.metadata.resource_version = Some((rv + 1).to_string());
+            return Err(StatusWriteError::Conflict);
+        }
+        if stored.metadata.resource_version != account.metadata.resource_version {
+            return Err(StatusWriteError::Conflict);
+        }
+        let rv: u64 = stored
+            .metadata
+            .resource_version
+            .as_deref()
+            .unwrap_or("1")
+            .parse()
+            .unwrap();
+        stored.status = account.status.clone();
+        stored.metadata.resource_version = Some((rv + 1).to_string());
+        let written = stored.clone();
+        s.writes += 1;
+        Ok(written)
+    }
+    async fn publish(&self, _account: &TelephonyAccount, events: &[Event]) {
+        let mut s = self.0.lock().unwrap();
+        s.events.extend(events.iter().map(|e| e.reason.to_string()));
+    }
+}
+
+// ---- the Twilio port in memory ----
+
+#[derive(Default)]
+struct TwilioState {
+    accounts: Vec<Account>,
+    owned: Vec<IncomingNumber>,
+    /// The next subaccount create is carried out but its response lost.
+    lose_create_response: bool,
+    calls: Vec<String>,
+}
+
+#[derive(Clone, Default)]
+struct MemoryTwilio(Arc<Mutex<TwilioState>>);
+
+struct MemoryAccount {
+    sid: String,
+    twilio: MemoryTwilio,
+}
+
+impl MemoryTwilio {
+    fn new(accounts: &[(&str, &str, &str)]) -> Self {
+        let t = MemoryTwilio::default();
+        t.0.lock().unwrap().accounts = accounts
+            .iter()
+            .map(|(sid, owner, name)| account(sid, owner, name))
+            .collect();
+        t
+    }
+    fn calls(&self) -> Vec<String> {
+        self.0.lock().unwrap().calls.clone()
+    }
+    fn count(&self, call: &str) -> usize {
+        self.calls().iter().filter(|c| c.as_str() == call).count()
+    }
+}
+
+fn account(sid: &str, owner: &str, name: &str) -> Account {
+    serde_json::from_value(json!({
+        "sid": sid, "owner_account_sid": owner, "friendly_name": name,
+        "status": "active", "type": "Full",
+    }))
+    .unwrap()
+}
+
+impl TwilioConnector for MemoryTwilio {
+    type Port = MemoryAccount;
+    fn account(&self, creds: &Credentials, _routing: &Routing) -> MemoryAccount {
+        MemoryAccount {
+            sid: creds.account_sid().to_string(),
+            twilio: self.clone(),
+        }
+    }
+    fn subaccount(&self, _parent: &Credentials, sid: &str, _routing: &Routing) -> MemoryAccount {
+        MemoryAccount {
+            sid: sid.to_string(),
+            twilio: self.clone(),
+        }
+    }
+}
+
+impl MemoryAccount {
+    fn call(&self, name: &str) -> std::sync::MutexGuard<'_, TwilioState> {
+        let mut s = self.twilio.0.lock().unwrap();
+        s.calls.push(name.to_string());
+        s
+    }
+}
+
+fn unused(op: &'static str) -> TwilioError {
+    TwilioError::new(
+        ErrorClass::Permanent,
+        op,
+        "not used by the account controller",
+    )
+}
+
+impl TwilioPort for MemoryAccount {
+    fn account_sid(&self) -> &str {
+        &self.sid
+    }
+    async fn search_available(
+        &self,
+        _q: &SearchQuery,
+    ) -> Result<Vec<AvailableNumber>, TwilioError> {
+        Err(unused("search_available"))
+    }
+    async fn buy(&self, _req: &PurchaseRequest) -> Result<IncomingNumber, TwilioError> {
+        Err(unused("buy"))
+    }
+    async fn list_incoming(&self, _f: &IncomingFilter) -> Result<Vec<IncomingNumber>, TwilioError> {
+        Ok(self.call("list_incoming").owned.clone())
+    }
+    async fn update_incoming(
+        &self,
+        _sid: &str,
+        _config: &NumberConfig,
+    ) -> Result<IncomingNumber, TwilioError> {
+        Err(unused("update_incoming"))
+    }
+    async fn release(&self, _sid: &str) -> Result<(), TwilioError> {
+        Err(unused("release"))
+    }
+}
+
+impl AccountPort for MemoryAccount {
+    async fn fetch_account(&self) -> Result<Account, TwilioError> {
+        let s = self.call("fetch_account");
+        s.accounts
+            .iter()
+            .find(|a| a.sid == self.sid)
+            .cloned()
+            .ok_or_else(|| {
+                TwilioError::new(ErrorClass::Permanent, "fetch_account", "no such account")
+            })
+    }
+    async fn balance(&self) -> Result<Balance, TwilioError> {
+        drop(self.call("balance"));
+        Ok(serde_json::from_value(
+            json!({"account_sid": self.sid, "balance": "12.50", "currency": "USD"}),
+        )
+        .unwrap())
+    }
+    async fn list_accounts(
+        &self,
+        friendly_name: Option<&str>,
+        _status: Option<&str>,
+    ) -> Result<Vec<Account>, TwilioError> {
+        let s = self.call("list_accounts");
+        Ok(s.accounts
+            .iter()
+            .filter(|a| friendly_name.is_none_or(|n| a.friendly_name == n))
+            .cloned()
+            .collect())
+    }
+    async fn create_subaccount(&self, friendly_name: &str) -> Result<Account, TwilioError> {
+        let mut s = self.call("create_subaccount");
+        let sid = format!("AC{:032x}", s.accounts.len() + 1);
+        let created = account(&sid, &self.sid, friendly_name);
+        s.accounts.push(created.clone());
+        if std::mem::take(&mut s.lose_create_response) {
+            return Err(TwilioError::new(
+                ErrorClass::OutcomeUnknown,
+                "create_subaccount",
+                "timed out after sending",
+            ));
+        }
+        Ok(created)
+    }
+    async fn close_subaccount(&self, sid: &str) -> Result<Account, TwilioError> {
+        let mut s = self.call("close_subaccount");
+        let a = s
+            .accounts
+            .iter_mut()
+            .find(|a| a.sid == sid)
+            .ok_or_else(|| TwilioError::new(ErrorClass::Permanent, "close", "no such account"))?;
+        a.status = "closed".into();
+        Ok(a.clone())
+    }
+}
+
+// ---- harness ----
+
+/// A Context whose Kubernetes client can reach nothing (every call the ports do not make fails).
+fn context() -> Arc<Context> {
+    let service = tower::service_fn(|_req: http::Request<kube::client::Body>| async {
+        Err::<http::Response<kube::client::Body>, std::io::Error>(std::io::Error::other(
+            "no API server in this test",
+        ))
+    });
+    let kube = kube::Client::new(service, "default");
+    let base: url::Url = "http://127.0.0.1:9".parse().unwrap();
+    let twilio = TwilioClient::new(TwilioClientConfig {
+        api_base: base.clone(),
+        pricing_base: base.clone(),
+        ..Default::default()
+    })
+    .unwrap();
+    let clock = Arc::new(ManualClock::new("2026-03-01T12:00:00Z".parse().unwrap()));
+    Arc::new(Context::new(
+        kube,
+        twilio,
+        clock,
+        OperatorConfig::for_local(&base),
+        RateCard::default(),
+    ))
+}
+
+fn object(spec: serde_json::Value) -> TelephonyAccount {
+    let mut a: TelephonyAccount = serde_json::from_value(json!({
+        "apiVersion": "telephony.agni.ai/v1alpha1", "kind": "TelephonyAccount",
+        "metadata": {"name": "main", "namespace": "team", "uid": "u-1", "generation": 1,
+                     "resourceVersion": "1"},
+        "spec": spec,
+    }))
+    .unwrap();
+    a.metadata.finalizers = Some(vec![crate::api::FINALIZER.to_string()]);
+    a
+}
+
+fn byo() -> TelephonyAccount {
+    object(json!({"mode": "BringYourOwn", "credentialsSecretRef": {"name": "twilio"}}))
+}
+
+fn managed() -> TelephonyAccount {
+    object(json!({"mode": "Managed", "managed": {
+        "termsAccepted": true, "termsVersion": crate::DEFAULT_TERMS_VERSION,
+        "credits": {"perCycle": "25.00", "currency": "USD"}
+    }}))
+}
+
+fn condition(a: &TelephonyAccount, t: &str) -> (String, String) {
+    let c = get_condition(&a.status.as_ref().unwrap().conditions, t).unwrap();
+    (c.status.clone(), c.reason.to_string())
+}
+
+fn ports(store: MemoryStore, twilio: MemoryTwilio) -> Ports<MemoryStore, MemoryTwilio> {
+    Ports {
+        ctx: context(),
+        store,
+        twilio,
+    }
+}
+
+// ---- tests ----
+
+#[tokio::test]
+async fn a_byo_account_connects_in_one_write_and_a_settled_resync_writes_nothing() {
+    let twilio = MemoryTwilio::new(&[(BYO_SID, BYO_SID, "Acme")]);
+    let p = ports(MemoryStore::with(byo()), twilio.clone());
+
+    let next = apply(&p, &p.store.account()).await.unwrap();
+    assert!(matches!(next, Next::Requeue(_)), "{next:?}");
+    let a = p.store.account();
+    assert_eq!(
+        a.status.as_ref().unwrap().account_sid.as_deref(),
+        Some(BYO_SID)
+    );
+    assert_eq!(condition(&a, READY).0, "True");
+    assert_eq!(condition(&a, CREDENTIALS_VALID).0, "True");
+    assert_eq!(p.store.writes(), 1);
+    assert_eq!(
+        twilio.calls(),
+        ["fetch_account", "balance", "list_incoming"]
+    );
+
+    // Nothing changed: no write, no Twilio call (verified and listed within the resync).
+    apply(&p, &p.store.account()).await.unwrap();
+    assert_eq!(p.store.writes(), 1);
+    assert_eq!(twilio.calls().len(), 3, "{:?}", twilio.calls());
+}
+
+#[tokio::test]
+async fn a_missing_secret_is_reported_without_calling_twilio() {
+    let twilio = MemoryTwilio::new(&[(BYO_SID, BYO_SID, "Acme")]);
+    let account = object(json!({"mode": "BringYourOwn", "credentialsSecretRef": {"name": "nope"}}));
+    let p = ports(MemoryStore::with(account), twilio.clone());
+    apply(&p, &p.store.account()).await.unwrap();
+    let a = p.store.account();
+    assert_eq!(
+        condition(&a, CREDENTIALS_VALID),
+        ("False".into(), "SecretNotFound".into())
+    );
+    assert!(twilio.calls().is_empty(), "{:?}", twilio.calls());
+}
+
+#[tokio::test]
+async fn a_lost_subaccount_create_response_is_looked_up_not_repeated() {
+    let twilio = MemoryTwilio::new(&[(MASTER_SID, MASTER_SID, "Platform")]);
+    twilio.0.lock().unwrap().lose_create_response = true;
+    let p = ports(MemoryStore::with(managed()), twilio.clone());
+
+    apply(&p, &p.store.account()).await.unwrap();
+    assert_eq!(twilio.count("create_subaccount"), 1, "{:?}", twilio.calls());
+    let sub = twilio.0.lock().unwrap().accounts[1].sid.clone();
+    let a = p.store.account();
+    assert_eq!(
+        a.status.as_ref().unwrap().account_sid.as_deref(),
+        Some(sub.as_str())
+    );
+    assert!(
+        p.store.events().iter().any(|r| r == "SubaccountCreated"),
+        "{:?}",
+        p.store.events()
+    );
+
+    // The next reconcile uses the recorded SID: no lookup, no create.
+    apply(&p, &p.store.account()).await.unwrap();
+    assert_eq!(twilio.count("create_subaccount"), 1);
+    assert_eq!(twilio.count("list_accounts"), 2, "{:?}", twilio.calls());
+}
+
+#[tokio::test]
+async fn a_conflicting_status_write_is_recomputed_on_the_fresh_object() {
+    let twilio = MemoryTwilio::new(&[(BYO_SID, BYO_SID, "Acme")]);
+    let store = MemoryStore::with(byo());
+    store.0.lock().unwrap().conflicts = 2;
+    let p = ports(store, twilio.clone());
+    let stale = p.store.account();
+    apply(&p, &stale).await.unwrap();
+    assert_eq!(p.store.writes(), 1);
+    let a = p.store.account();
+    assert_eq!(a.metadata.resource_version.as_deref(), Some("4"));
+    assert_eq!(condition(&a, READY).0, "True");
+    // The observation was made once; only the decision was recomputed.
+    assert_eq!(twilio.count("fetch_account"), 1);
+}
+
+#[tokio::test]
+async fn deletion_waits_for_its_numbers_then_closes_the_subaccount_once() {
+    let twilio = MemoryTwilio::new(&[(MASTER_SID, MASTER_SID, "Platform")]);
+    let p = ports(MemoryStore::with(managed()), twilio.clone());
+    apply(&p, &p.store.account()).await.unwrap();
+    let sub = p.store.account().status.unwrap().account_sid.unwrap();
+
+    let number: PhoneNumber = serde_json::from_value(json!({
+        "apiVersion": "telephony.agni.ai/v1alpha1", "kind": "PhoneNumber",
+        "metadata": {"name": "support", "namespace": "team"},
+        "spec": {"accountRef": {"name": "main"}, "number": "+14155550100"},
+    }))
+    .unwrap();
+    p.store.0.lock().unwrap().numbers.push(number);
+    let mut deleting = p.store.account();
+    deleting.metadata.deletion_timestamp =
+        Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
+            "2026-03-01T12:05:00Z".parse().unwrap(),
+        ));
+    p.store.0.lock().unwrap().account = Some(deleting.clone());
+
+    let blocked = cleanup(&p, &deleting).await;
+    assert!(
+        matches!(blocked, Err(super::Error::DeletionBlocked(_))),
+        "{blocked:?}"
+    );
+    assert_eq!(twilio.count("close_subaccount"), 0);
+    assert!(p.store.events().iter().any(|r| r == "DeletionBlocked"));
+
+    p.store.0.lock().unwrap().numbers.clear();
+    cleanup(&p, &p.store.account()).await.unwrap();
+    assert_eq!(twilio.count("close_subaccount"), 1);
+    let closed = twilio
+        .0
+        .lock()
+        .unwrap()
+        .accounts
+        .iter()
+        .find(|a| a.sid == sub)
+        .unwrap()
+        .status
+        .clone();
+    assert_eq!(closed, "closed");
+}
