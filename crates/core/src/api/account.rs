@@ -195,6 +195,8 @@ pub struct BillingCycleSpec {
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
 #[x_kube(crates(kube_core = "::kube_core"))]
 #[serde(rename_all = "camelCase")]
+// `{}` when absent, so the server defaults `observedGeneration` of an object never reconciled.
+#[schemars(extend("default" = {}))]
 pub struct TelephonyAccountStatus {
     /// The mode the account first connected with; the operator refuses a different `spec.mode`
     /// without administrative approval.
@@ -222,8 +224,10 @@ pub struct TelephonyAccountStatus {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(schema_with = "conditions_schema")]
     pub conditions: Conditions,
-    /// The `metadata.generation` this status describes.
+    /// The `metadata.generation` this status describes; -1 until the operator has reconciled the
+    /// object once (a new object reads as in progress to Flux, Argo CD and `kubectl wait`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("default" = -1))]
     pub observed_generation: Option<i64>,
 }
 

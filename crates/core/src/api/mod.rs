@@ -72,3 +72,41 @@ pub fn crds_yaml() -> Result<String, serde_saphyr::ser::Error> {
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A new object has no status until the operator writes one, and kstatus calls an object
+    /// without status Current. The schema defaults `status` to `{}` and its `observedGeneration`
+    /// to -1, which the API server applies on every read, so a new object reads as in progress
+    /// (generation 1, observed -1) until the first reconcile.
+    #[test]
+    fn status_defaults_to_an_unobserved_generation() {
+        for crd in crds() {
+            let name = crd.metadata.name.clone().unwrap_or_default();
+            let status = crd.spec.versions[0]
+                .schema
+                .as_ref()
+                .and_then(|s| s.open_api_v3_schema.as_ref())
+                .and_then(|s| s.properties.as_ref())
+                .and_then(|p| p.get("status"))
+                .unwrap_or_else(|| panic!("{name}: no status schema"));
+            assert_eq!(
+                status.default.as_ref().map(|d| &d.0),
+                Some(&serde_json::json!({})),
+                "{name}: status defaults to {{}}"
+            );
+            let observed = status
+                .properties
+                .as_ref()
+                .and_then(|p| p.get("observedGeneration"))
+                .unwrap_or_else(|| panic!("{name}: no status.observedGeneration"));
+            assert_eq!(
+                observed.default.as_ref().map(|d| &d.0),
+                Some(&serde_json::json!(-1)),
+                "{name}: observedGeneration defaults to -1"
+            );
+        }
+    }
+}

@@ -277,6 +277,8 @@ impl std::fmt::Display for Phase {
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
 #[x_kube(crates(kube_core = "::kube_core"))]
 #[serde(rename_all = "camelCase")]
+// `{}` when absent, so the server defaults `observedGeneration` of an object never reconciled.
+#[schemars(extend("default" = {}))]
 pub struct PhoneNumberStatus {
     /// Pending, Purchasing, Active, GracePeriod, Released or Failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -320,8 +322,10 @@ pub struct PhoneNumberStatus {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(schema_with = "conditions_schema")]
     pub conditions: Conditions,
-    /// The `metadata.generation` this status describes.
+    /// The `metadata.generation` this status describes; -1 until the operator has reconciled the
+    /// object once (a new object reads as in progress to Flux, Argo CD and `kubectl wait`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("default" = -1))]
     pub observed_generation: Option<i64>,
     /// A short human-readable summary of the current state.
     #[serde(default, skip_serializing_if = "Option::is_none")]
