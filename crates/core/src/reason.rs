@@ -164,14 +164,16 @@ reasons! {
     InvalidAreaCode: Person, Warning;
 
     // --- PhoneNumber: account, price, purchase ---
-    /// The referenced TelephonyAccount does not exist.
-    AccountNotFound: Person, Warning;
+    /// The referenced TelephonyAccount does not exist (yet: GitOps tools often apply a
+    /// PhoneNumber before its account; it resolves itself when the account appears).
+    AccountNotFound: Transient, Warning;
     /// Waiting for the account.
     WaitingForAccount: Transient, Normal;
     /// Waiting for numbers to become available.
     WaitingForNumbers: Transient, Normal;
-    /// The price is not known yet.
-    PriceUnknown: Transient, Warning;
+    /// No price is published for the number while spec.maxMonthlyPrice needs one (a person
+    /// removes the limit); a Pricing API that cannot be reached is retried, not this.
+    PriceUnknown: Person, Warning;
     /// The price is above the limit.
     PriceAboveLimit: Person, Warning;
     /// The number type is not on the rate card.
@@ -182,8 +184,8 @@ reasons! {
     NumberClaimed: Person, Warning;
     /// The number cannot be bought.
     NumberUnavailable: Person, Warning;
-    /// The number was taken by someone else.
-    NumberTaken: Person, Warning;
+    /// The number was taken by someone else between the search and the buy: searching again.
+    NumberTaken: Transient, Warning;
     /// An address is required.
     AddressRequired: Person, Warning;
     /// A regulatory bundle is required.
@@ -230,14 +232,15 @@ reasons! {
     GracePeriod: Person, Warning;
     /// The number lapsed.
     Lapsed: Info, Warning;
-    /// Released.
-    Released: Info, Normal;
+    /// Released for good (final: a person deletes or replaces the PhoneNumber).
+    Released: Person, Normal;
     /// Retained on deletion.
     Retained: Info, Normal;
     /// Release skipped.
     ReleaseSkipped: Info, Warning;
-    /// Release blocked.
-    ReleaseBlocked: Transient, Warning;
+    /// Release blocked on deletion: the account cannot be used (a person fixes it or sets the
+    /// skip-release annotation).
+    ReleaseBlocked: Person, Warning;
 }
 
 impl Reason {
@@ -363,5 +366,47 @@ mod tests {
         assert_eq!(Reason::Purchased.transient(), None);
         assert_eq!(Reason::ReleaseSkipped.severity(), EventType::Warning);
         assert_eq!(Reason::Retained.severity(), EventType::Normal);
+    }
+
+    /// kstatus: Stalled only when a person must act. The waits that resolve themselves, all of
+    /// them (a new one is a decision, so it is added here on purpose).
+    #[test]
+    fn transient_reasons_are_exactly_the_waits_that_resolve_themselves() {
+        let transient: Vec<&str> = Reason::ALL
+            .iter()
+            .filter(|r| r.transient() == Some(true))
+            .map(Reason::as_str)
+            .collect();
+        assert_eq!(
+            transient,
+            [
+                "Connecting",
+                "NotConnected",
+                "TwilioUnavailable",
+                "DeletionBlocked",
+                "KubernetesError",
+                "AccountNotConnected",
+                "AccountNotReady",
+                "AccountNotFound",
+                "WaitingForAccount",
+                "WaitingForNumbers",
+                "NumberTaken",
+                "PurchaseInFlight",
+                "Purchasing",
+            ]
+        );
+        for needs_a_person in [
+            Reason::AuthenticationFailed,
+            Reason::PriceUnknown,
+            Reason::PriceAboveLimit,
+            Reason::InsufficientCredits,
+            Reason::ModeChangeNotApproved,
+            Reason::TermsNotAccepted,
+            Reason::Released,
+            Reason::ReleaseBlocked,
+            Reason::Other("FromAnAccount".into()),
+        ] {
+            assert_eq!(needs_a_person.transient(), Some(false), "{needs_a_person}");
+        }
     }
 }
