@@ -168,10 +168,10 @@ kubeconfig "$admin_kc" admin "$admin_token"
 mkdir -p "$work/home"   # kubectl's discovery cache of this server stays private
 k() { HOME="$work/home" "$bin/kubectl" --kubeconfig "$admin_kc" "$@"; }
 
-# deploy/: the operator's namespace, RBAC and admission policy, as a platform team installs them.
-k apply -f "$root/deploy/namespace.yaml" >/dev/null
-k apply -f "$root/deploy/rbac.yaml" -f "$root/deploy/admission-policy.yaml" >/dev/null
-for f in "$root"/deploy/tenant-*.yaml; do [ -f "$f" ] && k apply -f "$f" >/dev/null; done
+# deploy/ as a platform team installs it, in one pass on this fresh cluster: `kubectl apply -k
+# deploy/` (namespace, CRDs, RBAC, tenant roles, admission policy, the operator's Deployment,
+# whose pods never run here: there is no kubelet).
+k apply -k "$root/deploy" >/dev/null
 operator_token="$(k -n telephony-system create token telephony-operator --duration 48h)"
 kubeconfig "$work/operator.kubeconfig" system:serviceaccount:telephony-system:telephony-operator "$operator_token"
 kubeconfig "$work/tenant.kubeconfig" tenant-alice "$tenant_token"
