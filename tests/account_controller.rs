@@ -12,7 +12,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 use telephony_operator::api::condition::*;
-use telephony_operator::api::{AccountMode, FINALIZER, PhoneNumber, TelephonyAccount, crds};
+use telephony_operator::api::{
+    AccountMode, CreditGrant, FINALIZER, PhoneNumber, TelephonyAccount, crds,
+};
 use telephony_operator::billing::RateCard;
 use telephony_operator::clock::SystemClock;
 use telephony_operator::config::OperatorConfig;
@@ -236,9 +238,20 @@ fn managed(ns: &str, terms: bool) -> serde_json::Value {
         "metadata": {"name": "main", "namespace": ns},
         "spec": {"mode": "Managed", "managed": {
             "termsAccepted": terms, "termsVersion": telephony_operator::DEFAULT_TERMS_VERSION,
-            "credits": {"perCycle": "25.00", "currency": "USD"}
         }}
     })
+}
+
+/// The platform's CreditGrant for the account `ns/main`.
+async fn grant(client: &Client, ns: &str, per_cycle: &str) {
+    let api: Api<CreditGrant> = Api::all(client.clone());
+    let g: CreditGrant = serde_json::from_value(json!({
+        "apiVersion": "telephony.agni.ai/v1alpha1", "kind": "CreditGrant",
+        "metadata": {"name": CreditGrant::name_for(ns, "main")},
+        "spec": {"credits": {"perCycle": per_cycle, "currency": "USD"}}
+    }))
+    .unwrap();
+    api.create(&PostParams::default(), &g).await.unwrap();
 }
 
 /// Polls until `check` holds (generous deadline: a failure is a real failure, not a timing).
@@ -340,8 +353,10 @@ async fn byo_connects_rotates_and_locks_its_mode() {
     api.patch(
         "main",
         &PatchParams::default(),
-        &Patch::Merge(json!({"spec": {"mode": "Managed", "managed": {"termsAccepted": true,
-            "termsVersion": telephony_operator::DEFAULT_TERMS_VERSION, "credits": {"perCycle": "5"}}}})),
+        &Patch::Merge(
+            json!({"spec": {"mode": "Managed", "managed": {"termsAccepted": true,
+            "termsVersion": telephony_operator::DEFAULT_TERMS_VERSION}}}),
+        ),
     )
     .await
     .unwrap();
@@ -406,6 +421,7 @@ async fn managed_terms_subaccount_credits_and_deletion() {
     let env = Env::start().await;
     let ns = "managed";
     let api = env.accounts(ns);
+    grant(&env.client, ns, "25.00").await;
     create(&api, managed(ns, false)).await;
     let a = wait_for(&api, "main", "TermsNotAccepted", |a| {
         is(a, TERMS_ACCEPTED, "False", "TermsNotAccepted")
@@ -527,6 +543,7 @@ async fn an_approved_mode_change_is_adopted() {
     let ns = "byo";
     let api = env.accounts(ns);
     secret(&env.client, ns, "twilio", BYO_SID, BYO_TOKEN).await;
+    grant(&env.client, ns, "5.00").await;
     create(&api, byo(ns)).await;
     wait_for(&api, "main", "Ready", |a| is(a, READY, "True", "Connected")).await;
     api.patch(
@@ -535,7 +552,7 @@ async fn an_approved_mode_change_is_adopted() {
         &Patch::Merge(json!({
             "metadata": {"annotations": {telephony_operator::api::MODE_CHANGE_APPROVED_ANNOTATION: "true"}},
             "spec": {"mode": "Managed", "managed": {"termsAccepted": true,
-                "termsVersion": telephony_operator::DEFAULT_TERMS_VERSION, "credits": {"perCycle": "5"}}}
+                "termsVersion": telephony_operator::DEFAULT_TERMS_VERSION}}
         })),
     )
     .await

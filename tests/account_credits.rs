@@ -10,7 +10,7 @@ use rust_decimal::Decimal;
 use serde_json::json;
 use std::str::FromStr;
 use std::sync::Arc;
-use telephony_operator::api::{ChargeKind, ChargeState, TelephonyAccount, crds};
+use telephony_operator::api::{ChargeKind, ChargeState, CreditGrant, TelephonyAccount, crds};
 use telephony_operator::billing::RateCard;
 use telephony_operator::clock::ManualClock;
 use telephony_operator::config::OperatorConfig;
@@ -84,12 +84,22 @@ async fn managed_account(client: &Client, name: &str, per_cycle: &str, terms: bo
         "metadata": {"name": name, "namespace": "team-a"},
         "spec": {"mode": "Managed", "managed": {
             "termsAccepted": terms, "termsVersion": telephony_operator::DEFAULT_TERMS_VERSION,
-            "credits": {"perCycle": per_cycle, "currency": "USD"},
-            "billingCycle": {"startsAt": "2026-03-01T00:00:00Z", "lengthDays": 28}
         }}
     }))
     .unwrap();
     api.create(&PostParams::default(), &obj).await.unwrap();
+    // The credits come from the platform's CreditGrant, not from the tenant's object.
+    let grants: Api<CreditGrant> = Api::all(client.clone());
+    let grant: CreditGrant = serde_json::from_value(json!({
+        "apiVersion": "telephony.agni.ai/v1alpha1", "kind": "CreditGrant",
+        "metadata": {"name": CreditGrant::name_for("team-a", name)},
+        "spec": {
+            "credits": {"perCycle": per_cycle, "currency": "USD"},
+            "billingCycle": {"startsAt": "2026-03-01T00:00:00Z", "lengthDays": 28}
+        }
+    }))
+    .unwrap();
+    grants.create(&PostParams::default(), &grant).await.unwrap();
 }
 
 async fn read(client: &Client, name: &str) -> TelephonyAccount {

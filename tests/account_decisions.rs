@@ -32,12 +32,7 @@ fn account(mode: AccountMode) -> TelephonyAccount {
         managed: (mode == AccountMode::Managed).then(|| ManagedSpec {
             terms_accepted: true,
             terms_version: TV.into(),
-            credits: CreditsSpec {
-                per_cycle: "25.00".into(),
-                currency: "USD".into(),
-                top_ups: vec![],
-            },
-            billing_cycle: None,
+            ..Default::default()
         }),
         region: None,
         edge: None,

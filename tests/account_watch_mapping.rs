@@ -18,7 +18,7 @@ fn account(ns: &str, name: &str, mode: &str, secret: Option<&str>) -> TelephonyA
         spec["credentialsSecretRef"] = json!({"name": s});
     }
     if mode == "Managed" {
-        spec["managed"] = json!({"credits": {"perCycle": "1"}});
+        spec["managed"] = json!({"termsAccepted": true});
     }
     serde_json::from_value(json!({
         "apiVersion": "telephony.agni.ai/v1alpha1", "kind": "TelephonyAccount",

@@ -10,7 +10,7 @@ use proptest::prelude::*;
 use rust_decimal::Decimal;
 use std::collections::{HashMap, HashSet};
 use telephony_operator::api::{
-    ChargeKind, ChargeState, CreditsSpec, CreditsStatus, ManagedSpec, TopUp,
+    ChargeKind, ChargeState, CreditGrantSpec, CreditsSpec, CreditsStatus, TopUp,
 };
 use telephony_operator::billing::ledger::{self, Cycle, HoldOutcome, LedgerError};
 use telephony_operator::billing::{charge_key, parse_money};
@@ -62,7 +62,7 @@ fn key(pn: u8, period: u8) -> String {
 }
 
 struct World {
-    spec: ManagedSpec,
+    spec: CreditGrantSpec,
     anchor: Timestamp,
     now: Timestamp,
     status: CreditsStatus,
@@ -79,9 +79,7 @@ impl World {
     fn new(per_cycle_cents: u32) -> Self {
         let anchor: Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
         Self {
-            spec: ManagedSpec {
-                terms_accepted: true,
-                terms_version: "v1".into(),
+            spec: CreditGrantSpec {
                 credits: CreditsSpec {
                     per_cycle: telephony_operator::billing::format_money(cents(per_cycle_cents)),
                     currency: "USD".into(),

@@ -10,7 +10,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 use telephony_operator::api::{
-    ChargeKind, ChargeState, CreditsSpec, CreditsStatus, ManagedSpec, TopUp,
+    ChargeKind, ChargeState, CreditGrantSpec, CreditsSpec, CreditsStatus, TopUp,
 };
 use telephony_operator::billing::ledger::{self, HoldOutcome, LedgerError};
 use telephony_operator::billing::renewal::{
@@ -45,7 +45,7 @@ struct Sim {
     purchased_at: Timestamp,
     anchor: Timestamp,
     now: Timestamp,
-    spec: ManagedSpec,
+    spec: CreditGrantSpec,
     ledger: CreditsStatus,
     pns: Vec<PnStatus>,
     stages: Vec<Stage>,
@@ -61,9 +61,7 @@ impl Sim {
         // The account connected a day before the purchases; the renewal (purchase + 28 d) falls
         // in the second cycle, which grants exactly 60 renewals.
         let anchor = purchased_at - SignedDuration::from_hours(24);
-        let spec = ManagedSpec {
-            terms_accepted: true,
-            terms_version: "v1".into(),
+        let spec = CreditGrantSpec {
             credits: CreditsSpec {
                 per_cycle: "69.00".into(),
                 currency: "USD".into(),

@@ -6,7 +6,7 @@ use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp, ToSpan};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use proptest::prelude::*;
-use telephony_operator::api::{BillingCycleSpec, CreditsSpec, CreditsStatus, ManagedSpec};
+use telephony_operator::api::{BillingCycleSpec, CreditGrantSpec, CreditsSpec, CreditsStatus};
 use telephony_operator::billing::ledger::{self, HISTORY_LEN};
 use telephony_operator::billing::renewal::{
     GRACE, PERIOD_DAYS, RenewalDecision, RenewalInput, RenewalPhase, decide, due_at,
@@ -18,10 +18,8 @@ fn instant() -> impl Strategy<Value = Timestamp> {
     (946_684_800i64..4_102_444_800).prop_map(|s| Timestamp::from_second(s).unwrap())
 }
 
-fn spec(starts_at: Option<Timestamp>, length_days: Option<u32>) -> ManagedSpec {
-    ManagedSpec {
-        terms_accepted: true,
-        terms_version: "v1".into(),
+fn spec(starts_at: Option<Timestamp>, length_days: Option<u32>) -> CreditGrantSpec {
+    CreditGrantSpec {
         credits: CreditsSpec {
             per_cycle: "10".into(),
             currency: "USD".into(),

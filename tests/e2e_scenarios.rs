@@ -267,9 +267,9 @@ async fn managed_grace_and_lapse(stack: &mut Stack, clock: &ManualClock) {
     apply(&client, &ns, json!({
         "apiVersion": "telephony.agni.ai/v1alpha1", "kind": "TelephonyAccount", "metadata": {"name": "managed"},
         "spec": {"mode": "Managed", "friendlyName": "e2e managed", "managed": {
-            "termsAccepted": true, "termsVersion": telephony_operator::DEFAULT_TERMS_VERSION,
-            "credits": {"perCycle": "10.00", "currency": "USD"}}}
+            "termsAccepted": true, "termsVersion": telephony_operator::DEFAULT_TERMS_VERSION}}
     })).await;
+    grant_credits(&client, &ns, "managed", "10.00").await;
     let mut pn = search_number("trial", 415);
     pn["spec"]["accountRef"]["name"] = json!("managed");
     pn["spec"]["renewal"] = json!({"autoRenew": false});

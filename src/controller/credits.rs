@@ -1,6 +1,10 @@
 //! Prepaid credits of Managed accounts: hold → settle / release, written to the TelephonyAccount's
 //! status with optimistic concurrency.
 //!
+//! What is granted comes only from the account's `CreditGrant` (cluster-scoped, written by the
+//! platform), read on every batch; the tenant's own object cannot grant anything. No grant: no
+//! new hold (settling or releasing an existing one still works).
+//!
 //! Every write reads the account, rolls the billing cycle if it is due, applies pure ledger
 //! operations, and writes the whole status with `replace_status` carrying the resourceVersion it
 //! read. A 409 Conflict means someone else wrote in between: re-read and retry (bounded). So
@@ -15,7 +19,7 @@
 //! operations it took are re-queued by their owners (all operations are idempotent by key).
 
 use super::Context;
-use crate::api::{ChargeKind, CreditsStatus, ManagedSpec, TelephonyAccount};
+use crate::api::{ChargeKind, CreditGrant, CreditGrantSpec, CreditsStatus, TelephonyAccount};
 use crate::billing::ledger::{self, LedgerError};
 use kube::Api;
 use kube::api::PostParams;
@@ -258,9 +262,18 @@ async fn apply_batch(
                 name: name.to_string(),
             });
         };
+        let grant =
+            credit_grant(ctx, namespace, name)
+                .await
+                .map_err(|source| CreditsError::Kube {
+                    namespace: namespace.to_string(),
+                    name: name.to_string(),
+                    source,
+                })?;
         let now = ctx.clock.now();
         let (credits, answers) = apply_ops(
             &account,
+            grant.as_ref().map(|g| &g.spec),
             &ctx.config.terms_version,
             now,
             batch,
@@ -295,6 +308,7 @@ async fn apply_batch(
 /// Pure: the credits after `ops` (None: nothing to write) and each operation's answer.
 fn apply_ops(
     account: &TelephonyAccount,
+    grant: Option<&CreditGrantSpec>,
     terms_version: &str,
     now: jiff::Timestamp,
     batch: &[Arc<Ticket>],
@@ -314,9 +328,9 @@ fn apply_ops(
     };
     // A new hold needs a chargeable account; settling or releasing an existing hold must always
     // work (a purchase that went through is settled even if the spec changed since).
-    let chargeable = chargeable(account, terms_version);
-    let rolled = match account.spec.managed.as_ref() {
-        Some(m) => current_credits(before.as_ref(), m, now).map(Some),
+    let chargeable = chargeable(account, grant, terms_version);
+    let rolled = match grant.filter(|_| account.spec.mode == crate::api::AccountMode::Managed) {
+        Some(g) => current_credits(before.as_ref(), g, now).map(Some),
         None => Ok(before.clone()),
     };
     let mut credits = match rolled {
@@ -336,8 +350,7 @@ fn apply_ops(
         })
         .collect();
     // A BringYourOwn account without a ledger never gets one.
-    let wrote =
-        (before.is_some() || account.spec.managed.is_some()) && before.as_ref() != Some(&credits);
+    let wrote = (before.is_some() || grant.is_some()) && before.as_ref() != Some(&credits);
     (wrote.then_some(credits), answers)
 }
 
@@ -355,7 +368,7 @@ impl From<LedgerError> for OpError {
 fn apply_op(
     credits: &mut CreditsStatus,
     op: &Op,
-    chargeable: &Result<ManagedSpec, String>,
+    chargeable: &Result<CreditGrantSpec, String>,
     now: jiff::Timestamp,
     namespace: &str,
     name: &str,
@@ -398,12 +411,13 @@ fn apply_op(
     }
 }
 
-/// The Managed spec of an account on which a new hold may be taken: Managed, in the mode it
-/// connected with (or an approved change), terms accepted with the operator's version.
+/// The grant of an account on which a new hold may be taken: Managed, in the mode it connected
+/// with (or an approved change), terms accepted with the operator's version, and a CreditGrant.
 fn chargeable(
     account: &TelephonyAccount,
+    grant: Option<&CreditGrantSpec>,
     terms_version: &str,
-) -> Result<crate::api::ManagedSpec, String> {
+) -> Result<CreditGrantSpec, String> {
     use crate::reconcile::account as decisions;
     if account.spec.mode != crate::api::AccountMode::Managed {
         return Err("it is not a Managed account".into());
@@ -414,18 +428,36 @@ fn chargeable(
     if let decisions::Terms::Blocked { reason, .. } = decisions::terms(account, terms_version) {
         return Err(format!("{reason}: the platform's terms are not accepted"));
     }
-    account
-        .spec
-        .managed
-        .clone()
-        .ok_or_else(|| "spec.managed is missing".to_string())
+    grant.cloned().ok_or_else(|| no_grant(account))
+}
+
+/// Why an account without a CreditGrant cannot be charged.
+fn no_grant(account: &TelephonyAccount) -> String {
+    use kube::ResourceExt;
+    format!(
+        "the platform has granted it no credits (no CreditGrant {}); credits come only from the platform's administrators",
+        CreditGrant::name_for(
+            &account.namespace().unwrap_or_default(),
+            &account.name_any()
+        )
+    )
+}
+
+/// The account's CreditGrant, if the platform granted one.
+pub async fn credit_grant(
+    ctx: &Context,
+    namespace: &str,
+    name: &str,
+) -> Result<Option<CreditGrant>, kube::Error> {
+    let api: Api<CreditGrant> = Api::all(ctx.kube.clone());
+    api.get_opt(&CreditGrant::name_for(namespace, name)).await
 }
 
 /// The credits status of a Managed account at `now` (cycle rolled if due, top-ups of the cycle
 /// counted), as the account controller writes it.
 pub fn current_credits(
     previous: Option<&crate::api::CreditsStatus>,
-    managed: &crate::api::ManagedSpec,
+    managed: &CreditGrantSpec,
     now: jiff::Timestamp,
 ) -> Result<crate::api::CreditsStatus, LedgerError> {
     // The anchor (first cycle start when spec.billingCycle.startsAt is unset) only matters the

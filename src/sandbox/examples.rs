@@ -18,6 +18,10 @@ pub const EMBEDDED: &[(&str, &str)] = &[
         include_str!("../../examples/20-managed-account.yaml"),
     ),
     (
+        "21-credit-grant.yaml",
+        include_str!("../../examples/21-credit-grant.yaml"),
+    ),
+    (
         "30-number-exact.yaml",
         include_str!("../../examples/30-number-exact.yaml"),
     ),

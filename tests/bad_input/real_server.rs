@@ -624,8 +624,7 @@ async fn setup(
                 "apiVersion": "telephony.agni.ai/v1alpha1", "kind": "TelephonyAccount",
                 "metadata": {"name": account},
                 "spec": {"mode": "Managed", "friendlyName": "bad input managed", "managed": {
-                    "termsAccepted": false, "termsVersion": telephony_operator::DEFAULT_TERMS_VERSION,
-                    "credits": {"perCycle": "25.00", "currency": "USD"}}}
+                    "termsAccepted": false, "termsVersion": telephony_operator::DEFAULT_TERMS_VERSION}}
             });
             apply(client, ns, managed, labels).await;
         }

@@ -8,7 +8,7 @@ use kube::api::{Patch, PatchParams, PostParams};
 use kube::{Api, Client, ResourceExt};
 use serde_json::json;
 use std::time::Duration;
-use telephony_operator::api::{PhoneNumber, TelephonyAccount};
+use telephony_operator::api::{CreditGrant, PhoneNumber, TelephonyAccount};
 use telephony_operator::sandbox::examples::{BYO_ACCOUNT_SID, BYO_AUTH_TOKEN};
 use telephony_operator::sandbox::stack::{Stack, StackOptions};
 
@@ -153,6 +153,25 @@ pub async fn apply(client: &Client, ns: &str, mut obj: serde_json::Value) {
         }
         other => panic!("apply: unsupported kind {other:?}"),
     }
+}
+
+/// The platform grants the Managed account `ns/account` credits (a cluster-scoped CreditGrant).
+pub async fn grant_credits(client: &Client, ns: &str, account: &str, per_cycle: &str) {
+    let mut obj = json!({
+        "apiVersion": "telephony.agni.ai/v1alpha1", "kind": "CreditGrant",
+        "metadata": {"name": CreditGrant::name_for(ns, account)},
+        "spec": {"credits": {"perCycle": per_cycle, "currency": "USD"}}
+    });
+    label_for_stack(&mut obj);
+    let name = CreditGrant::name_for(ns, account);
+    Api::<CreditGrant>::all(client.clone())
+        .patch(
+            &name,
+            &PatchParams::apply("e2e").force(),
+            &Patch::Apply(obj),
+        )
+        .await
+        .expect("CreditGrant applied");
 }
 
 /// A PhoneNumber manifest searching a US local number in `area` on account `acct`.

@@ -9,7 +9,7 @@ use super::Error;
 use super::observe::observe;
 use super::ports::{AccountStore, Ports};
 use super::write::write_status;
-use crate::api::{AccountMode, TelephonyAccount};
+use crate::api::{AccountMode, CreditGrantSpec, TelephonyAccount};
 use crate::controller::credits::current_credits;
 use crate::reconcile::account::{self as decisions, Connection, Gate, Observation, Requeue};
 use crate::twilio::TwilioConnector;
@@ -54,10 +54,18 @@ pub(super) async fn apply<S: AccountStore, T: TwilioConnector>(
 
     // Decide and perform. Managed credits are (re)computed from the status the write is based
     // on (holds are written concurrently), so a 409 recomputes from the same observations.
+    // Credits come only from the platform's CreditGrant; without one the ledger grants nothing.
     let connected = matches!(obs.connection, Connection::Connected(_));
-    let managed = (account.spec.mode == AccountMode::Managed && connected)
-        .then(|| account.spec.managed.clone())
-        .flatten();
+    let managed = if account.spec.mode == AccountMode::Managed && connected {
+        let namespace = account.namespace().ok_or(Error::NoNamespace)?;
+        let grant = ports
+            .store
+            .credit_grant(&namespace, &account.name_any())
+            .await?;
+        Some(grant.map_or_else(CreditGrantSpec::nothing, |g| g.spec))
+    } else {
+        None
+    };
     let (requeue, cycle_end) = write_status(&ports.store, account, |fresh| {
         let mut fresh = fresh.clone();
         if let Some(to) = adopt {

@@ -9,7 +9,8 @@
 //! Watches: TelephonyAccounts (the configured namespaces, or all; label selector applied), and
 //! Secrets, mapped to the accounts that use them — a tenant Secret to the accounts of its
 //! namespace whose `credentialsSecretRef.name` matches, the master credentials Secret (operator
-//! namespace) to every Managed account — so credential rotation is picked up without a restart.
+//! namespace) to every Managed account — so credential rotation is picked up without a restart;
+//! CreditGrants (cluster-scoped), mapped by name to their account.
 //! PhoneNumbers are watched only to wake an account whose deletion waits for them. With a
 //! namespace list, one controller runs per namespace (joined).
 
@@ -24,7 +25,7 @@ mod write;
 
 use super::Context;
 use super::backoff::Failures;
-use crate::api::{AccountMode, FINALIZER, PhoneNumber, TelephonyAccount};
+use crate::api::{AccountMode, CreditGrant, FINALIZER, PhoneNumber, TelephonyAccount};
 use apply::Next;
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::Secret;
@@ -106,6 +107,7 @@ async fn run_one(ctx: Arc<Context>, namespace: Option<String>, shutdown: Cancell
         Some(ns) => Api::namespaced(client.clone(), ns),
         None => Api::all(client.clone()),
     };
+    let grant_namespace = namespace.clone();
     let concurrency = ctx.config.reconcile_concurrency;
     let data = Arc::new(Data {
         ports: Ports::real(ctx.clone()),
@@ -129,6 +131,12 @@ async fn run_one(ctx: Arc<Context>, namespace: Option<String>, shutdown: Cancell
         .watches(master_api, master_wc, move |_secret: Secret| {
             managed_accounts(&master_store)
         })
+        // A grant (or top-up) changes the account's credits.
+        .watches(
+            Api::<CreditGrant>::all(client.clone()),
+            watcher::Config::default(),
+            move |grant: CreditGrant| account_of_grant(&grant, grant_namespace.as_deref()),
+        )
         // A PhoneNumber change only matters to an account waiting to be deleted.
         .watches(
             numbers,
@@ -163,6 +171,18 @@ pub fn accounts_using_secret(
         })
         .map(|a| ObjectRef::from_obj(a.as_ref()))
         .collect()
+}
+
+/// The account a CreditGrant is for (by its name), if this controller watches its namespace.
+pub fn account_of_grant(
+    grant: &CreditGrant,
+    watched: Option<&str>,
+) -> Option<ObjectRef<TelephonyAccount>> {
+    let grant_name = grant.name_any();
+    let (namespace, name) = CreditGrant::account_of(&grant_name)?;
+    watched
+        .is_none_or(|w| w == namespace)
+        .then(|| ObjectRef::new(name).within(namespace))
 }
 
 /// The account `pn` references, if that account is being deleted (it waits for its numbers).

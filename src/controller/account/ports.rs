@@ -2,12 +2,12 @@
 //! write → events, and deletion) run unchanged against Kubernetes and Twilio or against
 //! in-memory fakes in tests:
 //! - `AccountStore`: what the controller reads and writes in Kubernetes (credentials Secrets, the
-//!   account's PhoneNumbers, the account itself and its status, events);
+//!   account's CreditGrant, its PhoneNumbers, the account itself and its status, events);
 //! - a `TwilioConnector` (`crate::twilio`): credentials → an `AccountPort` on one account.
 //!
 //! `KubeAccountStore` + `TwilioClient` are the real pair, bundled with the `Context` in `Ports`.
 
-use crate::api::{CredentialsSecretRef, PhoneNumber, TelephonyAccount};
+use crate::api::{CredentialsSecretRef, CreditGrant, PhoneNumber, TelephonyAccount};
 use crate::controller::Context;
 use crate::controller::account_access::{self, AccessError};
 use crate::reconcile::account::Event;
@@ -41,6 +41,12 @@ pub trait AccountStore: Send + Sync {
     ) -> impl Future<Output = Result<Credentials, AccessError>> + Send;
     /// The platform's master credentials (the operator's namespace).
     fn master_credentials(&self) -> impl Future<Output = Result<Credentials, AccessError>> + Send;
+    /// The account's CreditGrant (cluster-scoped, named `<namespace>.<name>`), if any.
+    fn credit_grant(
+        &self,
+        namespace: &str,
+        name: &str,
+    ) -> impl Future<Output = Result<Option<CreditGrant>, kube::Error>> + Send;
     /// The PhoneNumbers of `namespace`.
     fn phone_numbers(
         &self,
@@ -99,6 +105,14 @@ impl AccountStore for KubeAccountStore {
 
     async fn master_credentials(&self) -> Result<Credentials, AccessError> {
         account_access::master_credentials(&self.ctx).await
+    }
+
+    async fn credit_grant(
+        &self,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Option<CreditGrant>, kube::Error> {
+        crate::controller::credits::credit_grant(&self.ctx, namespace, name).await
     }
 
     async fn phone_numbers(&self, namespace: &str) -> Result<Vec<PhoneNumber>, kube::Error> {

@@ -6,7 +6,7 @@ use super::apply::{Next, apply};
 use super::cleanup::cleanup;
 use super::ports::{AccountStore, Ports, StatusWriteError};
 use crate::api::condition::{CREDENTIALS_VALID, READY};
-use crate::api::{CredentialsSecretRef, PhoneNumber, TelephonyAccount};
+use crate::api::{CredentialsSecretRef, CreditGrant, PhoneNumber, TelephonyAccount};
 use crate::billing::RateCard;
 use crate::clock::ManualClock;
 use crate::config::OperatorConfig;
@@ -31,6 +31,7 @@ const MASTER_SID: &str = "AC000000000000000000000000000000aa";
 struct StoreState {
     account: Option<TelephonyAccount>,
     numbers: Vec<PhoneNumber>,
+    grant: Option<CreditGrant>,
     conflicts: u32,
     writes: u32,
     events: Vec<String>,
@@ -81,6 +82,13 @@ impl AccountStore for MemoryStore {
     }
     async fn master_credentials(&self) -> Result<Credentials, AccessError> {
         Ok(creds(MASTER_SID))
+    }
+    async fn credit_grant(
+        &self,
+        _namespace: &str,
+        _name: &str,
+    ) -> Result<Option<CreditGrant>, kube::Error> {
+        Ok(self.0.lock().unwrap().grant.clone())
     }
     async fn phone_numbers(&self, _namespace: &str) -> Result<Vec<PhoneNumber>, kube::Error> {
         Ok(self.0.lock().unwrap().numbers.clone())
@@ -336,7 +344,6 @@ fn byo() -> TelephonyAccount {
 fn managed() -> TelephonyAccount {
     object(json!({"mode": "Managed", "managed": {
         "termsAccepted": true, "termsVersion": crate::DEFAULT_TERMS_VERSION,
-        "credits": {"perCycle": "25.00", "currency": "USD"}
     }}))
 }
 

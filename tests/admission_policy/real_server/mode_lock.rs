@@ -51,8 +51,7 @@ async fn mode_lock_scenario(ids: &Identities, ns: &str) {
         "BringYourOwn"
     );
 
-    let to_managed =
-        json!({"spec": {"mode": "Managed", "managed": {"credits": {"perCycle": "10"}}}});
+    let to_managed = json!({"spec": {"mode": "Managed", "managed": {"termsAccepted": true}}});
     let unchanged = |before: &Value, after: &Value, what: &str| {
         assert_eq!(
             before["metadata"]["resourceVersion"], after["metadata"]["resourceVersion"],

@@ -38,7 +38,7 @@ async fn skip_release_scenario(ids: &Identities, ns: &str) {
         json!({
             "apiVersion": "telephony.agni.ai/v1alpha1", "kind": "TelephonyAccount",
             "metadata": {"name": "main"},
-            "spec": {"mode": "Managed", "managed": {"credits": {"perCycle": "0"}}},
+            "spec": {"mode": "Managed", "managed": {"termsAccepted": true}},
         }),
     )
     .await;

@@ -118,9 +118,11 @@ impl CredentialsSecretRef {
     }
 }
 
-/// Managed mode: the platform's terms, prepaid credits and billing cycle.
-#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
+/// Managed mode: the platform's terms. Credits and the billing cycle are granted by the platform
+/// in a cluster-scoped `CreditGrant`, never in the tenant's own object.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
 #[x_kube(crates(kube_core = "::kube_core"))]
+#[x_kube(validation = Rule::new("!has(self.credits) && !has(self.billingCycle)").message("spec.managed.credits and spec.managed.billingCycle were removed: credits are granted by the platform in a cluster-scoped CreditGrant named <namespace>.<account> (platform administrators only); the ledger is in status.credits").reason(Reason::FieldValueForbidden))]
 #[serde(rename_all = "camelCase")]
 pub struct ManagedSpec {
     /// Whether the workspace accepted the platform's terms (permanent number selection; prepaid
@@ -133,14 +135,30 @@ pub struct ManagedSpec {
     /// configured with.
     #[serde(default)]
     pub terms_version: String,
-    /// Prepaid credits granted each billing cycle, plus top-ups.
-    pub credits: CreditsSpec,
-    /// The billing cycle; credits expire at its end.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub billing_cycle: Option<BillingCycleSpec>,
+    /// Removed: credits come from the account's CreditGrant. Kept in the schema only so that a
+    /// manifest still setting it is refused with that message instead of being pruned silently.
+    #[serde(default, rename = "credits", skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "removed_field")]
+    pub removed_credits: Option<serde_json::Value>,
+    /// Removed: the billing cycle comes from the account's CreditGrant (see `credits`).
+    #[serde(
+        default,
+        rename = "billingCycle",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(schema_with = "removed_field")]
+    pub removed_billing_cycle: Option<serde_json::Value>,
 }
 
-/// Prepaid credits of a Managed account.
+/// A removed field: any value, refused by the parent's rule with a message saying where it went.
+fn removed_field(_: &mut schemars::generate::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "description": "Removed (see the rule on spec.managed): set credits in a CreditGrant.",
+        "x-kubernetes-preserve-unknown-fields": true,
+    })
+}
+
+/// Prepaid credits of a Managed account (in its `CreditGrant`).
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[x_kube(crates(kube_core = "::kube_core"))]
 #[serde(rename_all = "camelCase")]

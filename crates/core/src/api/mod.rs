@@ -5,10 +5,12 @@
 
 mod account;
 mod common;
+mod credit_grant;
 mod phone_number;
 
 pub use account::*;
 pub use common::*;
+pub use credit_grant::*;
 pub use phone_number::*;
 
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
@@ -32,6 +34,7 @@ pub fn crds() -> Vec<CustomResourceDefinition> {
     vec![
         with_kubernetes_formats(TelephonyAccount::crd()),
         with_kubernetes_formats(PhoneNumber::crd()),
+        with_kubernetes_formats(CreditGrant::crd()),
     ]
 }
 

@@ -154,22 +154,39 @@ fn negative_money_fails() {
         .unwrap_err();
     assert_eq!(causes.len(), 1);
     assert_eq!(causes[0].field, "spec.maxMonthlyPrice");
-    let acct = compiled("TelephonyAccount");
-    let mut a = json!({"apiVersion":"telephony.agni.ai/v1alpha1","kind":"TelephonyAccount","metadata":{"name":"a"},
-        "spec":{"mode":"Managed","managed":{"credits":{"perCycle":"-1"}}}});
-    let causes = acct
-        .admit(&mut a, None, FieldValidation::Ignore)
+    let grant = compiled("CreditGrant");
+    let mut g = json!({"apiVersion":"telephony.agni.ai/v1alpha1","kind":"CreditGrant","metadata":{"name":"ns.a"},
+        "spec":{"credits":{"perCycle":"-1"}}});
+    let causes = grant
+        .admit(&mut g, None, FieldValidation::Ignore)
         .unwrap_err();
     assert_eq!(
         messages(&causes),
         vec![
-            r#"spec.managed.credits.perCycle: Invalid value: "-1": spec.managed.credits.perCycle in body should match '^[0-9]{1,12}(\.[0-9]{1,6})?$'"#
+            r#"spec.credits.perCycle: Invalid value: "-1": spec.credits.perCycle in body should match '^[0-9]{1,12}(\.[0-9]{1,6})?$'"#
         ]
     );
+    let mut ok = json!({"apiVersion":"telephony.agni.ai/v1alpha1","kind":"CreditGrant","metadata":{"name":"ns.a"},
+        "spec":{"credits":{"perCycle":"25.00"}}});
+    grant.admit(&mut ok, None, FieldValidation::Ignore).unwrap();
+    assert_eq!(ok["spec"]["credits"]["currency"], "USD");
+
+    // A tenant's own object cannot carry credits any more: refused with where they come from.
+    let acct = compiled("TelephonyAccount");
+    let mut a = json!({"apiVersion":"telephony.agni.ai/v1alpha1","kind":"TelephonyAccount","metadata":{"name":"a"},
+        "spec":{"mode":"Managed","managed":{"credits":{"perCycle":"1000.00"}}}});
+    let causes = acct
+        .admit(&mut a, None, FieldValidation::Ignore)
+        .unwrap_err();
+    assert_eq!(causes.len(), 1, "{:?}", messages(&causes));
+    assert!(
+        messages(&causes)[0].contains("CreditGrant"),
+        "{:?}",
+        messages(&causes)
+    );
     let mut ok = json!({"apiVersion":"telephony.agni.ai/v1alpha1","kind":"TelephonyAccount","metadata":{"name":"a"},
-        "spec":{"mode":"Managed","managed":{"credits":{"perCycle":"25.00"}}}});
+        "spec":{"mode":"Managed","managed":{"termsVersion":"v1"}}});
     acct.admit(&mut ok, None, FieldValidation::Ignore).unwrap();
-    assert_eq!(ok["spec"]["managed"]["credits"]["currency"], "USD");
     assert_eq!(ok["spec"]["managed"]["termsAccepted"], false);
 }
 

@@ -25,7 +25,7 @@
 //!   added mid-cycle), so call it before every ledger operation.
 
 use super::{LedgerError, recompute};
-use crate::api::{ChargeState, CreditsStatus, CycleSummary, ManagedSpec};
+use crate::api::{ChargeState, CreditGrantSpec, CreditsStatus, CycleSummary};
 use crate::billing::money::{format_money, parse_money};
 use jiff::{SignedDuration, Timestamp};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
@@ -69,7 +69,7 @@ fn from_seconds(s: i128) -> Timestamp {
 }
 
 /// Length of a cycle in seconds (`lengthDays`, default 28, at least 1 day).
-pub fn cycle_length(spec: &ManagedSpec) -> SignedDuration {
+pub fn cycle_length(spec: &CreditGrantSpec) -> SignedDuration {
     let days = spec
         .billing_cycle
         .as_ref()
@@ -92,7 +92,7 @@ fn aligned(origin: Timestamp, len: SignedDuration, now: Timestamp) -> Cycle {
 
 /// The cycle containing `now`: from `billingCycle.startsAt`, or else from `anchor` (the
 /// account's first-connect time), in steps of `lengthDays`.
-pub fn cycle_bounds(spec: &ManagedSpec, anchor: Timestamp, now: Timestamp) -> Cycle {
+pub fn cycle_bounds(spec: &CreditGrantSpec, anchor: Timestamp, now: Timestamp) -> Cycle {
     let origin = spec
         .billing_cycle
         .as_ref()
@@ -103,10 +103,10 @@ pub fn cycle_bounds(spec: &ManagedSpec, anchor: Timestamp, now: Timestamp) -> Cy
 }
 
 /// perCycle plus the top-ups whose `at` falls in `cycle` (each id counted once).
-pub fn granted(spec: &ManagedSpec, cycle: Cycle) -> Result<Decimal, LedgerError> {
+pub fn granted(spec: &CreditGrantSpec, cycle: Cycle) -> Result<Decimal, LedgerError> {
     let mut total =
         parse_money(&spec.credits.per_cycle).map_err(|source| LedgerError::InvalidSpec {
-            field: "managed.credits.perCycle".into(),
+            field: "CreditGrant spec.credits.perCycle".into(),
             source,
         })?;
     let mut seen = HashSet::new();
@@ -115,7 +115,7 @@ pub fn granted(spec: &ManagedSpec, cycle: Cycle) -> Result<Decimal, LedgerError>
             continue;
         }
         let amount = parse_money(&t.amount).map_err(|source| LedgerError::InvalidSpec {
-            field: format!("managed.credits.topUps[id={}].amount", t.id),
+            field: format!("CreditGrant spec.credits.topUps[id={}].amount", t.id),
             source,
         })?;
         if cycle.contains(t.at.0) {
@@ -125,7 +125,11 @@ pub fn granted(spec: &ManagedSpec, cycle: Cycle) -> Result<Decimal, LedgerError>
     Ok(total)
 }
 
-fn summary_of(spec: &ManagedSpec, c: Cycle, spent: Decimal) -> Result<CycleSummary, LedgerError> {
+fn summary_of(
+    spec: &CreditGrantSpec,
+    c: Cycle,
+    spent: Decimal,
+) -> Result<CycleSummary, LedgerError> {
     let g = granted(spec, c)?;
     Ok(CycleSummary {
         start: Time(c.start),
@@ -140,7 +144,7 @@ fn summary_of(spec: &ManagedSpec, c: Cycle, spent: Decimal) -> Result<CycleSumma
 /// derived amounts. Idempotent: rolling twice with the same `now` changes nothing more.
 pub fn roll(
     status: &CreditsStatus,
-    spec: &ManagedSpec,
+    spec: &CreditGrantSpec,
     anchor: Timestamp,
     now: Timestamp,
 ) -> Result<CreditsStatus, LedgerError> {
@@ -212,7 +216,7 @@ pub fn roll(
 /// Summaries of the whole cycles in `[from, to)` nobody touched (at most `HISTORY_LEN`, the
 /// latest), aligned on `origin`; the first one starts at `from` even when `from` is unaligned.
 fn skipped_cycles(
-    spec: &ManagedSpec,
+    spec: &CreditGrantSpec,
     origin: Timestamp,
     len: SignedDuration,
     from: Timestamp,

@@ -2,7 +2,7 @@
 
 use super::{dec, ts};
 use crate::api::{
-    BillingCycleSpec, ChargeKind, ChargeState, CreditsSpec, CreditsStatus, ManagedSpec, TopUp,
+    BillingCycleSpec, ChargeKind, ChargeState, CreditGrantSpec, CreditsSpec, CreditsStatus, TopUp,
 };
 use crate::billing::ledger::{
     Cycle, HoldOutcome, LedgerError, charge_key, check_currency, cycle_bounds, find_charge,
@@ -18,10 +18,8 @@ fn connected() -> Timestamp {
     ts("2026-01-01T00:00:00Z")
 }
 
-fn spec(per_cycle: &str, top_ups: &[(&str, &str, &str)]) -> ManagedSpec {
-    ManagedSpec {
-        terms_accepted: true,
-        terms_version: "v1".into(),
+fn spec(per_cycle: &str, top_ups: &[(&str, &str, &str)]) -> CreditGrantSpec {
+    CreditGrantSpec {
         credits: CreditsSpec {
             per_cycle: per_cycle.into(),
             currency: "USD".into(),
@@ -38,7 +36,7 @@ fn spec(per_cycle: &str, top_ups: &[(&str, &str, &str)]) -> ManagedSpec {
     }
 }
 
-fn fresh(spec: &ManagedSpec, now: Timestamp) -> CreditsStatus {
+fn fresh(spec: &CreditGrantSpec, now: Timestamp) -> CreditsStatus {
     roll(&CreditsStatus::default(), spec, connected(), now).unwrap()
 }
 
@@ -107,7 +105,10 @@ fn granted_counts_top_ups_in_the_cycle_once_per_id() {
 fn malformed_spec_amounts_are_named() {
     let c = cycle_bounds(&spec("1", &[]), connected(), connected());
     let e = granted(&spec("1e3", &[]), c).unwrap_err();
-    assert!(e.to_string().contains("managed.credits.perCycle"), "{e}");
+    assert!(
+        e.to_string().contains("CreditGrant spec.credits.perCycle"),
+        "{e}"
+    );
     let e = granted(&spec("1", &[("rcpt-9", "-5", "2026-01-02T00:00:00Z")]), c).unwrap_err();
     assert!(matches!(e, LedgerError::InvalidSpec { .. }));
     assert!(e.to_string().contains("topUps[id=rcpt-9].amount"), "{e}");
