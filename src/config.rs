@@ -2,7 +2,57 @@
 //! (the sandbox fills the same struct in code).
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
+
+/// Which cluster `run` talks to, with kubectl's flags. Neither given: `KUBECONFIG` (or
+/// `~/.kube/config`) with its current context, else the in-cluster ServiceAccount of the pod.
+#[derive(clap::Args, Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClusterArgs {
+    /// Path to the kubeconfig file to use (instead of `KUBECONFIG` and `~/.kube/config`).
+    #[arg(long, value_name = "PATH")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Name of the kubeconfig context to use (default: its current-context).
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+}
+
+/// Why no Kubernetes client configuration could be made.
+#[derive(Debug, thiserror::Error)]
+pub enum ClusterError {
+    #[error("reading the kubeconfig {path}: {source}")]
+    Read {
+        path: String,
+        source: kube::config::KubeconfigError,
+    },
+    #[error("using the kubeconfig: {0}")]
+    Kubeconfig(#[from] kube::config::KubeconfigError),
+    #[error("no kubeconfig (KUBECONFIG, ~/.kube/config) and not in a pod: {0}")]
+    Infer(#[from] kube::config::InferConfigError),
+}
+
+impl ClusterArgs {
+    /// The client configuration these flags select.
+    pub async fn kube_config(&self) -> Result<kube::Config, ClusterError> {
+        let options = kube::config::KubeConfigOptions {
+            context: self.context.clone(),
+            ..Default::default()
+        };
+        match (&self.kubeconfig, &self.context) {
+            (Some(path), _) => {
+                let kubeconfig = kube::config::Kubeconfig::read_from(path).map_err(|source| {
+                    ClusterError::Read {
+                        path: path.display().to_string(),
+                        source,
+                    }
+                })?;
+                Ok(kube::Config::from_custom_kubeconfig(kubeconfig, &options).await?)
+            }
+            (None, Some(_)) => Ok(kube::Config::from_kubeconfig(&options).await?),
+            (None, None) => Ok(kube::Config::infer().await?),
+        }
+    }
+}
 
 /// Everything the operator needs to know besides the cluster and the clock.
 #[derive(clap::Args, Debug, Clone)]
@@ -100,5 +150,70 @@ impl OperatorConfig {
             lease_name: "telephony-operator".into(),
             instance_id: None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TWO_CONTEXTS: &str = r#"
+apiVersion: v1
+kind: Config
+current-context: first
+clusters:
+  - name: one
+    cluster: { server: "https://127.0.0.1:6443" }
+  - name: two
+    cluster: { server: "https://127.0.0.1:7443" }
+users:
+  - name: someone
+    user: { token: not-a-real-token }
+contexts:
+  - name: first
+    context: { cluster: one, user: someone, namespace: team-a }
+  - name: second
+    context: { cluster: two, user: someone }
+"#;
+
+    #[tokio::test]
+    async fn kubeconfig_and_context_select_the_cluster() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("config");
+        std::fs::write(&path, TWO_CONTEXTS).expect("kubeconfig written");
+        let current = ClusterArgs {
+            kubeconfig: Some(path.clone()),
+            context: None,
+        }
+        .kube_config()
+        .await
+        .expect("current context");
+        assert_eq!(current.cluster_url.to_string(), "https://127.0.0.1:6443/");
+        assert_eq!(current.default_namespace, "team-a");
+        let second = ClusterArgs {
+            kubeconfig: Some(path.clone()),
+            context: Some("second".into()),
+        }
+        .kube_config()
+        .await
+        .expect("named context");
+        assert_eq!(second.cluster_url.to_string(), "https://127.0.0.1:7443/");
+        let missing = ClusterArgs {
+            kubeconfig: Some(path),
+            context: Some("third".into()),
+        }
+        .kube_config()
+        .await;
+        assert!(missing.is_err(), "an unknown context is an error");
+        let absent = ClusterArgs {
+            kubeconfig: Some(dir.path().join("absent")),
+            context: None,
+        }
+        .kube_config()
+        .await;
+        assert!(
+            matches!(absent, Err(ClusterError::Read { .. })),
+            "{absent:?}"
+        );
     }
 }

@@ -6,16 +6,25 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 use std::sync::Arc;
 use telephony_operator::clock::SystemClock;
-use telephony_operator::config::OperatorConfig;
+use telephony_operator::config::{ClusterArgs, OperatorConfig};
 #[cfg(feature = "sandbox")]
 use telephony_operator::sandbox;
 use telephony_operator::{api, observability, operator};
 use tokio_util::sync::CancellationToken;
 
+/// The crate version and the git commit it was built from (`unknown` outside a git checkout;
+/// see build.rs).
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("TELEPHONY_GIT_COMMIT"),
+    ")"
+);
+
 #[derive(Parser)]
 #[command(
     name = "telephony-operator",
-    version,
+    version = VERSION,
     about = "Phone numbers as Kubernetes resources, bought and renewed at Twilio"
 )]
 struct Cli {
@@ -28,8 +37,9 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the operator against the cluster in KUBECONFIG or the in-cluster configuration.
-    Run(Box<OperatorConfig>),
+    /// Run the operator against the cluster of --kubeconfig/--context, KUBECONFIG, or the
+    /// in-cluster configuration.
+    Run(Box<RunArgs>),
     /// Print the CustomResourceDefinitions (YAML) generated from the Rust types.
     Crd,
     /// Start a Kubernetes API emulator, the Twilio simulator and the operator on 127.0.0.1,
@@ -39,6 +49,15 @@ enum Command {
     /// Serve the Twilio simulator alone (for local development and CI).
     #[cfg(feature = "sandbox")]
     TwilioSim(sandbox::twilio_sim_cmd::TwilioSimArgs),
+}
+
+/// `run`'s flags: the cluster to talk to, and the operator's configuration.
+#[derive(clap::Args)]
+struct RunArgs {
+    #[command(flatten)]
+    cluster: ClusterArgs,
+    #[command(flatten)]
+    operator: OperatorConfig,
 }
 
 fn main() -> ExitCode {
@@ -66,9 +85,10 @@ fn main() -> ExitCode {
                     ExitCode::FAILURE
                 }
             },
-            Command::Run(config) => {
+            Command::Run(args) => {
                 observability::init_logging(cli.log_json, "info,kube=warn,hyper=warn");
-                run_operator(*config).await
+                let RunArgs { cluster, operator } = *args;
+                run_operator(cluster, operator).await
             }
             #[cfg(feature = "sandbox")]
             Command::Sandbox(args) => {
@@ -84,11 +104,16 @@ fn main() -> ExitCode {
     })
 }
 
-async fn run_operator(config: OperatorConfig) -> ExitCode {
-    let kube = match kube::Client::try_default().await {
-        Ok(client) => client,
+async fn run_operator(cluster: ClusterArgs, config: OperatorConfig) -> ExitCode {
+    tracing::info!(version = VERSION, "starting telephony-operator");
+    let kube = match cluster.kube_config().await.map(kube::Client::try_from) {
+        Ok(Ok(client)) => client,
+        Ok(Err(error)) => {
+            eprintln!("error: creating the Kubernetes client: {error}");
+            return ExitCode::FAILURE;
+        }
         Err(error) => {
-            eprintln!("error: connecting to Kubernetes (KUBECONFIG or in-cluster): {error}");
+            eprintln!("error: {error}");
             return ExitCode::FAILURE;
         }
     };
@@ -135,5 +160,62 @@ async fn shutdown_signal() {
     #[cfg(not(unix))]
     {
         let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    fn run_args(args: &[&str]) -> RunArgs {
+        let cli = Cli::try_parse_from(["telephony-operator", "run"].iter().chain(args))
+            .unwrap_or_else(|e| panic!("{args:?} parses: {e}"));
+        match cli.command {
+            Command::Run(args) => *args,
+            _ => panic!("not the run command"),
+        }
+    }
+
+    #[test]
+    fn run_takes_kubeconfig_and_context_like_kubectl() {
+        let args = run_args(&["--kubeconfig", "some/kubeconfig", "--context", "prod"]);
+        assert_eq!(
+            args.cluster,
+            ClusterArgs {
+                kubeconfig: Some("some/kubeconfig".into()),
+                context: Some("prod".into()),
+            }
+        );
+        let args = run_args(&["--context=staging", "--leader-election"]);
+        assert_eq!(args.cluster.kubeconfig, None);
+        assert_eq!(args.cluster.context.as_deref(), Some("staging"));
+        assert!(args.operator.leader_election);
+        // Neither: KUBECONFIG / ~/.kube/config, else in-cluster (kube's inference).
+        assert_eq!(run_args(&[]).cluster, ClusterArgs::default());
+        assert!(Cli::try_parse_from(["telephony-operator", "run", "--kubeconfig"]).is_err());
+    }
+
+    #[test]
+    fn version_names_the_crate_version_and_the_commit() {
+        let version = Cli::command().render_version();
+        assert!(
+            version.starts_with(&format!(
+                "telephony-operator {} (commit ",
+                env!("CARGO_PKG_VERSION")
+            )),
+            "{version}"
+        );
+        let commit = env!("TELEPHONY_GIT_COMMIT");
+        assert!(
+            commit == "unknown"
+                || (commit.len() >= 7 && commit.chars().all(|c| c.is_ascii_hexdigit())),
+            "{commit}"
+        );
     }
 }
