@@ -22,7 +22,8 @@ pub fn init_logging(json: bool, default_filter: &str) {
     };
 }
 
-/// Readiness flag flipped once the controllers run.
+/// Readiness: set once the process serves and has its Kubernetes client (leader or standby),
+/// cleared when it shuts down.
 #[derive(Clone, Default)]
 pub struct Readiness(Arc<AtomicBool>);
 

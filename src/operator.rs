@@ -55,6 +55,11 @@ pub fn build_context(
 
 /// Runs the operator until `shutdown`: metrics/health, leader election (if configured), both
 /// controllers. Returns an error when leadership is lost (the process should exit).
+///
+/// Ready (`/readyz`) as soon as it serves and has its Kubernetes client, leader or standby:
+/// leadership is the `telephony_operator_leader` gauge and a log line, not readiness, so every
+/// replica of a Deployment becomes Available. On shutdown the controllers stop first, then the
+/// Lease is released so a standby takes over at once.
 pub async fn run(ctx: Arc<Context>, shutdown: CancellationToken) -> Result<(), StartError> {
     let ready = Readiness::default();
     let addr = ctx.config.metrics_addr;
@@ -62,8 +67,9 @@ pub async fn run(ctx: Arc<Context>, shutdown: CancellationToken) -> Result<(), S
         .await
         .map_err(|source| StartError::Metrics { addr, source })?;
     tracing::info!(%bound, "serving /metrics, /healthz and /readyz");
+    ready.set(true);
 
-    let acting = if ctx.config.leader_election {
+    let leadership = if ctx.config.leader_election {
         let identity = ctx.config.instance_id.clone().unwrap_or_else(hostname);
         let settings = leader::LeaseSettings::new(
             &ctx.config.operator_namespace,
@@ -71,15 +77,26 @@ pub async fn run(ctx: Arc<Context>, shutdown: CancellationToken) -> Result<(), S
             &identity,
         );
         match leader::lead(ctx.kube.clone(), settings, shutdown.clone()).await {
-            Some(token) => token,
-            None => return Ok(()),
+            Some(leadership) => Some(leadership),
+            None => {
+                ready.set(false);
+                return Ok(());
+            }
         }
     } else {
-        shutdown.child_token()
+        None
     };
-    ready.set(true);
-    controller::run(ctx, acting.clone()).await;
+    let acting = match &leadership {
+        Some(leadership) => leadership.acting(),
+        None => shutdown.child_token(),
+    };
+    ctx.metrics.leader.set(1);
+    controller::run(ctx.clone(), acting).await;
+    ctx.metrics.leader.set(0);
     ready.set(false);
+    if let Some(leadership) = leadership {
+        leadership.release().await;
+    }
     if !shutdown.is_cancelled() {
         return Err(StartError::LeadershipLost);
     }

@@ -3,6 +3,7 @@
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
 
 /// Labels of per-kind metrics.
@@ -26,6 +27,9 @@ pub struct Metrics {
     pub reconcile_errors: Family<KindLabels, Counter>,
     /// Actions taken at Twilio or on credits: purchase, adoption, release, renewal, charge, lapse.
     pub actions: Family<ActionLabels, Counter>,
+    /// 1 while this replica runs the controllers (it holds the leader Lease, or runs without
+    /// leader election), 0 while it waits as a standby or shuts down.
+    pub leader: Gauge,
 }
 
 impl Metrics {
@@ -65,6 +69,37 @@ impl Metrics {
             "Actions taken at Twilio or on credits",
             self.actions.clone(),
         );
+        registry.register(
+            "leader",
+            "1 while this replica runs the controllers (holds the leader Lease), 0 on standby",
+            self.leader.clone(),
+        );
         registry
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn encoded(metrics: &Metrics) -> String {
+        let mut out = String::new();
+        prometheus_client::encoding::text::encode(&mut out, &metrics.registry())
+            .expect("metrics encode");
+        out
+    }
+
+    #[test]
+    fn the_leader_gauge_follows_the_replica_role() {
+        let metrics = Metrics::default();
+        assert!(
+            encoded(&metrics).contains("\ntelephony_operator_leader 0\n"),
+            "{}",
+            encoded(&metrics)
+        );
+        metrics.leader.set(1);
+        assert!(encoded(&metrics).contains("\ntelephony_operator_leader 1\n"));
+        metrics.leader.set(0);
+        assert!(encoded(&metrics).contains("\ntelephony_operator_leader 0\n"));
     }
 }
