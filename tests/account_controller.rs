@@ -163,7 +163,7 @@ async fn event_reasons(client: &Client, ns: &str) -> Vec<String> {
             .unwrap_or_default();
         if reasons
             .iter()
-            .any(|r| r == "ModeChangeRefused" || r == "DeletionBlocked")
+            .any(|r| r == "ModeChangeRefused" || r == "DeletingNumbers")
         {
             break;
         }
@@ -467,18 +467,19 @@ async fn managed_terms_subaccount_credits_and_deletion() {
     assert!(is(&a, READY, "True", "Connected"));
     assert_eq!(env.sim.subaccounts(&env.master_sid).len(), 1);
 
-    // A PhoneNumber references the account: deletion waits.
+    // A PhoneNumber references the account: the account's deletion deletes it first and waits
+    // while it goes (a finalizer stands in for the PhoneNumber controller releasing it).
     let pns: Api<PhoneNumber> = Api::namespaced(env.client.clone(), ns);
     let pn: PhoneNumber = serde_json::from_value(json!({
         "apiVersion": "telephony.agni.ai/v1alpha1", "kind": "PhoneNumber",
-        "metadata": {"name": "sales", "namespace": ns},
+        "metadata": {"name": "sales", "namespace": ns, "finalizers": ["test.telephony.agni.ai/releasing"]},
         "spec": {"accountRef": {"name": "main"}, "search": {"country": "US", "type": "Local"}}
     }))
     .unwrap();
     pns.create(&PostParams::default(), &pn).await.unwrap();
     api.delete("main", &DeleteParams::default()).await.unwrap();
-    let a = wait_for(&api, "main", "DeletionBlocked", |a| {
-        is(a, READY, "False", "DeletionBlocked")
+    let a = wait_for(&api, "main", "DeletingNumbers", |a| {
+        is(a, READY, "False", "DeletingNumbers")
     })
     .await;
     let msg = get_condition(&a.status.unwrap().conditions, READY)
@@ -486,12 +487,17 @@ async fn managed_terms_subaccount_credits_and_deletion() {
         .message
         .clone();
     assert!(msg.contains("sales"), "{msg}");
+    let sales = pns.get("sales").await.unwrap();
+    assert!(
+        sales.metadata.deletion_timestamp.is_some(),
+        "the account's deletion deletes its PhoneNumbers"
+    );
     let reasons = event_reasons(&env.client, ns).await;
     for r in [
         "TermsNotAccepted",
         "SubaccountCreated",
         "Connected",
-        "DeletionBlocked",
+        "DeletingNumbers",
     ] {
         assert!(
             reasons.iter().any(|x| x == r),
@@ -501,7 +507,13 @@ async fn managed_terms_subaccount_credits_and_deletion() {
     assert_eq!(env.sim.subaccounts(&env.master_sid)[0].2, "active");
 
     // The number goes: the subaccount is closed, then the account is deleted.
-    pns.delete("sales", &DeleteParams::default()).await.unwrap();
+    pns.patch(
+        "sales",
+        &PatchParams::default(),
+        &Patch::Merge(json!({"metadata": {"finalizers": null}})),
+    )
+    .await
+    .unwrap();
     for _ in 0..600 {
         if api.get_opt("main").await.unwrap().is_none() {
             break;

@@ -521,7 +521,9 @@ fn deletion_waits_for_numbers_then_closes_managed_subaccount() {
     let d = run(&a, connected());
     let a = with_status(a, &d);
     match deletion_step(&a, &["n1".to_string(), "n2".to_string()]) {
-        DeletionStep::Blocked { message } => assert!(message.contains("n1, n2"), "{message}"),
+        DeletionStep::ReleaseNumbers { message } => {
+            assert!(message.contains("n1, n2"), "{message}")
+        }
         other => panic!("{other:?}"),
     }
     assert_eq!(
@@ -540,7 +542,7 @@ fn deletion_waits_for_numbers_then_closes_managed_subaccount() {
     );
     assert!(matches!(
         deletion_step(&skip, &["n1".to_string()]),
-        DeletionStep::Blocked { .. }
+        DeletionStep::ReleaseNumbers { .. }
     ));
     // BringYourOwn: the workspace's own account is never closed.
     let b = account(AccountMode::BringYourOwn);

@@ -111,3 +111,34 @@ fn a_ready_connected_account_is_usable() {
     }));
     assert_eq!(usable(&acct, TERMS), Ok(()));
 }
+
+/// A terminating account (its deletion deletes its PhoneNumbers first) and a Managed account
+/// whose terms lapsed can no longer buy, but can still release: nothing deadlocks, nothing leaks.
+#[test]
+fn a_terminating_account_cannot_buy_but_can_release() {
+    use telephony_operator::reconcile::account::releasable;
+    let connected = json!({"accountSid": "AC00000000000000000000000000000001", "mode": "BringYourOwn",
+        "conditions": [condition(READY, "True", "Connected"), condition("CredentialsValid", "True", "Verified")]});
+    let mut deleting = account(connected.clone());
+    deleting.metadata.deletion_timestamp =
+        Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
+            "2026-01-01T00:00:00Z".parse().unwrap(),
+        ));
+    assert_eq!(
+        usable(&deleting, TERMS).unwrap_err().reason.as_str(),
+        "AccountDeleting"
+    );
+    assert!(releasable(&deleting).is_ok());
+
+    // Credentials Twilio refused: nothing can be released, a person must act.
+    let refused = account(json!({"accountSid": "AC00000000000000000000000000000001",
+        "conditions": [condition(READY, "False", "AuthenticationFailed"),
+                       condition("CredentialsValid", "False", "AuthenticationFailed")]}));
+    let nu = releasable(&refused).unwrap_err();
+    assert_eq!(nu.reason.as_str(), "AuthenticationFailed");
+    assert!(!nu.transient);
+
+    // Never connected: nothing was bought through it; waiting is all there is.
+    let fresh = account(json!({"conditions": [condition(READY, "False", "Connecting")]}));
+    assert!(releasable(&fresh).unwrap_err().transient);
+}

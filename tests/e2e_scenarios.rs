@@ -442,3 +442,47 @@ scenario!(
         ..Default::default()
     }
 );
+
+// Deleting an account that still has numbers: the account deletes its PhoneNumbers, each is
+// released (or kept, per its deletionPolicy) while the account can still reach Twilio, then the
+// account goes. No deadlock, nothing left billed and untracked.
+async fn account_deletion_releases_its_numbers(stack: &mut Stack) {
+    let client = stack.client.clone();
+    let ns = byo_namespace(&client, "acctdel").await;
+    apply(&client, &ns, search_number("released", 415)).await;
+    let mut kept = search_number("kept", 212);
+    kept["spec"]["deletionPolicy"] = json!("Retain");
+    apply(&client, &ns, kept).await;
+    let number_of = |pn: PhoneNumber| pn.status.unwrap().phone_number.unwrap();
+    let released = number_of(wait_ready(&client, &ns, "released").await);
+    let retained = number_of(wait_ready(&client, &ns, "kept").await);
+
+    let accounts = Api::<TelephonyAccount>::namespaced(client.clone(), &ns);
+    accounts
+        .delete("acct", &DeleteParams::default())
+        .await
+        .expect("account deleted");
+    wait_gone(&client, &ns, "released").await;
+    wait_gone(&client, &ns, "kept").await;
+    wait_for(
+        "account gone after its numbers",
+        CONVERGE,
+        async || Some(accounts.get_opt("acct").await.ok().flatten().is_none()),
+        |gone| *gone,
+    )
+    .await;
+    let owned: Vec<String> = stack
+        .sim
+        .owned_numbers(BYO_ACCOUNT_SID)
+        .into_iter()
+        .map(|o| o.phone_number)
+        .collect();
+    assert!(!owned.contains(&released), "{released} released at Twilio");
+    assert!(owned.contains(&retained), "{retained} kept (Retain)");
+}
+scenario!(
+    emulator_account_deletion_releases_its_numbers,
+    real_cluster_account_deletion_releases_its_numbers,
+    account_deletion_releases_its_numbers,
+    StackOptions::default()
+);

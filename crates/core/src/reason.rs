@@ -112,8 +112,8 @@ reasons! {
     SubaccountClosed: Info, Normal;
     /// The subaccount was left open on deletion.
     SubaccountLeftOpen: Info, Warning;
-    /// Deletion waits for the account's PhoneNumbers.
-    DeletionBlocked: Transient, Warning;
+    /// The account's deletion is deleting (releasing) its PhoneNumbers first.
+    DeletingNumbers: Transient, Normal;
     /// The credentials Secret does not exist.
     SecretNotFound: Person, Warning;
     /// A key is missing from the credentials Secret.
@@ -162,6 +162,10 @@ reasons! {
     UnsupportedCountry: Person, Warning;
     /// The area code is invalid.
     InvalidAreaCode: Person, Warning;
+    /// A webhook URL (voice, SMS, status callback) is not one Twilio accepts: not an absolute
+    /// http(s) URL with a host, control, bidirectional or whitespace characters, or longer than
+    /// 2,048 characters. Never sent to Twilio; a person fixes the spec.
+    InvalidWebhookUrl: Person, Warning;
 
     // --- PhoneNumber: account, price, purchase ---
     /// The referenced TelephonyAccount does not exist (yet: GitOps tools often apply a
@@ -383,7 +387,7 @@ mod tests {
                 "Connecting",
                 "NotConnected",
                 "TwilioUnavailable",
-                "DeletionBlocked",
+                "DeletingNumbers",
                 "KubernetesError",
                 "AccountNotConnected",
                 "AccountNotReady",

@@ -1,4 +1,5 @@
-//! The finalizer: an account is not deleted while PhoneNumbers of its namespace reference it;
+//! The finalizer: an account's PhoneNumbers go first — the account deletes those that reference
+//! it and waits while each is released (or kept, per its deletionPolicy) by its own finalizer;
 //! a Managed account's subaccount is closed once they are gone; then the finalizer goes.
 
 use super::Error;
@@ -7,7 +8,7 @@ use super::write::{publish, write_status};
 use crate::api::TelephonyAccount;
 use crate::controller::account_access::routing;
 use crate::controller::conditions::Reason;
-use crate::controller::conditions::{ReasonMessage, Summary, get_condition, kstatus};
+use crate::controller::conditions::{ReasonMessage, Summary, kstatus};
 use crate::reconcile::account::{self as decisions, DeletionStep, Event};
 use crate::twilio::{AccountPort, TwilioConnector, codes};
 use kube::ResourceExt;
@@ -23,19 +24,34 @@ pub(super) async fn cleanup<S: AccountStore, T: TwilioConnector>(
     let numbers = ports.store.phone_numbers(&namespace).await?;
     let referencing = decisions::referencing(&account.name_any(), &numbers);
     match decisions::deletion_step(account, &referencing) {
-        DeletionStep::Blocked { message } => {
+        DeletionStep::ReleaseNumbers { message } => {
+            // Each PhoneNumber is released (or kept, per its deletionPolicy) by its own
+            // finalizer while this account, terminating but still connected, can reach Twilio.
+            let mut deleted = Vec::new();
+            for name in decisions::numbers_to_delete(&account.name_any(), &numbers) {
+                match ports.store.delete_phone_number(&namespace, &name).await {
+                    Ok(()) => deleted.push(name),
+                    Err(kube::Error::Api(s)) if s.code == 404 => {}
+                    Err(e) => return Err(e.into()),
+                }
+            }
             let now = ctx.clock.now();
             write_status(&ports.store, account, |fresh| {
                 let mut st = fresh.status.clone().unwrap_or_default();
-                let already = get_condition(&st.conditions, crate::api::condition::READY)
-                    .is_some_and(|c| c.reason == Reason::DeletionBlocked && c.message == message);
-                let events = if already {
+                let events = if deleted.is_empty() {
                     Vec::new()
                 } else {
-                    vec![Event::warning(Reason::DeletionBlocked, message.clone())]
+                    vec![Event::normal(
+                        Reason::DeletingNumbers,
+                        format!(
+                            "deleting {} PhoneNumber(s) before the account goes: {}",
+                            deleted.len(),
+                            deleted.join(", ")
+                        ),
+                    )]
                 };
                 let summary = Summary::Progressing(ReasonMessage::new(
-                    Reason::DeletionBlocked,
+                    Reason::DeletingNumbers,
                     message.clone(),
                 ));
                 kstatus(&mut st.conditions, &summary, fresh.metadata.generation, now);

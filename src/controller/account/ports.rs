@@ -2,7 +2,7 @@
 //! write → events, and deletion) run unchanged against Kubernetes and Twilio or against
 //! in-memory fakes in tests:
 //! - `AccountStore`: what the controller reads and writes in Kubernetes (credentials Secrets, the
-//!   account's CreditGrant, its PhoneNumbers, the account itself and its status, events);
+//!   account's CreditGrant, its PhoneNumbers (listed, and deleted with the account), the account itself and its status, events);
 //! - a `TwilioConnector` (`crate::twilio`): credentials → an `AccountPort` on one account.
 //!
 //! `KubeAccountStore` + `TwilioClient` are the real pair, bundled with the `Context` in `Ports`.
@@ -12,7 +12,7 @@ use crate::controller::Context;
 use crate::controller::account_access::{self, AccessError};
 use crate::reconcile::account::Event;
 use crate::twilio::{Credentials, TwilioClient, TwilioConnector};
-use kube::api::{ListParams, PostParams};
+use kube::api::{DeleteParams, ListParams, PostParams};
 use kube::runtime::events::EventType;
 use kube::{Api, Resource, ResourceExt};
 use std::future::Future;
@@ -52,6 +52,12 @@ pub trait AccountStore: Send + Sync {
         &self,
         namespace: &str,
     ) -> impl Future<Output = Result<Vec<PhoneNumber>, kube::Error>> + Send;
+    /// Deletes a PhoneNumber of `namespace` (its finalizer then releases or keeps the number).
+    fn delete_phone_number(
+        &self,
+        namespace: &str,
+        name: &str,
+    ) -> impl Future<Output = Result<(), kube::Error>> + Send;
     /// The account as stored now.
     fn get(
         &self,
@@ -118,6 +124,11 @@ impl AccountStore for KubeAccountStore {
     async fn phone_numbers(&self, namespace: &str) -> Result<Vec<PhoneNumber>, kube::Error> {
         let api: Api<PhoneNumber> = Api::namespaced(self.ctx.kube.clone(), namespace);
         Ok(api.list(&ListParams::default()).await?.items)
+    }
+
+    async fn delete_phone_number(&self, namespace: &str, name: &str) -> Result<(), kube::Error> {
+        let api: Api<PhoneNumber> = Api::namespaced(self.ctx.kube.clone(), namespace);
+        api.delete(name, &DeleteParams::default()).await.map(|_| ())
     }
 
     async fn get(&self, namespace: &str, name: &str) -> Result<TelephonyAccount, kube::Error> {

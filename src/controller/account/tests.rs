@@ -32,6 +32,7 @@ struct StoreState {
     account: Option<TelephonyAccount>,
     numbers: Vec<PhoneNumber>,
     grant: Option<CreditGrant>,
+    deleted: Vec<String>,
     conflicts: u32,
     writes: u32,
     events: Vec<String>,
@@ -52,6 +53,9 @@ impl MemoryStore {
     }
     fn writes(&self) -> u32 {
         self.0.lock().unwrap().writes
+    }
+    fn deleted(&self) -> Vec<String> {
+        self.0.lock().unwrap().deleted.clone()
     }
     fn events(&self) -> Vec<String> {
         self.0.lock().unwrap().events.clone()
@@ -92,6 +96,22 @@ impl AccountStore for MemoryStore {
     }
     async fn phone_numbers(&self, _namespace: &str) -> Result<Vec<PhoneNumber>, kube::Error> {
         Ok(self.0.lock().unwrap().numbers.clone())
+    }
+    async fn delete_phone_number(&self, _namespace: &str, name: &str) -> Result<(), kube::Error> {
+        let mut s = self.0.lock().unwrap();
+        s.deleted.push(name.to_string());
+        // Its finalizer holds it while the number is released.
+        for pn in s
+            .numbers
+            .iter_mut()
+            .filter(|pn| pn.metadata.name.as_deref() == Some(name))
+        {
+            pn.metadata.deletion_timestamp =
+                Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
+                    "2026-03-01T12:05:00Z".parse().unwrap(),
+                ));
+        }
+        Ok(())
     }
     async fn get(&self, _namespace: &str, _name: &str) -> Result<TelephonyAccount, kube::Error> {
         Ok(self.account())
@@ -465,13 +485,18 @@ async fn deletion_waits_for_its_numbers_then_closes_the_subaccount_once() {
         ));
     p.store.0.lock().unwrap().account = Some(deleting.clone());
 
-    let blocked = cleanup(&p, &deleting).await;
+    // The account deletes its PhoneNumber (once) and waits while it is released.
+    let waiting = cleanup(&p, &deleting).await;
     assert!(
-        matches!(blocked, Err(super::Error::DeletionBlocked(_))),
-        "{blocked:?}"
+        matches!(waiting, Err(super::Error::DeletionBlocked(_))),
+        "{waiting:?}"
     );
+    assert_eq!(p.store.deleted(), ["support"]);
     assert_eq!(twilio.count("close_subaccount"), 0);
-    assert!(p.store.events().iter().any(|r| r == "DeletionBlocked"));
+    assert!(p.store.events().iter().any(|r| r == "DeletingNumbers"));
+    let again = cleanup(&p, &p.store.account()).await;
+    assert!(matches!(again, Err(super::Error::DeletionBlocked(_))));
+    assert_eq!(p.store.deleted(), ["support"], "deleted once");
 
     p.store.0.lock().unwrap().numbers.clear();
     cleanup(&p, &p.store.account()).await.unwrap();

@@ -247,7 +247,7 @@ async fn drive_without_twilio(
 async fn cleanup(data: &Data, pn: Arc<PhoneNumber>) -> Result<Action, Error> {
     let ctx = &data.ctx;
     let effects = KubeEffects { ctx: ctx.clone() };
-    let (view, account_api) = observe::account(ctx, &pn).await?;
+    let (view, account_api) = observe::account_for_release(ctx, &pn).await?;
     let obs = CleanupObserved {
         account: view,
         owned: None,

@@ -242,3 +242,49 @@ fn older(a: &PhoneNumber, b: &PhoneNumber) -> bool {
 pub fn minimal(now: Timestamp, account: AccountView) -> Observed {
     Observed::new(now, account)
 }
+
+/// The account view for a deletion: [`crate::reconcile::account::releasable`] instead of
+/// `usable`, so a number can be released through an account that is itself being deleted (it
+/// deletes its PhoneNumbers first) or whose Managed terms lapsed (a release spends nothing).
+pub async fn account_for_release(
+    ctx: &Context,
+    pn: &PhoneNumber,
+) -> Result<(AccountView, Option<AccountApi>), kube::Error> {
+    let ns = pn.namespace().unwrap_or_default();
+    let accounts: Api<TelephonyAccount> = Api::namespaced(ctx.kube.clone(), &ns);
+    let Some(acct) = accounts.get_opt(&pn.spec.account_ref.name).await? else {
+        return Ok((AccountView::Missing, None));
+    };
+    if let Err(nu) = crate::reconcile::account::releasable(&acct) {
+        return Ok((
+            AccountView::NotUsable {
+                why: nu.why,
+                transient: nu.transient,
+            },
+            None,
+        ));
+    }
+    Ok(match access_for(ctx, &acct).await {
+        Ok(access) => {
+            let account_sid = acct
+                .status
+                .as_ref()
+                .and_then(|s| s.account_sid.clone())
+                .unwrap_or_else(|| access.api.account_sid().to_string());
+            (
+                AccountView::Usable {
+                    mode: access.mode,
+                    account_sid,
+                },
+                Some(access.api),
+            )
+        }
+        Err(e) => (
+            AccountView::NotUsable {
+                why: ReasonMessage::new(e.reason(), e.to_string()),
+                transient: e.is_transient(),
+            },
+            None,
+        ),
+    })
+}

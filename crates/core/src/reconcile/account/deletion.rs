@@ -1,6 +1,7 @@
-//! What deleting a TelephonyAccount requires: no PhoneNumber may still reference it; a Managed
-//! account's subaccount is closed only after its numbers are gone; a BringYourOwn account (the
-//! workspace's own Twilio account) is never closed.
+//! What deleting a TelephonyAccount requires: its PhoneNumbers go first — the account deletes
+//! them, and each is released (or kept, per its deletionPolicy) through its own finalizer while
+//! the account's credentials still work; a Managed account's subaccount is closed only after its
+//! numbers are gone; a BringYourOwn account (the workspace's own Twilio account) is never closed.
 
 use crate::api::{AccountMode, SKIP_RELEASE_ANNOTATION, TelephonyAccount};
 use kube_core::ResourceExt;
@@ -8,8 +9,9 @@ use kube_core::ResourceExt;
 /// The next step of the deletion.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DeletionStep {
-    /// PhoneNumbers still reference the account: wait (status message, event, requeue).
-    Blocked { message: String },
+    /// PhoneNumbers still reference the account: delete those not yet being deleted
+    /// (`numbers_to_delete`), then wait for them (status message, event, requeue).
+    ReleaseNumbers { message: String },
     /// Close the Managed subaccount `sid` at Twilio, then remove the finalizer.
     CloseSubaccount { sid: String },
     /// Nothing left at Twilio to do: remove the finalizer.
@@ -30,9 +32,9 @@ pub fn deletion_step(account: &TelephonyAccount, referencing: &[String]) -> Dele
         } else {
             String::new()
         };
-        return DeletionStep::Blocked {
+        return DeletionStep::ReleaseNumbers {
             message: format!(
-                "deletion waits for {} PhoneNumber(s) that reference this account: {}{tail}; delete them first",
+                "deleting the {} PhoneNumber(s) that reference this account before it goes, each released or kept per its deletionPolicy: {}{tail}",
                 referencing.len(),
                 shown.join(", ")
             ),
@@ -58,4 +60,17 @@ pub fn deletion_step(account: &TelephonyAccount, referencing: &[String]) -> Dele
         }
         _ => DeletionStep::RemoveFinalizer,
     }
+}
+
+/// The PhoneNumbers of `account_name` (in its namespace) the account's deletion must still
+/// delete: those referencing it and not already being deleted.
+pub fn numbers_to_delete(account_name: &str, numbers: &[crate::api::PhoneNumber]) -> Vec<String> {
+    let mut names: Vec<String> = numbers
+        .iter()
+        .filter(|pn| pn.spec.account_ref.name == account_name)
+        .filter(|pn| pn.metadata.deletion_timestamp.is_none())
+        .filter_map(|pn| pn.metadata.name.clone())
+        .collect();
+    names.sort();
+    names
 }

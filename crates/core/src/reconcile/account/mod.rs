@@ -18,8 +18,8 @@ pub use decide::{
     Connected, Connection, Decision, Event, Observation, Requeue, adopt_mode_change,
     classify_twilio_error, decide,
 };
-pub use deletion::{DeletionStep, deletion_step};
+pub use deletion::{DeletionStep, deletion_step, numbers_to_delete};
 pub use gate::{Gate, Terms, gate, terms, terms_summary};
 pub use inventory::{Claim, MAX_UNCLAIMED_LISTED, claims_of, referencing, summarize};
 pub use subaccount::{MAX_FRIENDLY_NAME, duplicates, pick_subaccount, subaccount_friendly_name};
-pub use usable::{NotUsable, mode_change_approved, usable};
+pub use usable::{NotUsable, mode_change_approved, releasable, usable};

@@ -157,3 +157,48 @@ pub fn usable(account: &TelephonyAccount, terms_version: &str) -> Result<(), Not
         },
     ))
 }
+
+/// `Ok` when a PhoneNumber's number may be released through `account`. Looser than [`usable`]:
+/// an account being deleted can release (its deletion deletes its PhoneNumbers first, so they
+/// are released while its credentials still work), and a release spends nothing, so the terms
+/// need not be accepted. It still needs the connection recorded (`status.accountSid`), the mode
+/// it connected with (or an approved change), and credentials Twilio has not refused.
+pub fn releasable(account: &TelephonyAccount) -> Result<(), NotUsable> {
+    let name = account.name_any();
+    let status = account.status.as_ref();
+    if let Some(locked) = status.and_then(|s| s.mode)
+        && locked != account.spec.mode
+        && !mode_change_approved(account)
+    {
+        return Err(NotUsable::new(
+            Reason::ModeChangeNotApproved,
+            format!(
+                "TelephonyAccount {name} connected in mode {locked} and its spec.mode is now {}; \
+                 nothing is released through it until an administrator approves the change",
+                account.spec.mode
+            ),
+        ));
+    }
+    let conditions = status.map(|s| s.conditions.as_slice()).unwrap_or_default();
+    if let Some(refused) = get_condition(conditions, crate::api::condition::CREDENTIALS_VALID)
+        .filter(|c| c.status == "False")
+    {
+        return Err(NotUsable::new(
+            Reason::parse(&refused.reason),
+            format!(
+                "TelephonyAccount {name} cannot reach Twilio ({}): {}",
+                refused.reason, refused.message
+            ),
+        ));
+    }
+    if status
+        .and_then(|s| s.account_sid.as_deref())
+        .is_none_or(str::is_empty)
+    {
+        return Err(NotUsable::waiting(
+            Reason::AccountNotConnected,
+            format!("TelephonyAccount {name} has not connected to Twilio yet"),
+        ));
+    }
+    Ok(())
+}
