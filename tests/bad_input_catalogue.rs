@@ -584,3 +584,272 @@ async fn real_server_rejects_and_stalls_like_the_emulator() {
     );
     assert_eq!(stalled_ok, expect_stalled, "every stalled case stalled");
 }
+
+/// Webhook URLs around the edges of the rule: good ones (ports, paths, queries, userinfo, IPv6,
+/// punycode hosts, exactly 2,048 characters) and one of each bad class.
+fn webhook_url_corpus() -> Vec<String> {
+    let base = "https://agents.acme.example/";
+    let mut urls: Vec<String> = [
+        // Good.
+        "https://agents.acme.example/voice",
+        "http://agents.acme.example",
+        "https://agents.acme.example:8443/twilio/voice",
+        "http://agents.acme.example:1/",
+        "http://agents.acme.example:65535/",
+        "https://agents.acme.example/v?tenant=acme&x=%20y#frag",
+        "https://agents.acme.example/p/a-t_h.~!$&'()*+,;=:@/%E2%9C%93",
+        "https://xn--bcher-kva.example/voice",
+        "https://xn--80ak6aa92e.xn--p1ai/?q",
+        "https://user:p%40ss@agents.acme.example/voice",
+        "https://192.0.2.10/voice",
+        "https://[2001:db8::1]:8443/voice",
+        "https://[::ffff:192.0.2.1]/",
+        "https://a/",
+        // Control characters (C0, DEL, C1).
+        "https://agents.acme.example/voice\r\nX-Injected: 1",
+        "https://agents.acme.example/voice\n",
+        "https://agents.acme.example/\0voice",
+        "https://agents.acme.example/\tvoice",
+        "https://agents.acme.example/\u{7f}",
+        "https://agents.acme.example/\u{85}",
+        "https://agents.acme.example/\u{9b}31m",
+        // Bidirectional controls.
+        "https://agents.acme.example/\u{200E}",
+        "https://agents.acme.example/\u{200F}",
+        "https://agents.acme.example/\u{202A}",
+        "https://agents.acme.example/\u{202E}eciov",
+        "https://agents.acme.example/\u{2066}",
+        "https://agents.acme.example/\u{2069}",
+        // Whitespace.
+        "https://agents.acme.example/a b",
+        " https://agents.acme.example/",
+        "https://agents.acme.example/ ",
+        "https://agents.acme.example/\u{a0}",
+        "https://agents.acme.example/\u{2028}",
+        "https://agents.acme.example/\u{3000}",
+        // Not absolute http(s) with a host.
+        "ftp://agents.acme.example/voice",
+        "agents.acme.example/voice",
+        "/voice",
+        "HTTPS://agents.acme.example/",
+        "https:/agents.acme.example/",
+        "https://",
+        "https:///voice",
+        "https://?x",
+        "https://user@/voice",
+        "https://agents..acme.example/",
+        "https://agents.acme.example./",
+        "https://-agents.acme.example/",
+        "https://agents_x.acme.example/",
+        "https://bücher.example/",
+        "https://agents.acme.example/café",
+        "https://agents.acme.example:0/",
+        "https://agents.acme.example:65536/",
+        "https://agents.acme.example:08080/",
+        "https://agents.acme.example:/",
+        "https://[2001:db8::1/",
+        "https://[::1]x/",
+        "https://a@b@agents.acme.example/",
+        "https://agents.acme.example/100%",
+        "https://agents.acme.example/%zz",
+        "",
+    ]
+    .map(String::from)
+    .to_vec();
+    urls.extend(OPERATOR_ONLY.iter().map(|u| u.to_string()));
+    urls.push(format!("{base}{}", "a".repeat(2048 - base.len())));
+    urls.push(format!("{base}{}", "a".repeat(2049 - base.len())));
+    urls.push(format!("https://{}.example/", "a".repeat(63)));
+    urls
+}
+
+/// Refused by the operator only: what a regular expression does not check.
+const OPERATOR_ONLY: &[&str] = &[
+    "https://[2001:db8::1::2]/voice",
+    "https://[1::2::3]/",
+    "https://[:::]/",
+    "https://999.0.2.10/voice",
+    "https://1.2.3/",
+    "https://aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.example/",
+];
+
+const WEBHOOK_FIELDS: [(&str, &str); 5] = [
+    ("voice", "url"),
+    ("voice", "fallbackUrl"),
+    ("voice", "statusCallback"),
+    ("sms", "url"),
+    ("sms", "fallbackUrl"),
+];
+
+fn with_webhook(group: &str, field: &str, url: &str) -> Value {
+    serde_json::json!({
+        "apiVersion": "telephony.agni.ai/v1alpha1",
+        "kind": "PhoneNumber",
+        "metadata": {"name": "hook", "namespace": "acme"},
+        "spec": {"accountRef": {"name": "acme-twilio"}, "number": "+14155550100", group: {field: url}},
+    })
+}
+
+fn shown(url: &str) -> String {
+    if url.len() > 80 {
+        format!("{:?}… ({} characters)", &url[..40], url.chars().count())
+    } else {
+        format!("{url:?}")
+    }
+}
+
+/// The schema rule (maxLength and CEL, as the emulator evaluates them) and the operator's check
+/// agree on every webhook URL field: what the operator accepts the schema admits, what the
+/// schema rejects the operator refuses, and the only URLs the schema admits and the operator
+/// refuses are the listed ones a regular expression cannot judge.
+#[test]
+fn webhook_url_schema_rule_and_operator_agree() {
+    use telephony_operator::reconcile::phone_number::validate::check_webhook_url;
+    let schema = schema_for("PhoneNumber");
+    let mut problems = Vec::new();
+    for url in webhook_url_corpus() {
+        let operator_ok = check_webhook_url(&url).is_ok();
+        for (group, field) in WEBHOOK_FIELDS {
+            let mut obj = with_webhook(group, field, &url);
+            let path = format!("spec.{group}.{field}");
+            let verdict = schema.admit(&mut obj, None, FieldValidation::Strict);
+            let schema_ok = verdict.is_ok();
+            let expected_schema_ok = operator_ok || OPERATOR_ONLY.contains(&url.as_str());
+            if schema_ok != expected_schema_ok {
+                problems.push(format!(
+                    "{path} = {}: schema {}, operator {}",
+                    shown(&url),
+                    if schema_ok { "admits" } else { "rejects" },
+                    if operator_ok { "accepts" } else { "refuses" }
+                ));
+            }
+            if let Err(causes) = verdict
+                && !causes.iter().any(|c| {
+                    c.field == path
+                        && (c.message.contains("must be an absolute http")
+                            || c.message.contains("2048"))
+                })
+            {
+                problems.push(format!(
+                    "{path} = {}: rejected without the rule's message on the field: {causes:?}",
+                    shown(&url)
+                ));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// The same corpus against a real kube-apiserver (`TELEPHONY_E2E_KUBECONFIG`): a dry-run create
+/// (fieldValidation=Strict) of each URL in each webhook field is admitted exactly when the
+/// emulator's schema admits it. Skipped without a cluster.
+#[tokio::test]
+async fn webhook_urls_on_the_real_server_like_the_emulator() {
+    let Some(path) = common::target() else {
+        eprintln!(
+            "skipped: set TELEPHONY_E2E_KUBECONFIG (tests/real-cluster/start.sh) to check webhook URLs against a real kube-apiserver"
+        );
+        return;
+    };
+    telephony_operator::install_crypto_provider();
+    let kubeconfig = kube::config::Kubeconfig::read_from(&path).expect("kubeconfig");
+    let config = kube::Config::from_custom_kubeconfig(
+        kubeconfig,
+        &kube::config::KubeConfigOptions::default(),
+    )
+    .await
+    .expect("kubeconfig usable");
+    let client = kube::Client::try_from(config).expect("client");
+    // The PhoneNumber CRD alone (this test needs no other), as the stack installs it.
+    let crds: kube::Api<k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition> =
+        kube::Api::all(client.clone());
+    let crd = PhoneNumber::crd();
+    let crd_name = crd.metadata.name.clone().unwrap_or_default();
+    crds.patch(
+        &crd_name,
+        &kube::api::PatchParams::apply("bad-input-catalogue").force(),
+        &kube::api::Patch::Apply(&crd),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{crd_name}: {e}"));
+    tokio::time::timeout(
+        Duration::from_secs(20),
+        kube::runtime::wait::await_condition(
+            crds,
+            &crd_name,
+            kube::runtime::wait::conditions::is_crd_established(),
+        ),
+    )
+    .await
+    .expect("PhoneNumber CRD Established within 20 s")
+    .expect("PhoneNumber CRD watch");
+    let ns = format!("webhook-urls-{}", real_server::run_id());
+    let nss: kube::Api<k8s_openapi::api::core::v1::Namespace> = kube::Api::all(client.clone());
+    nss.create(
+        &kube::api::PostParams::default(),
+        &serde_json::from_value(serde_json::json!({"metadata": {"name": ns}})).unwrap(),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("namespace {ns}: {e}"));
+    let dry_run = |obj: &Value| {
+        let req = http::Request::post(format!(
+            "/apis/telephony.agni.ai/v1alpha1/namespaces/{ns}/phonenumbers?dryRun=All&fieldValidation=Strict&fieldManager=kubectl-client-side-apply"
+        ))
+        .header("content-type", "application/json")
+        .body(serde_json::to_vec(obj).unwrap())
+        .unwrap();
+        client.request::<Value>(req)
+    };
+    // The server serves a changed CRD's schema a moment after Established: wait until a URL
+    // only the new rule refuses is refused.
+    let mut probe = with_webhook("voice", "url", "https://agents.acme.example/\r\n");
+    probe["metadata"]["namespace"] = serde_json::json!(ns);
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while dry_run(&probe).await.is_ok() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the server never applied the webhook-URL rule"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let schema = schema_for("PhoneNumber");
+    let (mut differences, mut admitted, mut rejected) = (Vec::new(), 0, 0);
+    for url in webhook_url_corpus() {
+        for (group, field) in WEBHOOK_FIELDS {
+            let mut obj = with_webhook(group, field, &url);
+            obj["metadata"]["namespace"] = serde_json::json!(ns);
+            let emulator_ok = schema
+                .admit(&mut obj.clone(), None, FieldValidation::Strict)
+                .is_ok();
+            let real = dry_run(&obj).await;
+            let real_ok = match &real {
+                Ok(_) => true,
+                Err(kube::Error::Api(s)) if s.code == 422 => false,
+                Err(e) => panic!("spec.{group}.{field} = {}: no verdict: {e}", shown(&url)),
+            };
+            if real_ok {
+                admitted += 1;
+            } else {
+                rejected += 1;
+            }
+            if real_ok != emulator_ok {
+                differences.push(format!(
+                    "spec.{group}.{field} = {}: real server {}, emulator {}{}",
+                    shown(&url),
+                    if real_ok { "admits" } else { "rejects" },
+                    if emulator_ok { "admits" } else { "rejects" },
+                    match &real {
+                        Err(kube::Error::Api(s)) => format!(" ({})", s.message),
+                        _ => String::new(),
+                    }
+                ));
+            }
+        }
+    }
+    let _ = nss.delete(&ns, &kube::api::DeleteParams::default()).await;
+    eprintln!(
+        "webhook URLs on the real server: {admitted} admitted, {rejected} rejected, {} differences from the emulator",
+        differences.len()
+    );
+    assert!(differences.is_empty(), "{}", differences.join("\n"));
+}

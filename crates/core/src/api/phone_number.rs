@@ -159,20 +159,23 @@ pub enum HttpMethod {
 pub struct VoiceConfig {
     /// Webhook Twilio calls on an incoming call.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(regex(pattern = r"^https?://"))]
+    #[schemars(length(max = 2048))]
+    #[x_kube(validation = crate::reconcile::phone_number::validate::webhook_url_rule())]
     pub url: Option<String>,
     /// `GET` or `POST` (default).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub method: Option<HttpMethod>,
     /// Webhook called when `url` fails.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(regex(pattern = r"^https?://"))]
+    #[schemars(length(max = 2048))]
+    #[x_kube(validation = crate::reconcile::phone_number::validate::webhook_url_rule())]
     pub fallback_url: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fallback_method: Option<HttpMethod>,
     /// Status callback URL.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(regex(pattern = r"^https?://"))]
+    #[schemars(length(max = 2048))]
+    #[x_kube(validation = crate::reconcile::phone_number::validate::webhook_url_rule())]
     pub status_callback: Option<String>,
     /// TwiML application (AP…); overrides the URLs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -190,12 +193,14 @@ pub struct VoiceConfig {
 #[serde(rename_all = "camelCase")]
 pub struct SmsConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(regex(pattern = r"^https?://"))]
+    #[schemars(length(max = 2048))]
+    #[x_kube(validation = crate::reconcile::phone_number::validate::webhook_url_rule())]
     pub url: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub method: Option<HttpMethod>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(regex(pattern = r"^https?://"))]
+    #[schemars(length(max = 2048))]
+    #[x_kube(validation = crate::reconcile::phone_number::validate::webhook_url_rule())]
     pub fallback_url: Option<String>,
     /// Messaging application (AP…); overrides the URLs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
