@@ -673,3 +673,48 @@ async fn master_credentials_rotation_reaches_managed_accounts() {
     assert_eq!(env.sim.subaccounts(&env.master_sid).len(), 1);
     env.stop().await;
 }
+
+/// A Secret rotated to another valid Twilio account does not switch accounts silently: the
+/// account stops (Stalled, AccountChanged, event) bound to its SID until an administrator
+/// approves the new one by name.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_secret_naming_another_twilio_account_is_refused_until_approved() {
+    let env = Env::start().await;
+    let ns = "byo";
+    let api = env.accounts(ns);
+    secret(&env.client, ns, "twilio", BYO_SID, BYO_TOKEN).await;
+    create(&api, byo(ns)).await;
+    wait_for(&api, "main", "Ready", |a| is(a, READY, "True", "Connected")).await;
+
+    let other = env.sim.add_account("Someone else");
+    secret(&env.client, ns, "twilio", &other.sid, &other.auth_token).await;
+    let a = wait_for(&api, "main", "AccountChanged", |a| {
+        is(a, STALLED, "True", "AccountChanged")
+    })
+    .await;
+    assert_eq!(
+        a.status.as_ref().unwrap().account_sid.as_deref(),
+        Some(BYO_SID)
+    );
+    assert!(is(&a, READY, "False", "AccountChanged"));
+    let reasons = event_reasons(&env.client, ns).await;
+    assert!(reasons.iter().any(|r| r == "AccountChanged"), "{reasons:?}");
+
+    api.patch(
+        "main",
+        &PatchParams::default(),
+        &Patch::Merge(json!({"metadata": {"annotations": {
+            telephony_operator::api::ACCOUNT_CHANGE_APPROVED_ANNOTATION: other.sid.clone()}}})),
+    )
+    .await
+    .unwrap();
+    let a = wait_for(&api, "main", "bound to the new account", |a| {
+        is(a, READY, "True", "Connected")
+    })
+    .await;
+    assert_eq!(
+        a.status.unwrap().account_sid.as_deref(),
+        Some(other.sid.as_str())
+    );
+    env.stop().await;
+}

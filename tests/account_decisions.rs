@@ -565,3 +565,114 @@ fn usable_requires_connection_and_readiness() {
     deleting.metadata.deletion_timestamp = Some(Time(now()));
     assert_eq!(usable(&deleting, TV).unwrap_err().reason, "AccountDeleting");
 }
+
+/// Issue: a Secret rotated to another valid Twilio account switched accounts silently. The
+/// Account SID is locked like the mode: Stalled `AccountChanged` (one event), the recorded SID
+/// kept, the other account's inventory ignored, its numbers unusable and unreleasable through
+/// the new account — until an administrator's annotation names the new SID.
+#[test]
+fn a_secret_naming_another_twilio_account_stops_the_account_until_approved() {
+    const OTHER: &str = "AC99999999999999999999999999999999";
+    let a = account(AccountMode::BringYourOwn);
+    let bound = with_status(a.clone(), &run(&a, connected()));
+    let other = Connection::Connected(Connected {
+        account_sid: OTHER.into(),
+        account_status: "active".into(),
+        account_type: "Full".into(),
+        balance: None,
+    });
+    let mut obs = Observation::new(other.clone());
+    obs.inventory = Some(summarize(&["+14155550199".to_string()], &[], now()));
+    let d = decide(&bound, TV, now(), &gate(&bound, TV), obs);
+    assert_eq!(
+        d.status.account_sid.as_deref(),
+        Some(SID),
+        "the bound SID is kept"
+    );
+    assert_eq!(cond(&d, STALLED).status, "True");
+    assert_eq!(cond(&d, STALLED).reason, "AccountChanged");
+    assert!(
+        cond(&d, STALLED).message.contains(OTHER),
+        "{}",
+        cond(&d, STALLED).message
+    );
+    assert_eq!(cond(&d, READY).status, "False");
+    assert_eq!(d.status.inventory, bound.status.as_ref().unwrap().inventory);
+    assert_eq!(
+        d.events
+            .iter()
+            .filter(|e| e.reason.as_str() == "AccountChanged")
+            .count(),
+        1
+    );
+    let stopped = with_status(bound.clone(), &d);
+    // Its numbers: neither bought through it nor released through it.
+    assert_eq!(
+        usable(&stopped, TV).unwrap_err().reason.as_str(),
+        "AccountChanged"
+    );
+    assert_eq!(
+        releasable(&stopped).unwrap_err().reason.as_str(),
+        "AccountChanged"
+    );
+    // Once stopped, the next reconcile repeats no event.
+    let again = decide(
+        &stopped,
+        TV,
+        now(),
+        &gate(&stopped, TV),
+        Observation::new(other.clone()),
+    );
+    assert!(
+        again
+            .events
+            .iter()
+            .all(|e| e.reason.as_str() != "AccountChanged")
+    );
+
+    // An approval naming another SID approves nothing.
+    let mut wrong = stopped.clone();
+    wrong.metadata.annotations = Some(BTreeMap::from([(
+        ACCOUNT_CHANGE_APPROVED_ANNOTATION.to_string(),
+        "AC00000000000000000000000000000000".to_string(),
+    )]));
+    let d = decide(
+        &wrong,
+        TV,
+        now(),
+        &gate(&wrong, TV),
+        Observation::new(other.clone()),
+    );
+    assert_eq!(d.status.account_sid.as_deref(), Some(SID));
+
+    // Approved: bound to the new account; the old account's numbers stay out of its reach.
+    let mut approved = stopped.clone();
+    approved.metadata.annotations = Some(BTreeMap::from([(
+        ACCOUNT_CHANGE_APPROVED_ANNOTATION.to_string(),
+        OTHER.to_string(),
+    )]));
+    let d = decide(
+        &approved,
+        TV,
+        now(),
+        &gate(&approved, TV),
+        Observation::new(other),
+    );
+    assert_eq!(d.status.account_sid.as_deref(), Some(OTHER));
+    assert_eq!(cond(&d, READY).status, "True");
+    assert!(
+        d.events
+            .iter()
+            .any(|e| e.reason.as_str() == "AccountChangeApproved")
+    );
+    let rebound = with_status(approved, &d);
+    assert_eq!(
+        same_twilio_account(Some(SID), &rebound)
+            .unwrap_err()
+            .reason
+            .as_str(),
+        "AccountChanged"
+    );
+    assert!(same_twilio_account(Some(OTHER), &rebound).is_ok());
+    assert!(same_twilio_account(None, &rebound).is_ok());
+}

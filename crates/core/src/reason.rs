@@ -136,6 +136,10 @@ reasons! {
     ModeChangeRefused: Person, Warning;
     /// A mode change lacks the approval annotation.
     ModeChangeNotApproved: Person, Warning;
+    /// The credentials now reach another Twilio account than the one this account is bound to.
+    AccountChanged: Person, Warning;
+    /// An administrator approved binding the account to another Twilio account.
+    AccountChangeApproved: Info, Normal;
     /// The terms were accepted.
     Accepted: Info, Normal;
     /// The platform's terms are not accepted.
@@ -405,6 +409,7 @@ mod tests {
             Reason::PriceAboveLimit,
             Reason::InsufficientCredits,
             Reason::ModeChangeNotApproved,
+            Reason::AccountChanged,
             Reason::TermsNotAccepted,
             Reason::Released,
             Reason::ReleaseBlocked,

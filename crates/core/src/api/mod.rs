@@ -25,6 +25,10 @@ pub const VERSION: &str = "v1alpha1";
 pub const FINALIZER: &str = "telephony.agni.ai/finalizer";
 /// Annotation an administrator sets to let the operator act on a changed `spec.mode`.
 pub const MODE_CHANGE_APPROVED_ANNOTATION: &str = "telephony.agni.ai/mode-change-approved";
+/// Annotation an administrator sets to bind a TelephonyAccount to another Twilio account: its
+/// value is the new Account SID (`AC…`) the credentials now reach. Numbers bought in the old
+/// account stay there and are not released through the new one.
+pub const ACCOUNT_CHANGE_APPROVED_ANNOTATION: &str = "telephony.agni.ai/account-change-approved";
 /// Annotation an administrator sets on a PhoneNumber to remove it without releasing the number at
 /// Twilio (for example when the account's credentials are gone for good).
 pub const SKIP_RELEASE_ANNOTATION: &str = "telephony.agni.ai/skip-release";

@@ -4,8 +4,8 @@
 use super::gate::{Gate, Terms};
 use crate::api::condition::{CREDENTIALS_VALID, MODE_LOCKED, STALLED, TERMS_ACCEPTED};
 use crate::api::{
-    AccountMode, Balance, CreditsStatus, InventoryStatus, MODE_CHANGE_APPROVED_ANNOTATION,
-    TelephonyAccount, TelephonyAccountStatus,
+    ACCOUNT_CHANGE_APPROVED_ANNOTATION, AccountMode, Balance, CreditsStatus, InventoryStatus,
+    MODE_CHANGE_APPROVED_ANNOTATION, TelephonyAccount, TelephonyAccountStatus,
 };
 use crate::conditions::{
     ReasonMessage, Summary, get_condition, kstatus, remove_condition, set_condition,
@@ -259,6 +259,7 @@ pub fn decide(
 
     let mut requeue = Requeue::Resync;
     let mut problem: Option<(ReasonMessage, bool)> = None; // (why, transient)
+    let mut sid_changed = false;
     match obs.connection {
         Connection::NotAttempted => {
             set_condition(
@@ -300,9 +301,49 @@ pub fn decide(
             );
             problem = Some((why, transient));
         }
+        Connection::Connected(c) if account_changed(account, &prev, &c.account_sid).is_some() => {
+            // The Twilio account SID is locked like the mode: the credentials reach another
+            // account; nothing is bought, configured or released through it until a person acts.
+            let recorded = prev.account_sid.clone().unwrap_or_default();
+            let why = ReasonMessage::new(
+                Reason::AccountChanged,
+                format!(
+                    "the credentials now reach Twilio account {}, but this TelephonyAccount is bound to {recorded}: \
+                     nothing is bought, configured or released through it until the Secret names {recorded} again, \
+                     or an administrator approves with the annotation {ACCOUNT_CHANGE_APPROVED_ANNOTATION}=\"{}\" \
+                     (numbers bought in {recorded} stay there)",
+                    c.account_sid, c.account_sid
+                ),
+            );
+            set_condition(
+                &mut st.conditions,
+                CREDENTIALS_VALID,
+                false,
+                &why.reason,
+                &why.message,
+                generation,
+                now,
+            );
+            sid_changed = true;
+            problem = Some((why, false));
+        }
         Connection::Connected(c) => {
             let was_valid = get_condition(&prev.conditions, CREDENTIALS_VALID)
                 .is_some_and(|c| c.status == "True");
+            if let Some(old) = prev
+                .account_sid
+                .as_deref()
+                .filter(|old| !old.is_empty() && *old != c.account_sid)
+            {
+                events.push(Event::normal(
+                    Reason::AccountChangeApproved,
+                    format!(
+                        "bound to Twilio account {} instead of {old}, approved by an administrator \
+                         ({ACCOUNT_CHANGE_APPROVED_ANNOTATION}); numbers bought in {old} stay there",
+                        c.account_sid
+                    ),
+                ));
+            }
             st.account_sid = Some(c.account_sid.clone());
             st.account_status = Some(c.account_status.clone());
             st.r#type = (!c.account_type.is_empty()).then(|| c.account_type.clone());
@@ -409,7 +450,8 @@ pub fn decide(
     if let Some(w) = obs.subaccount_warning {
         events.push(Event::warning(Reason::DuplicateSubaccounts, w));
     }
-    if let Some(inv) = obs.inventory {
+    // Another account's inventory says nothing about this one.
+    if let Some(inv) = obs.inventory.filter(|_| !sid_changed) {
         st.inventory = Some(keep_observed_at_if_same(prev.inventory.as_ref(), inv));
     }
     if let Some(credits) = obs.credits {
@@ -452,6 +494,25 @@ pub fn decide(
         events,
         requeue,
     }
+}
+
+/// `Some(recorded)` when the credentials reach `fetched`, another Twilio account than the one
+/// the account is bound to (`status.accountSid`), without an administrator's approval naming
+/// `fetched` (annotation `telephony.agni.ai/account-change-approved`).
+pub fn account_changed(
+    account: &TelephonyAccount,
+    prev: &TelephonyAccountStatus,
+    fetched: &str,
+) -> Option<String> {
+    let recorded = prev.account_sid.as_deref().filter(|s| !s.is_empty())?;
+    if recorded == fetched {
+        return None;
+    }
+    let approved = account
+        .annotations()
+        .get(ACCOUNT_CHANGE_APPROVED_ANNOTATION)
+        .is_some_and(|v| v.trim() == fetched);
+    (!approved).then(|| recorded.to_string())
 }
 
 /// The inventory summary's `observedAt` only moves when its content changes, so an unchanged

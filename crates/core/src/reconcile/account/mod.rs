@@ -15,11 +15,11 @@ mod subaccount;
 mod usable;
 
 pub use decide::{
-    Connected, Connection, Decision, Event, Observation, Requeue, adopt_mode_change,
-    classify_twilio_error, decide,
+    Connected, Connection, Decision, Event, Observation, Requeue, account_changed,
+    adopt_mode_change, classify_twilio_error, decide,
 };
 pub use deletion::{DeletionStep, deletion_step, numbers_to_delete};
 pub use gate::{Gate, Terms, gate, terms, terms_summary};
 pub use inventory::{Claim, MAX_UNCLAIMED_LISTED, claims_of, referencing, summarize};
 pub use subaccount::{MAX_FRIENDLY_NAME, duplicates, pick_subaccount, subaccount_friendly_name};
-pub use usable::{NotUsable, mode_change_approved, releasable, usable};
+pub use usable::{NotUsable, mode_change_approved, releasable, same_twilio_account, usable};

@@ -202,3 +202,30 @@ pub fn releasable(account: &TelephonyAccount) -> Result<(), NotUsable> {
     }
     Ok(())
 }
+
+/// `Err` when a PhoneNumber's number (`number_account_sid`, recorded at purchase or adoption)
+/// lives in another Twilio account than the one `account` is bound to now (an administrator
+/// approved an account change): nothing is looked up, configured, reported lost or released
+/// through the new account for it — a 404 there proves nothing about the old one.
+pub fn same_twilio_account(
+    number_account_sid: Option<&str>,
+    account: &TelephonyAccount,
+) -> Result<(), NotUsable> {
+    let bound = account
+        .status
+        .as_ref()
+        .and_then(|s| s.account_sid.as_deref());
+    match (number_account_sid.filter(|s| !s.is_empty()), bound) {
+        (Some(number), Some(bound)) if number != bound => Err(NotUsable::new(
+            Reason::AccountChanged,
+            format!(
+                "the number lives in Twilio account {number}, but TelephonyAccount {} is now bound to {bound}; \
+                 it is neither managed nor released through {bound}. Release it in {number}, or set the \
+                 annotation {}=\"true\" to delete this PhoneNumber without releasing",
+                account.name_any(),
+                crate::api::SKIP_RELEASE_ANNOTATION
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
