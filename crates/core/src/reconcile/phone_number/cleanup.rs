@@ -1,9 +1,15 @@
 //! Deletion of a PhoneNumber (finalizer): release the number at Twilio (`Release`), keep it
 //! (`Retain`), or skip the release when an administrator says the credentials are gone for good
 //! (annotation `telephony.agni.ai/skip-release: "true"`). A number already gone is fine.
+//!
+//! A Managed account's numbers live in the platform's subaccount and are paid from credits, so
+//! none is kept there after its PhoneNumber goes: `Retain` is released like `Release` (it keeps
+//! BringYourOwn numbers, which the workspace's own account pays for), and skip-release only
+//! applies while the account cannot be reached (the subaccount's closure, when the account is
+//! deleted, releases what is left).
 
 use super::{AccountView, Ownership};
-use crate::api::{DeletionPolicy, Phase, PhoneNumber, SKIP_RELEASE_ANNOTATION};
+use crate::api::{AccountMode, DeletionPolicy, Phase, PhoneNumber, SKIP_RELEASE_ANNOTATION};
 use crate::conditions::ReasonMessage;
 use crate::reason::Reason;
 use kube_core::ResourceExt;
@@ -51,7 +57,15 @@ pub fn decide_cleanup(pn: &PhoneNumber, obs: &CleanupObserved) -> CleanupAction 
         .or_else(|| st.purchase_intent.as_ref().map(|i| i.phone_number.clone()))
         .unwrap_or_default();
     let in_flight = st.sid.is_none() && st.purchase_intent.is_some();
-    if pn.spec.deletion_policy == DeletionPolicy::Retain && !in_flight {
+    let managed = matches!(
+        obs.account,
+        AccountView::Usable {
+            mode: AccountMode::Managed,
+            ..
+        }
+    );
+    let keep = pn.spec.deletion_policy == DeletionPolicy::Retain && !managed;
+    if keep && !in_flight {
         let event = st.sid.as_ref().map(|_| {
             (
                 Reason::Retained,
@@ -63,7 +77,7 @@ pub fn decide_cleanup(pn: &PhoneNumber, obs: &CleanupObserved) -> CleanupAction 
             event,
         };
     }
-    if skip_release(pn) {
+    if skip_release(pn) && !managed {
         let event = Some((
             Reason::ReleaseSkipped,
             format!("{number} was not released at Twilio ({SKIP_RELEASE_ANNOTATION}=true)"),
@@ -74,9 +88,18 @@ pub fn decide_cleanup(pn: &PhoneNumber, obs: &CleanupObserved) -> CleanupAction 
         };
     }
     if obs.released {
+        let why = if pn.spec.deletion_policy == DeletionPolicy::Retain || skip_release(pn) {
+            " (a Managed account's numbers are not kept after their PhoneNumber goes: \
+             deletionPolicy Retain and skip-release apply to BringYourOwn accounts)"
+        } else {
+            ""
+        };
         return CleanupAction::Done {
             release_hold: false,
-            event: Some((Reason::Released, format!("{number} was released at Twilio"))),
+            event: Some((
+                Reason::Released,
+                format!("{number} was released at Twilio{why}"),
+            )),
         };
     }
     if st.phase == Some(Phase::Released) || (st.sid.is_none() && st.purchase_intent.is_none()) {
@@ -109,7 +132,7 @@ pub fn decide_cleanup(pn: &PhoneNumber, obs: &CleanupObserved) -> CleanupAction 
     // A purchase was in flight: find out whether it happened.
     match &obs.owned {
         Some(o) if o.targeted => match &o.number {
-            Some(n) if pn.spec.deletion_policy == DeletionPolicy::Release => {
+            Some(n) if !keep => {
                 CleanupAction::Release {
                     sid: n.sid.clone(),
                     number,

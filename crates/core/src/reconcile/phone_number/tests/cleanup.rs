@@ -119,3 +119,65 @@ fn purchase_in_flight_is_looked_up_then_released_or_hold_dropped() {
         }
     );
 }
+
+/// Issue: a Managed tenant kept numbers at the platform's cost with `deletionPolicy: Retain` or
+/// the skip-release annotation. A Managed account's numbers are released when their PhoneNumber
+/// goes; skip-release only applies while the account cannot be reached.
+#[test]
+fn a_managed_number_is_never_kept_after_its_phone_number_goes() {
+    let managed = || CleanupObserved {
+        account: usable(AccountMode::Managed),
+        owned: None,
+        released: false,
+    };
+    let release = CleanupAction::Release {
+        sid: "PN1".into(),
+        number: "+14155550100".into(),
+    };
+    let mut retain = spec_number("+14155550100");
+    retain.deletion_policy = DeletionPolicy::Retain;
+    let kept = pn(retain.clone(), Some(active_status()));
+    assert_eq!(decide_cleanup(&kept, &managed()), release);
+    let mut done = managed();
+    done.released = true;
+    match decide_cleanup(&kept, &done) {
+        CleanupAction::Done {
+            event: Some((r, note)),
+            ..
+        } => {
+            assert_eq!(r, "Released");
+            assert!(note.contains("Managed"), "{note}");
+        }
+        other => panic!("{other:?}"),
+    }
+
+    let mut skipped = pn(spec_number("+14155550100"), Some(active_status()));
+    skipped.metadata.annotations =
+        Some([(SKIP_RELEASE_ANNOTATION.to_string(), "true".to_string())].into());
+    assert_eq!(decide_cleanup(&skipped, &managed()), release);
+    // The escape hatch still works when the account cannot be reached at all.
+    let unreachable = CleanupObserved {
+        account: AccountView::Missing,
+        owned: None,
+        released: false,
+    };
+    assert!(matches!(
+        decide_cleanup(&skipped, &unreachable),
+        CleanupAction::Done { event: Some((ref r, _)), .. } if r == "ReleaseSkipped"
+    ));
+
+    // A purchase in flight when a Managed Retain object was deleted: released if it happened.
+    let in_flight_status: PhoneNumberStatus = serde_json::from_value(serde_json::json!({
+        "phase": "Purchasing",
+        "purchaseIntent": {"phoneNumber": "+14155550100", "accountSid": ACC,
+                           "startedAt": "2026-01-01T00:00:00Z", "attempts": 1}
+    }))
+    .unwrap();
+    let in_flight = pn(retain, Some(in_flight_status));
+    let mut found = managed();
+    found.owned = owned(incoming("+14155550100"), t0(), true);
+    assert!(matches!(
+        decide_cleanup(&in_flight, &found),
+        CleanupAction::Release { .. }
+    ));
+}
