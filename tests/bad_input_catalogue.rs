@@ -853,3 +853,44 @@ async fn webhook_urls_on_the_real_server_like_the_emulator() {
     );
     assert!(differences.is_empty(), "{}", differences.join("\n"));
 }
+
+/// A PhoneNumber stored before the schema had the webhook-URL rule, its number already bought:
+/// the next reconcile reports Stalled/InvalidWebhookUrl, keeps the number (phase, SID) and sends
+/// nothing to Twilio (the decision is a Wait, not a configuration update).
+#[test]
+fn an_owned_number_with_a_stored_bad_webhook_url_stalls_and_sends_nothing() {
+    for url in [
+        "https://agents.acme.example/voice\r\nX-Injected: 1".to_string(),
+        format!("https://agents.acme.example/{}", "a".repeat(1 << 20)),
+        "https://[2001:db8::1::2]/voice".to_string(),
+    ] {
+        let pn: PhoneNumber = serde_json::from_value(serde_json::json!({
+            "apiVersion": "telephony.agni.ai/v1alpha1", "kind": "PhoneNumber",
+            "metadata": {"name": "old", "namespace": "acme", "generation": 3},
+            "spec": {"accountRef": {"name": "acme-twilio"}, "number": "+14155550100", "voice": {"url": url}},
+            "status": {"phase": "Active", "phoneNumber": "+14155550100",
+                       "sid": "PN0123456789abcdef0123456789abcdef", "accountSid": SID}
+        }))
+        .unwrap();
+        let st = stalled_without_twilio(&pn, "");
+        assert_eq!(
+            stalled_reason(&st).as_deref(),
+            Some("InvalidWebhookUrl"),
+            "{st:#?}"
+        );
+        let message = st.message.clone().unwrap_or_default();
+        assert!(
+            message.starts_with("spec.voice.url ") && message.len() < 400,
+            "{message}"
+        );
+        assert_eq!(
+            st.phase,
+            Some(telephony_operator::api::Phase::Active),
+            "the number is kept"
+        );
+        assert_eq!(
+            st.sid.as_deref(),
+            Some("PN0123456789abcdef0123456789abcdef")
+        );
+    }
+}
