@@ -154,6 +154,8 @@ pub struct ManagedSpec {
 fn removed_field(_: &mut schemars::generate::SchemaGenerator) -> schemars::Schema {
     schemars::json_schema!({
         "description": "Removed (see the rule on spec.managed): set credits in a CreditGrant.",
+        // Typed, so the parent's rule (`!has(self.credits)`) compiles on the real API server.
+        "type": "object",
         "x-kubernetes-preserve-unknown-fields": true,
     })
 }
