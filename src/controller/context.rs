@@ -3,6 +3,7 @@
 //! so two operators in one process (tests) never share state.
 
 use super::account::verified::VerifiedAccounts;
+use super::claims::Claims;
 use super::credits::CreditQueues;
 use super::inventory::InventoryCache;
 use super::metrics::Metrics;
@@ -37,6 +38,8 @@ pub struct Context {
     pub verified: VerifiedAccounts,
     /// Per-account queues of credit operations (group commit of the ledger's status writes).
     pub credit_queues: CreditQueues,
+    /// One number, one owner: claims per Twilio account SID (Leases in the operator's namespace).
+    pub claims: Claims,
 }
 
 impl Context {
@@ -54,6 +57,7 @@ impl Context {
         };
         Self {
             recorder: Recorder::new(kube.clone(), reporter),
+            claims: Claims::new(kube.clone(), &config.operator_namespace),
             kube,
             twilio,
             // Snapshot times are stamped on the operator's clock, like everything else.

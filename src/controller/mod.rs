@@ -5,11 +5,13 @@
 //! Layout: `context` (shared state handed to every reconcile), `account_access` (from a
 //! TelephonyAccount to an authenticated Twilio API), `account` and `phone_number` (one
 //! controller each), `inventory` and `pricing` (caches shared by all numbers of an account),
-//! `leader` (Lease-based leader election), `metrics`.
+//! `claims` (one number, one owner, across namespaces and replicas), `leader` (Lease-based
+//! leader election), `metrics`.
 
 pub mod account;
 pub mod account_access;
 pub mod backoff;
+pub mod claims;
 pub mod conditions;
 pub mod context;
 pub mod credits;

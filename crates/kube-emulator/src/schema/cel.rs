@@ -27,6 +27,8 @@ fn walk(s: &Value, path: &str, out: &mut Vec<Cause>, depth: usize) {
             Some(rules) => {
                 for (i, r) in rules.iter().enumerate() {
                     check_rule(
+                        s,
+                        depth == 0,
                         r,
                         &sub(path, &format!("x-kubernetes-validations[{i}]")),
                         out,
@@ -59,11 +61,28 @@ fn walk(s: &Value, path: &str, out: &mut Vec<Cause>, depth: usize) {
     }
 }
 
-fn check_rule(r: &Value, path: &str, out: &mut Vec<Cause>) {
+fn check_rule(node: &Value, root: bool, r: &Value, path: &str, out: &mut Vec<Cause>) {
     let Some(rule) = r.get("rule").and_then(Value::as_str) else {
         out.push(e::required(&sub(path, "rule"), ""));
         return;
     };
+    // At the root the server declares apiVersion, kind and metadata (name, generateName).
+    let implicit: &[&str] = if root {
+        &["apiVersion", "kind", "metadata"]
+    } else {
+        &[]
+    };
+    if let Some(field) = undefined_fields(node, rule)
+        .into_iter()
+        .find(|f| !implicit.contains(&f.as_str()))
+    {
+        out.push(e::invalid(
+            &sub(path, "rule"),
+            &Value::String(rule.to_string()),
+            &format!("compilation failed: ERROR: <input>: undefined field '{field}'"),
+        ));
+        return;
+    }
     if let Err(err) = Program::compile(rule) {
         let text = err.to_string();
         let detail = if text.contains("unsupported") {
@@ -227,4 +246,45 @@ fn value_at<'a>(root: &'a Value, path: &str) -> Option<&'a Value> {
         rest = &rest_trim[end..];
     }
     Some(node)
+}
+
+/// Fields a rule reads as `self.<field>` that the real API server's type checker does not know:
+/// on an object node with declared properties (and no `x-kubernetes-preserve-unknown-fields`),
+/// a field that is not a property, or a property without a `type` (an untyped
+/// preserve-unknown-fields property is not declared to CEL). Method calls (`self.size()`) and
+/// other nodes are not checked.
+fn undefined_fields(node: &Value, rule: &str) -> Vec<String> {
+    let Some(props) = node.get("properties").and_then(Value::as_object) else {
+        return Vec::new();
+    };
+    if node.get("x-kubernetes-preserve-unknown-fields") == Some(&Value::Bool(true)) {
+        return Vec::new();
+    }
+    let bytes = rule.as_bytes();
+    let ident = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+    let mut out = Vec::new();
+    let mut at = 0;
+    while let Some(found) = rule[at..].find("self.") {
+        let start = at + found;
+        at = start + "self.".len();
+        if start > 0 && ident(bytes[start - 1]) {
+            continue; // e.g. `oldself.` is not `self.`
+        }
+        let end = rule[at..]
+            .bytes()
+            .position(|c| !ident(c))
+            .map_or(rule.len(), |n| at + n);
+        let field = &rule[at..end];
+        if field.is_empty() || rule[end..].starts_with('(') {
+            continue;
+        }
+        let declared = props.get(field).is_some_and(|p| {
+            p.get("type").is_some()
+                || p.get("x-kubernetes-int-or-string") == Some(&Value::Bool(true))
+        });
+        if !declared && !out.iter().any(|f| f == field) {
+            out.push(field.to_string());
+        }
+    }
+    out
 }

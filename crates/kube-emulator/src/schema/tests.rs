@@ -457,6 +457,42 @@ fn bad_rules_and_non_structural_schemas_are_rejected() {
     assert!(CompiledSchema::compile(&json!({"type":"string"})).is_err());
 }
 
+/// kube-apiserver type-checks rules against the schema when the CRD is written: a field that
+/// is not declared (or declared without a type, like a bare preserve-unknown-fields property)
+/// is `undefined field`, and the CRD is refused.
+#[test]
+fn a_rule_reading_an_undeclared_field_is_refused_with_the_crd() {
+    let schema = |credits: Value| {
+        json!({"type":"object","properties":{"spec":{"type":"object",
+            "x-kubernetes-validations":[{"rule":"!has(self.credits) && self.a != 'x' && self.size() > 0"}],
+            "properties":{"a":{"type":"string"},"credits": credits}}}})
+    };
+    let causes = CompiledSchema::compile(&schema(
+        json!({"x-kubernetes-preserve-unknown-fields": true}),
+    ))
+    .err()
+    .expect("an untyped property is undefined to CEL");
+    assert_eq!(causes.len(), 1);
+    assert!(
+        cause_message(&causes[0]).contains("undefined field 'credits'"),
+        "{}",
+        cause_message(&causes[0])
+    );
+    assert!(
+        CompiledSchema::compile(&schema(
+            json!({"type": "object", "x-kubernetes-preserve-unknown-fields": true})
+        ))
+        .is_ok()
+    );
+    let missing = json!({"type":"object","properties":{"spec":{"type":"object",
+        "x-kubernetes-validations":[{"rule":"self.nope == 1 && oldSelf.a == self.a"}],
+        "properties":{"a":{"type":"string"}}}}});
+    let causes = CompiledSchema::compile(&missing)
+        .err()
+        .expect("undeclared field");
+    assert!(cause_message(&causes[0]).contains("undefined field 'nope'"));
+}
+
 #[test]
 fn unsupported_cel_fails_closed_with_a_diagnostic() {
     let schema = json!({"type":"object","properties":{"spec":{"type":"object",
