@@ -47,7 +47,14 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | 
 {{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
 {{- end }}
 
-{{/* The operator's rules on the objects it manages: deploy/rbac.yaml's ClusterRole (a test keeps them identical). */}}
+{{/*
+The operator's rules: deploy/rbac.yaml's ClusterRole (a test keeps them identical), split in
+two. "rules": on namespaced kinds (with watchNamespaces, a Role per watched namespace);
+"clusterRules": on cluster-scoped kinds (with watchNamespaces, a ClusterRole of their own).
+*/}}
+{{- define "telephony-operator.clusterRules" -}}
+{{- end }}
+
 {{- define "telephony-operator.rules" -}}
 - apiGroups: ["telephony.agni.ai"]
   resources: ["telephonyaccounts", "phonenumbers"]

@@ -7,7 +7,7 @@
 # start.sh itself installed deploy/ on the fresh server with `kubectl apply -k deploy/` (one
 # pass, or the harness would not have started); these checks add the rest.
 
-install_helm="$root/target/real-cluster/tools/helm"
+install_helm="${REAL_CLUSTER_TOOLS_DIR:-$root/target/real-cluster/tools}/helm"   # tools/helm/build.sh's output
 install_tmp="$(mktemp -d)"
 install_chart="$root/charts/telephony-operator"
 install_k8s_version="${TELEPHONY_E2E_SERVER_VERSION#v}"
@@ -124,7 +124,7 @@ install_image_binary() { (
   [ "$(echo "$cmd" | grep -c .)" -eq 1 ] || { echo "install: the Dockerfile has not exactly one RUN cargo build line" >&2; return 1; }
   echo "install: the Dockerfile's build: $cmd"
   (cd "$root" && bash -c "$cmd")
-  local bin="$root/target/release/telephony-operator"
+  local bin="${CARGO_TARGET_DIR:-$root/target}/release/telephony-operator"
   if "$bin" --help | grep -Eq '^\s+(sandbox|twilio-sim)\b'; then
     echo "install: the deployable binary has the sandbox commands" >&2; return 1
   fi
