@@ -5,14 +5,16 @@
 //!
 //! Single-flight: concurrent callers for the same account wait on one in-flight paged list and
 //! share its result. Purchases and releases made by the operator are noted in the snapshot
-//! (`note_purchased` / `note_released`, O(1)) so it stays fresh without a new list.
+//! (`note_purchased` / `note_released`, O(1)) so it stays fresh without a new list; a note made
+//! while a list is in flight is applied to that list's result too (never dropped).
 //!
 //! Searches: concurrent PhoneNumbers searching the same thing share one search result (a pool,
 //! kept a few seconds) and each *reserves* the number it is about to buy, so two PhoneNumbers
 //! never pick the same number and a pool of ~30 results serves ~30 purchases with one search.
 //!
 //! Ages are measured on the monotonic wall clock (`max_age` is a real duration, like the resync
-//! period); `fetched_at` is the logical time of the list, from the operator's clock.
+//! period); `fetched_at` is the logical time the list started, from the operator's clock (only a
+//! list that started after a purchase completed can prove the number gone).
 
 use crate::clock::{SharedClock, SystemClock};
 use crate::twilio::{
@@ -39,7 +41,7 @@ struct Notes {
 pub struct InventorySnapshot {
     /// The account listed.
     pub account_sid: String,
-    /// Logical time of the list.
+    /// Logical time the list started (it includes every number bought before then).
     pub fetched_at: Timestamp,
     listed: Vec<IncomingNumber>,
     index: HashMap<String, usize>,
@@ -132,9 +134,53 @@ impl InventorySnapshot {
     }
 }
 
+/// A change the operator made while a list was in flight, applied to that list's result.
+#[derive(Debug, Clone)]
+enum Note {
+    Purchased(Box<IncomingNumber>),
+    Released(String),
+}
+
+impl Note {
+    fn apply(&self, snap: &InventorySnapshot) {
+        match self {
+            Note::Purchased(n) => snap.note_purchased((**n).clone()),
+            Note::Released(e164) => snap.note_released(e164),
+        }
+    }
+}
+
+/// The snapshot of an account and the changes noted while a list is in flight. Never held
+/// across an await, so a note never waits for (or is dropped because of) a list.
+#[derive(Default)]
+struct Current {
+    snapshot: Option<(Instant, Arc<InventorySnapshot>)>,
+    /// A list is in flight: notes are also kept here for its result.
+    listing: bool,
+    pending: Vec<Note>,
+}
+
 #[derive(Default)]
 struct Slot {
-    current: Option<(Instant, Arc<InventorySnapshot>)>,
+    /// Single-flight: one list per account at a time (held across the list).
+    flight: tokio::sync::Mutex<()>,
+    current: Mutex<Current>,
+}
+
+impl Slot {
+    fn current(&self) -> std::sync::MutexGuard<'_, Current> {
+        self.current.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn note(&self, note: Note) {
+        let mut cur = self.current();
+        if let Some((_, snap)) = &cur.snapshot {
+            note.apply(snap);
+        }
+        if cur.listing {
+            cur.pending.push(note);
+        }
+    }
 }
 
 /// How long a number stays reserved for the PhoneNumber about to buy it.
@@ -159,7 +205,7 @@ pub struct SearchOutcome {
 /// Per-account inventory snapshots (see the module docs).
 pub struct InventoryCache {
     clock: SharedClock,
-    accounts: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Slot>>>>,
+    accounts: Mutex<HashMap<String, Arc<Slot>>>,
     lists: std::sync::atomic::AtomicU64,
     reservations: Mutex<HashMap<(String, String), (String, Instant)>>,
     searches: Mutex<HashMap<(String, String), SearchSlot>>,
@@ -191,46 +237,66 @@ impl InventoryCache {
         }
     }
 
-    fn slot(&self, account_sid: &str) -> Arc<tokio::sync::Mutex<Slot>> {
+    fn slot(&self, account_sid: &str) -> Arc<Slot> {
         let mut map = self.accounts.lock().unwrap_or_else(|p| p.into_inner());
         map.entry(account_sid.to_string()).or_default().clone()
     }
 
     /// The account's inventory, listed (all pages) at most once per `max_age`. Concurrent callers
     /// share one in-flight list. An error is not cached.
+    ///
+    /// `fetched_at` is when the list *started*: a number bought before that is in the list, and
+    /// only such a list can prove a number gone. Purchases and releases noted while the list is
+    /// in flight are applied to its result, so a snapshot always includes what was just bought.
     pub async fn snapshot<T: TwilioPort>(
         &self,
         api: &T,
         max_age: Duration,
     ) -> Result<Arc<InventorySnapshot>, TwilioError> {
         let slot = self.slot(api.account_sid());
-        let mut guard = slot.lock().await;
-        if let Some((at, snap)) = &guard.current
-            && at.elapsed() < max_age
+        let fresh = |slot: &Slot| {
+            slot.current()
+                .snapshot
+                .as_ref()
+                .filter(|(at, _)| at.elapsed() < max_age)
+                .map(|(_, s)| s.clone())
+        };
+        if let Some(snap) = fresh(&slot) {
+            return Ok(snap);
+        }
+        let _flight = slot.flight.lock().await;
+        // Someone else listed while we waited.
+        if let Some(snap) = fresh(&slot) {
+            return Ok(snap);
+        }
+        let started = self.clock.now();
         {
-            return Ok(snap.clone());
+            let mut cur = slot.current();
+            cur.listing = true;
+            cur.pending.clear();
         }
         let filter = IncomingFilter {
             page_size: Some(INVENTORY_PAGE_SIZE),
             ..Default::default()
         };
-        let numbers = api.list_incoming(&filter).await?;
+        let listed = api.list_incoming(&filter).await;
+        let mut cur = slot.current();
+        cur.listing = false;
+        let pending = std::mem::take(&mut cur.pending);
+        let numbers = listed?;
         self.lists
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let snap = Arc::new(InventorySnapshot::new(
-            api.account_sid(),
-            self.clock.now(),
-            numbers,
-        ));
-        guard.current = Some((Instant::now(), snap.clone()));
+        let snap = Arc::new(InventorySnapshot::new(api.account_sid(), started, numbers));
+        for note in &pending {
+            note.apply(&snap);
+        }
+        cur.snapshot = Some((Instant::now(), snap.clone()));
         Ok(snap)
     }
 
     /// The cached snapshot of an account, whatever its age, without calling Twilio.
     pub async fn cached(&self, account_sid: &str) -> Option<Arc<InventorySnapshot>> {
-        let slot = self.slot(account_sid);
-        let guard = slot.lock().await;
-        guard.current.as_ref().map(|(_, s)| s.clone())
+        self.current(account_sid)
     }
 
     /// Forgets the account's snapshot: the next `snapshot` lists again.
@@ -241,23 +307,20 @@ impl InventoryCache {
 
     fn current(&self, account_sid: &str) -> Option<Arc<InventorySnapshot>> {
         let slot = self.slot(account_sid);
-        // A list in flight holds the lock; its result will include the change anyway.
-        let guard = slot.try_lock().ok()?;
-        guard.current.as_ref().map(|(_, s)| s.clone())
+        let cur = slot.current();
+        cur.snapshot.as_ref().map(|(_, s)| s.clone())
     }
 
-    /// Records a number the operator just bought (or adopted) in the account's snapshot.
+    /// Records a number the operator just bought (or adopted, or updated) in the account's
+    /// snapshot, and in the result of a list in flight. Never dropped.
     pub fn note_purchased(&self, account_sid: &str, number: IncomingNumber) {
-        if let Some(snap) = self.current(account_sid) {
-            snap.note_purchased(number);
-        }
+        self.slot(account_sid).note(Note::Purchased(Box::new(number)));
     }
 
-    /// Records a number the operator just released.
+    /// Records a number the operator just released (same rules as `note_purchased`).
     pub fn note_released(&self, account_sid: &str, e164: &str) {
-        if let Some(snap) = self.current(account_sid) {
-            snap.note_released(e164);
-        }
+        self.slot(account_sid)
+            .note(Note::Released(e164.to_string()));
     }
 
     /// Reserves `e164` in the account for `owner` (a PhoneNumber uid). `false` when another owner
@@ -281,6 +344,20 @@ impl InventoryCache {
         if map.get(&key).is_some_and(|(o, _)| o == owner) {
             map.remove(&key);
         }
+    }
+
+    /// Drops every reservation `owner` holds: its purchase is recorded (the number is in its
+    /// status, which is what other PhoneNumbers see from then on) or the object is gone. A
+    /// PhoneNumber re-created for the same number proceeds at once.
+    pub fn unreserve_all(&self, owner: &str) {
+        let mut map = self.reservations.lock().unwrap_or_else(|p| p.into_inner());
+        map.retain(|_, (o, _)| o != owner);
+    }
+
+    /// Reservations currently held (live or expired), for tests.
+    pub fn reservations(&self) -> usize {
+        let map = self.reservations.lock().unwrap_or_else(|p| p.into_inner());
+        map.len()
     }
 
     /// Whether someone other than `owner` holds a live reservation of `e164`.
@@ -374,5 +451,87 @@ mod tests {
         all.sort();
         assert_eq!(all, vec!["+15550000002", "+15550000003"]);
         assert_eq!(snap.len(), 2);
+    }
+
+    /// A Twilio account whose inventory list waits until told to answer (and the clock moves
+    /// meanwhile).
+    struct SlowList {
+        started: tokio::sync::Notify,
+        answer: tokio::sync::Notify,
+        clock: crate::clock::ManualClock,
+    }
+
+    impl TwilioPort for SlowList {
+        fn account_sid(&self) -> &str {
+            "AC1"
+        }
+        async fn search_available(
+            &self,
+            _q: &SearchQuery,
+        ) -> Result<Vec<AvailableNumber>, TwilioError> {
+            Ok(Vec::new())
+        }
+        async fn buy(
+            &self,
+            req: &crate::twilio::PurchaseRequest,
+        ) -> Result<IncomingNumber, TwilioError> {
+            Ok(number(
+                req.phone_number.as_deref().unwrap_or("+15550000000"),
+            ))
+        }
+        async fn list_incoming(
+            &self,
+            _filter: &IncomingFilter,
+        ) -> Result<Vec<IncomingNumber>, TwilioError> {
+            self.started.notify_one();
+            self.answer.notified().await;
+            self.clock.advance(jiff::SignedDuration::from_millis(700));
+            Ok(vec![number("+15550000001")])
+        }
+        async fn update_incoming(
+            &self,
+            _sid: &str,
+            _config: &crate::twilio::NumberConfig,
+        ) -> Result<IncomingNumber, TwilioError> {
+            Ok(number("+15550000000"))
+        }
+        async fn release(&self, _sid: &str) -> Result<(), TwilioError> {
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn notes_made_while_a_list_is_in_flight_are_in_its_result() {
+        let t: Timestamp = "2026-01-01T00:00:00.100Z".parse().unwrap();
+        let clock = crate::clock::ManualClock::new(t);
+        let cache = Arc::new(InventoryCache::with_clock(Arc::new(clock.clone())));
+        let port = Arc::new(SlowList {
+            started: Default::default(),
+            answer: Default::default(),
+            clock,
+        });
+        // An earlier snapshot, so the note has somewhere to go now as well.
+        let listing = tokio::spawn({
+            let (cache, port) = (cache.clone(), port.clone());
+            async move { cache.snapshot(&*port, Duration::ZERO).await }
+        });
+        port.started.notified().await;
+        // Bought (and one released) while the list is in flight: the notes never wait for it.
+        cache.note_purchased("AC1", number("+15550000009"));
+        cache.note_released("AC1", "+15550000001");
+        port.answer.notify_one();
+        let snap = listing.await.unwrap().unwrap();
+        assert!(
+            snap.contains("+15550000009"),
+            "what was just bought is in the snapshot"
+        );
+        assert!(
+            !snap.contains("+15550000001"),
+            "what was just released is not"
+        );
+        assert_eq!(snap.fetched_at, t, "stamped with the time the list started");
+        // Later notes still reach the installed snapshot.
+        cache.note_purchased("AC1", number("+15550000010"));
+        assert!(cache.cached("AC1").await.unwrap().contains("+15550000010"));
     }
 }

@@ -173,6 +173,8 @@ pub async fn drive<E: Effects, T: TwilioPort>(
                 }
                 env.checkpoint(Step::WriteIntent)?;
                 pn = env.effects.write_status(&pn, &d.status).await?;
+                // A new attempt: nothing of it sent yet.
+                obs.buy_sent = false;
                 if let Some(amount) = charge {
                     env.checkpoint(Step::Hold)?;
                     match env
@@ -209,9 +211,11 @@ pub async fn drive<E: Effects, T: TwilioPort>(
                         obs.buy_failure = None;
                     }
                     Err(e) if e.is_outcome_unknown() => {
-                        // Never retried blindly: the next round looks the number up.
+                        // Never retried blindly: the next round looks the number up. The buy
+                        // was sent, so this attempt counts.
                         obs.owned = None;
                         obs.buy_failure = None;
+                        obs.buy_sent = true;
                     }
                     Err(e) if e.is_retryable() => return Err(e.into()),
                     Err(e) => {
@@ -237,6 +241,8 @@ pub async fn drive<E: Effects, T: TwilioPort>(
                 }
                 env.checkpoint(Step::WriteActive)?;
                 pn = env.effects.write_status(&pn, &d.status).await?;
+                // Recorded in status: the reservation has done its job.
+                env.inventory.unreserve_all(&uid(&pn));
                 if adopted {
                     env.count("adoption");
                     env.inventory
@@ -343,6 +349,7 @@ pub async fn drive<E: Effects, T: TwilioPort>(
                 if let Some(n) = pn.status.as_ref().and_then(|s| s.phone_number.clone()) {
                     env.inventory.note_released(env.api.account_sid(), &n);
                 }
+                env.inventory.unreserve_all(&uid(&pn));
                 obs.released = true;
             }
         }
@@ -368,6 +375,9 @@ pub async fn drive_cleanup<E: Effects, T: TwilioPort>(
                 release_hold,
                 event,
             } => {
+                // Gone (released, retained or never bought): a PhoneNumber re-created for the
+                // same number must not wait for this one's reservation.
+                inventory.unreserve_all(&uid(pn));
                 if release_hold {
                     match effects.release_hold(pn, &charge_key(&uid(pn), 1)).await {
                         Ok(())

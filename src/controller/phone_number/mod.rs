@@ -164,12 +164,13 @@ async fn apply(data: &Data, api: &Api<PhoneNumber>, pn: Arc<PhoneNumber>) -> Res
         pn = fresh;
     }
     let now = ctx.clock.now();
-    let (view, account_api) = if validate(&pn.spec).is_ok() {
-        observe::account(ctx, &pn).await?
+    let (view, account_api, credits_balance) = if validate(&pn.spec).is_ok() {
+        observe::account_and_credits(ctx, &pn).await?
     } else {
-        (AccountView::Missing, None)
+        (AccountView::Missing, None, None)
     };
     let mut obs = observe::minimal(now, view.clone());
+    obs.credits_balance = credits_balance;
     // A purchase attempt is presumed in flight for twice the Twilio request timeout.
     obs.intent_settle =
         jiff::SignedDuration::from_secs(2 * ctx.config.twilio_timeout_seconds.max(1) as i64);

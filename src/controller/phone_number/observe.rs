@@ -15,6 +15,7 @@ use crate::twilio::{AccountApi, TwilioError, TwilioPort};
 use jiff::Timestamp;
 use kube::runtime::reflector::Store;
 use kube::{Api, ResourceExt};
+use rust_decimal::Decimal;
 use std::time::Duration;
 
 /// The account view and, when usable, its API.
@@ -22,44 +23,66 @@ pub async fn account(
     ctx: &Context,
     pn: &PhoneNumber,
 ) -> Result<(AccountView, Option<AccountApi>), kube::Error> {
+    account_and_credits(ctx, pn)
+        .await
+        .map(|(view, api, _)| (view, api))
+}
+
+/// The account's credits balance as its status shows it (Managed; `None` when not shown or not
+/// a decimal).
+pub fn credits_balance(acct: &TelephonyAccount) -> Option<Decimal> {
+    let credits = acct.status.as_ref()?.credits.as_ref()?;
+    credits.balance.trim().parse().ok()
+}
+
+/// [`account`], plus the account's credits balance (read in the same GET).
+pub async fn account_and_credits(
+    ctx: &Context,
+    pn: &PhoneNumber,
+) -> Result<(AccountView, Option<AccountApi>, Option<Decimal>), kube::Error> {
     let ns = pn.namespace().unwrap_or_default();
     let accounts: Api<TelephonyAccount> = Api::namespaced(ctx.kube.clone(), &ns);
     let Some(acct) = accounts.get_opt(&pn.spec.account_ref.name).await? else {
-        return Ok((AccountView::Missing, None));
+        return Ok((AccountView::Missing, None, None));
     };
-    if let Err(nu) = crate::reconcile::account::usable(&acct, &ctx.config.terms_version) {
-        return Ok((
+    let (view, api) = view_of(ctx, &acct).await;
+    Ok((view, api, credits_balance(&acct)))
+}
+
+async fn view_of(ctx: &Context, acct: &TelephonyAccount) -> (AccountView, Option<AccountApi>) {
+    if let Err(nu) = crate::reconcile::account::usable(acct, &ctx.config.terms_version) {
+        return (
             AccountView::NotUsable {
                 why: nu.why,
                 transient: nu.transient,
             },
             None,
-        ));
+        );
     }
-    match access_for(ctx, &acct).await {
+    match access_for(ctx, acct).await {
         Ok(access) => {
             let account_sid = acct
                 .status
                 .as_ref()
                 .and_then(|s| s.account_sid.clone())
                 .unwrap_or_else(|| access.api.account_sid().to_string());
-            Ok((
+            (
                 AccountView::Usable {
                     mode: access.mode,
                     account_sid,
                 },
                 Some(access.api),
-            ))
+            )
         }
         Err(e) => {
             let why = ReasonMessage::new(e.reason(), e.to_string());
-            Ok((
+            (
                 AccountView::NotUsable {
                     why,
                     transient: e.is_transient(),
                 },
                 None,
-            ))
+            )
         }
     }
 }

@@ -1,7 +1,7 @@
 //! `PhoneNumber` (short name `pn`): one number in one account.
 
 use super::common::{AccountRef, Conditions, conditions_schema};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, Time};
 use kube_derive::{CustomResource, KubeSchema};
 use serde::{Deserialize, Serialize};
 
@@ -310,9 +310,9 @@ pub struct PhoneNumberStatus {
     pub locality: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
-    /// When the number was bought (or adopted).
+    /// When the number was bought (when Twilio's answer arrived, to the microsecond) or adopted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub purchased_at: Option<Time>,
+    pub purchased_at: Option<MicroTime>,
     /// Prices of the number.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pricing: Option<Pricing>,
@@ -389,13 +389,13 @@ pub struct RenewalStatus {
     pub period_days: Option<u32>,
     /// Start of the current paid period.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_renewed_at: Option<Time>,
+    pub last_renewed_at: Option<MicroTime>,
     /// When the next renewal (or Twilio's next billing) is due.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub next_renewal_at: Option<Time>,
+    pub next_renewal_at: Option<MicroTime>,
     /// In GracePeriod: when the number is released if not renewed (due + 48 h).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub grace_deadline: Option<Time>,
+    pub grace_deadline: Option<MicroTime>,
     /// Whether the number renews itself (Managed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auto_renew: Option<bool>,
@@ -415,7 +415,13 @@ pub struct PurchaseIntent {
     pub account_sid: String,
     /// When the intent was recorded.
     pub started_at: Time,
-    /// Purchase attempts made for this intent.
+    /// The purchase attempt in progress (1 = the first). An attempt counts toward the limit only
+    /// once its buy was sent to Twilio: a crash between recording the intent and the buy does not
+    /// use one up.
     #[serde(default)]
     pub attempts: u32,
+    /// The buy of this attempt was sent to Twilio and its outcome is not known yet (it is looked
+    /// up before any further attempt).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub buy_sent: bool,
 }

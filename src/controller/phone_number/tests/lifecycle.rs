@@ -146,3 +146,79 @@ async fn inventory_and_pricing_caches_make_one_call_per_account() {
         h.sim.counters().requests
     );
 }
+
+#[tokio::test]
+async fn a_number_recreated_right_after_its_release_is_bought_without_spinning() {
+    // Twilio lets a released number be bought again at once.
+    let h = harness_with(AccountMode::BringYourOwn, |c| {
+        c.settings.quarantine_days = 0
+    })
+    .await;
+    let fx = MemoryEffects::new(object(search_spec(None)), Decimal::ZERO);
+    let inv = InventoryCache::default();
+    let pn = converge(&h, &fx, &inv, 3).await;
+    let number = pn.status.unwrap().phone_number.unwrap();
+    assert_eq!(
+        inv.reservations(),
+        0,
+        "the purchase is recorded: no reservation"
+    );
+    cleanup(&h, &fx, &inv).await.unwrap();
+    assert!(h.sim.owned_numbers(SID).is_empty());
+    // Re-created at once (a new object, a new uid) for the same number, same operator.
+    let mut again = object(number_spec(&number));
+    again.metadata.uid = Some("uid-2".into());
+    let fx2 = MemoryEffects::new(again, Decimal::ZERO);
+    let (pn2, requeue) = reconcile(&h, &fx2, &inv, None).await.unwrap();
+    let st = pn2.status.clone().unwrap_or_default();
+    assert_eq!(st.phase, Some(Phase::Active), "{st:?}");
+    assert_eq!(st.phone_number.as_deref(), Some(number.as_str()));
+    assert_eq!(h.sim.purchase_log().len(), 2);
+    // Not the "too many rounds, look again now" of a spinning reconcile.
+    assert_ne!(requeue, Some(h.clock.now()));
+    assert_eq!(
+        fx2.state.lock().unwrap().status_writes,
+        2,
+        "intent + Active"
+    );
+    assert_eq!(inv.reservations(), 0);
+}
+
+#[tokio::test]
+async fn a_snapshot_listed_just_before_the_purchase_is_no_proof_of_loss() {
+    // Another cache (another replica, or the account controller's list) listed the account at
+    // 12:00:00.200, before this operator bought a number at 12:00:00.500.
+    let h = harness(AccountMode::BringYourOwn).await;
+    let clock: crate::clock::SharedClock = std::sync::Arc::new(h.clock.clone());
+    h.clock.set("2026-03-01T12:00:00.2Z".parse().unwrap());
+    let other = InventoryCache::with_clock(clock.clone());
+    let listed = other
+        .snapshot(&h.api, Duration::from_secs(300))
+        .await
+        .unwrap();
+    assert!(listed.is_empty());
+    h.clock.set("2026-03-01T12:00:00.5Z".parse().unwrap());
+    let fx = MemoryEffects::new(object(search_spec(None)), Decimal::ZERO);
+    let (pn, _) = reconcile(&h, &fx, &InventoryCache::with_clock(clock), None)
+        .await
+        .unwrap();
+    assert_eq!(pn.status.as_ref().unwrap().phase, Some(Phase::Active));
+    // The next resync reads the older snapshot, which cannot hold the number: not a loss.
+    h.clock.set("2026-03-01T12:00:00.9Z".parse().unwrap());
+    let (pn, _) = reconcile(&h, &fx, &other, None).await.unwrap();
+    let st = pn.status.unwrap();
+    let ready = st.conditions.iter().find(|c| c.type_ == "Ready").unwrap();
+    assert_eq!(
+        (ready.status.as_str(), ready.reason.as_str(), st.phase),
+        ("True", "Active", Some(Phase::Active)),
+        "{st:?}"
+    );
+    assert!(
+        !fx.state
+            .lock()
+            .unwrap()
+            .events
+            .iter()
+            .any(|e| e.reason == "NumberLost")
+    );
+}

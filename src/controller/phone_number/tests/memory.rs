@@ -70,6 +70,12 @@ impl MemoryEffects {
             .collect()
     }
 
+    /// The balance left (granted − held − settled), as the account's status shows it.
+    pub fn available(&self) -> Decimal {
+        let s = self.state.lock().unwrap();
+        s.balance - s.ledger.values().map(|(a, _)| *a).sum::<Decimal>()
+    }
+
     pub fn held(&self) -> Vec<String> {
         let s = self.state.lock().unwrap();
         s.ledger

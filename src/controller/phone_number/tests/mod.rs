@@ -35,6 +35,11 @@ pub struct Harness {
 }
 
 pub async fn harness(mode: AccountMode) -> Harness {
+    harness_with(mode, |_| {}).await
+}
+
+/// A harness whose simulator is configured by `configure` first.
+pub async fn harness_with(mode: AccountMode, configure: impl FnOnce(&mut SimConfig)) -> Harness {
     let seed = SeedAccount {
         sid: SID.into(),
         auth_token: "token-not-logged".into(),
@@ -42,10 +47,12 @@ pub async fn harness(mode: AccountMode) -> Harness {
         balance: Decimal::new(10_000, 2),
         account_type: "Full".into(),
     };
-    let sim = Simulator::new(SimConfig {
+    let mut config = SimConfig {
         accounts: vec![seed],
         ..Default::default()
-    });
+    };
+    configure(&mut config);
+    let sim = Simulator::new(config);
     let server = sim.serve("127.0.0.1:0".parse().unwrap()).await.unwrap();
     let base: url::Url = server.base_url().parse().unwrap();
     let config = TwilioClientConfig {
@@ -119,6 +126,17 @@ pub async fn reconcile(
     inventory: &InventoryCache,
     crash: Option<&(dyn Fn(Step) -> bool + Send + Sync)>,
 ) -> Result<(PhoneNumber, Option<Timestamp>), EngineError> {
+    reconcile_with(h, fx, inventory, crash, None).await
+}
+
+/// [`reconcile`], with the credits balance the account's status shows (Managed).
+pub async fn reconcile_with(
+    h: &Harness,
+    fx: &MemoryEffects,
+    inventory: &InventoryCache,
+    crash: Option<&(dyn Fn(Step) -> bool + Send + Sync)>,
+    credits_balance: Option<Decimal>,
+) -> Result<(PhoneNumber, Option<Timestamp>), EngineError> {
     let pn = fx.get();
     let mut obs = Observed::new(
         h.clock.now(),
@@ -128,6 +146,7 @@ pub async fn reconcile(
         },
     );
     obs.price = Some(quote(h.mode));
+    obs.credits_balance = credits_balance;
     obs.owned = observe::ownership(inventory, &h.api, &pn, Duration::from_secs(300)).await?;
     let env = Env {
         effects: fx,

@@ -267,3 +267,125 @@ async fn concurrent_searches_get_distinct_numbers_with_shared_searches() {
         h.sim.counters().requests
     );
 }
+
+fn stalled_reason(pn: &PhoneNumber) -> Option<String> {
+    pn.status
+        .as_ref()?
+        .conditions
+        .iter()
+        .find(|c| c.type_ == "Stalled" && c.status == "True")
+        .map(|c| c.reason.clone())
+}
+
+#[tokio::test]
+async fn a_crash_looping_operator_uses_up_no_attempt_of_a_healthy_object() {
+    // Ten restarts, each crashing right after the intent (and, Managed, the hold) was written,
+    // before the buy: no buy was ever sent, so no attempt is used up.
+    for mode in [AccountMode::BringYourOwn, AccountMode::Managed] {
+        let (h, fx, _) = fresh(mode).await;
+        let crash = |s: Step| s == Step::Buy;
+        for restart in 0..10 {
+            let _ = reconcile(&h, &fx, &InventoryCache::default(), Some(&crash)).await;
+            let pn = fx.get();
+            assert_ne!(
+                stalled_reason(&pn).as_deref(),
+                Some("PurchaseFailed"),
+                "{mode:?}: restart {restart}: {:?}",
+                pn.status
+            );
+            h.clock.advance(SignedDuration::from_mins(2));
+        }
+        assert!(h.sim.purchase_log().is_empty());
+        let intent = fx.get().status.unwrap().purchase_intent.unwrap();
+        assert_eq!(
+            intent.attempts, 1,
+            "{mode:?}: the first attempt, never sent"
+        );
+        assert!(
+            !fx.state
+                .lock()
+                .unwrap()
+                .events
+                .iter()
+                .any(|e| e.reason == "PurchaseFailed")
+        );
+        // The crashes stop: the purchase completes, exactly once.
+        let pn = converge(&h, &fx, &InventoryCache::default(), 4).await;
+        assert_exactly_one(&h, &fx, &pn);
+    }
+}
+
+#[tokio::test]
+async fn refused_for_credits_writes_no_intent_again_on_restart_or_resync() {
+    let h = harness(AccountMode::Managed).await;
+    let fx = MemoryEffects::new(object(search_spec(None)), Decimal::new(100, 2));
+    // The first refusal comes from the hold (the balance was not read): intent, then abandon.
+    reconcile(&h, &fx, &InventoryCache::default(), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        stalled_reason(&fx.get()).as_deref(),
+        Some("InsufficientCredits")
+    );
+    let writes = fx.state.lock().unwrap().status_writes;
+    h.sim.reset_counters();
+    // Restarts and resyncs with the same balance: nothing written, nothing held, no search.
+    for _ in 0..4 {
+        h.clock.advance(SignedDuration::from_mins(10));
+        reconcile_with(
+            &h,
+            &fx,
+            &InventoryCache::default(),
+            None,
+            Some(fx.available()),
+        )
+        .await
+        .unwrap();
+    }
+    let writes_now = fx.state.lock().unwrap().status_writes;
+    assert_eq!(writes_now, writes, "{:?}", fx.get().status);
+    assert_eq!(
+        h.sim.counters().total_requests,
+        0,
+        "{:?}",
+        h.sim.counters().requests
+    );
+    assert!(fx.get().status.unwrap().purchase_intent.is_none());
+    assert!(fx.held().is_empty());
+    // Topped up: bought at the next reconcile.
+    fx.state.lock().unwrap().balance = Decimal::new(1000, 2);
+    let (pn, _) = reconcile_with(
+        &h,
+        &fx,
+        &InventoryCache::default(),
+        None,
+        Some(fx.available()),
+    )
+    .await
+    .unwrap();
+    assert_exactly_one(&h, &fx, &pn);
+}
+
+#[tokio::test]
+async fn above_the_price_limit_no_intent_is_written_on_restart_or_resync() {
+    let h = harness(AccountMode::BringYourOwn).await;
+    let mut spec = search_spec(None);
+    spec.max_monthly_price = Some("1.00".into());
+    let fx = MemoryEffects::new(object(spec), Decimal::ZERO);
+    for _ in 0..4 {
+        reconcile(&h, &fx, &InventoryCache::default(), None)
+            .await
+            .unwrap();
+        h.clock.advance(SignedDuration::from_mins(10));
+    }
+    assert_eq!(
+        stalled_reason(&fx.get()).as_deref(),
+        Some("PriceAboveLimit")
+    );
+    assert_eq!(
+        fx.state.lock().unwrap().status_writes,
+        1,
+        "the refusal, once"
+    );
+    assert!(h.sim.purchase_log().is_empty());
+}

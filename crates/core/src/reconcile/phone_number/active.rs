@@ -5,10 +5,11 @@
 use super::config::{diff, field_names};
 use super::decide::Ctx;
 use super::renewal;
+use super::status::{micro, micro_ts};
 use super::status::{pricing, ready, set_config_synced, set_purchased, set_renewal_due, stalled};
 use super::{Action, Decision, Event, RenewalOutcome};
 use crate::api::{AccountMode, Phase, PhoneNumberStatus, RenewalPolicy};
-use crate::conditions::{ReasonMessage, time, timestamp};
+use crate::conditions::ReasonMessage;
 use crate::reason::Reason;
 use jiff::Timestamp;
 
@@ -48,7 +49,7 @@ pub(crate) fn decide_owned(
     let (generation, now) = (cx.generation, cx.now);
     let number = st.phone_number.clone().unwrap_or_default();
     let sid = st.sid.clone().unwrap_or_default();
-    let purchased_at = st.purchased_at.as_ref().map(timestamp).unwrap_or(now);
+    let purchased_at = st.purchased_at.as_ref().map(micro_ts).unwrap_or(now);
 
     if obs.released {
         st.phase = Some(Phase::Released);
@@ -94,7 +95,8 @@ pub(crate) fn decide_owned(
         st.pricing = Some(pricing(q));
     }
 
-    // Drift: only a snapshot newer than the purchase can say the number is gone.
+    // Drift: only a targeted lookup, or a snapshot whose list started after the purchase
+    // completed (both to the microsecond), can say the number is gone.
     let mut config_ok = true;
     let mut lost = false;
     if let Some(o) = &obs.owned {
@@ -172,7 +174,7 @@ pub(crate) fn decide_owned(
     match mode {
         AccountMode::BringYourOwn => {
             let r = renewal::billed_by_twilio(purchased_at, now);
-            let next = r.next_renewal_at.as_ref().map(timestamp);
+            let next = r.next_renewal_at.as_ref().map(micro_ts);
             st.renewal = Some(r);
             st.phase = Some(Phase::Active);
             st.conditions
@@ -262,7 +264,7 @@ fn managed(
         grace_deadline: recorded
             .as_ref()
             .and_then(|r| r.grace_deadline.as_ref())
-            .map(timestamp),
+            .map(micro_ts),
         period_days: recorded
             .as_ref()
             .and_then(|r| r.period_days)
@@ -294,7 +296,7 @@ fn managed(
         auto,
         period_days,
     );
-    r.next_renewal_at = Some(time(due_at(input.current_period)));
+    r.next_renewal_at = Some(micro(due_at(input.current_period)));
 
     let (why, deadline, requeue) = match timeline(&input, now) {
         RenewalDecision::NotDue { next_check } => {
@@ -363,7 +365,7 @@ fn managed(
         }
     };
     let entering = st.phase != Some(Phase::GracePeriod);
-    r.grace_deadline = Some(time(deadline));
+    r.grace_deadline = Some(micro(deadline));
     st.renewal = Some(r);
     st.phase = Some(Phase::GracePeriod);
     set_renewal_due(&mut st, true, &why.reason, &why.message, generation, now);

@@ -144,7 +144,7 @@ fn search_query(s: &NumberSearch) -> SearchQuery {
     }
 }
 
-fn describe_search(s: &NumberSearch) -> String {
+pub(crate) fn describe_search(s: &NumberSearch) -> String {
     let mut parts = vec![format!("{} {}", s.country, s.r#type)];
     if let Some(a) = s.area_code {
         parts.push(format!("area code {a}"));
@@ -214,6 +214,23 @@ fn pending(
             // No new search either (see below).
             return cx.wait(cx.pn.status.clone().unwrap_or_default(), None, None);
         }
+        // The price is the search's country and type: guard it before searching (a refusal
+        // then names no particular number, so it reads the same at every resync).
+        let what = format!("a number ({})", describe_search(search));
+        if let Some(d) = price_guard(cx, &st, &what, &search.country, mode, max_price) {
+            return d;
+        }
+        // Credits short for any number of this search: no search either.
+        if mode == AccountMode::Managed
+            && let (Some(q), Some(balance)) = (obs.price.as_ref(), obs.credits_balance)
+            && balance < q.monthly_fee
+        {
+            return cx.stall(
+                st,
+                insufficient_credits(&what, balance, q.monthly_fee),
+                Phase::Failed,
+            );
+        }
         let Some(found) = &obs.search else {
             return cx.wait_for(Action::Search(search_query(search)), st);
         };
@@ -273,46 +290,9 @@ fn pending(
 
     // Price guard and (Managed) the amount to hold.
     let quote = obs.price.as_ref();
-    if mode == AccountMode::Managed && quote.is_none() {
-        let country = country_of(&number).map(|(c, _)| c).unwrap_or("unknown");
-        let why = ReasonMessage::new(
-            Reason::NotOnRateCard,
-            format!(
-                "the platform's rate card has no price for {number} (country {country}); numbers of this country cannot be bought in a Managed account"
-            ),
-        );
-        return cx.stall(st, why, Phase::Failed);
-    }
-    if let Some(max) = max_price {
-        match quote {
-            None => {
-                let detail = obs
-                    .price_problem
-                    .as_ref()
-                    .map(|p| p.message.clone())
-                    .unwrap_or_else(|| "no price is published for this country and type".into());
-                let why = ReasonMessage::new(
-                    Reason::PriceUnknown,
-                    format!(
-                        "cannot check spec.maxMonthlyPrice for {number}: {detail}; remove the limit to buy without a known price"
-                    ),
-                );
-                return cx.stall(st, why, Phase::Failed);
-            }
-            Some(q) if q.monthly_fee > max => {
-                let why = ReasonMessage::new(
-                    Reason::PriceAboveLimit,
-                    format!(
-                        "the monthly fee of {number} is {} ({}), above spec.maxMonthlyPrice {}: nothing was bought; raise the limit or choose another number",
-                        money_with_currency(q.monthly_fee, &q.currency),
-                        q.source.as_str(),
-                        money_with_currency(max, &q.currency)
-                    ),
-                );
-                return cx.stall(st, why, Phase::Failed);
-            }
-            Some(_) => {}
-        }
+    let country = country_of(&number).map(|(c, _)| c).unwrap_or("unknown");
+    if let Some(d) = price_guard(cx, &st, &number, country, mode, max_price) {
+        return d;
     }
 
     // Twilio refused to sell this number for a reason only a spec change can cure (owned by
@@ -322,12 +302,28 @@ fn pending(
         return cx.wait(cx.pn.status.clone().unwrap_or_default(), None, None);
     }
 
+    let charge = (mode == AccountMode::Managed)
+        .then(|| quote.map(|q| q.monthly_fee))
+        .flatten();
+    // Managed: credits the account's ledger shows to be short would refuse the hold; say so
+    // without recording an intent (no write, no hold) until the balance (or the price) changes.
+    if let (Some(needed), Some(balance)) = (charge, obs.credits_balance)
+        && balance < needed
+    {
+        return cx.stall(
+            st,
+            insufficient_credits(&number, balance, needed),
+            Phase::Failed,
+        );
+    }
+
     st.phase = Some(Phase::Purchasing);
     st.purchase_intent = Some(PurchaseIntent {
         phone_number: number.clone(),
         account_sid: account_sid.to_string(),
         started_at: time(cx.now),
         attempts: 1,
+        buy_sent: false,
     });
     if let Some(q) = quote {
         st.pricing = Some(super::status::pricing(q));
@@ -349,9 +345,6 @@ fn pending(
         cx.generation,
         cx.now,
     );
-    let charge = (mode == AccountMode::Managed)
-        .then(|| quote.map(|q| q.monthly_fee))
-        .flatten();
     Decision {
         action: Action::RecordIntent { number, charge },
         status: st,
@@ -360,14 +353,83 @@ fn pending(
     }
 }
 
-/// Purchase refusals a retry cannot cure without a change to the PhoneNumber's spec.
+/// The price guard before an intent: Managed needs a rate-card price; `spec.maxMonthlyPrice`
+/// needs a known price at most the limit. `what` names the number (or the search).
+fn price_guard(
+    cx: &Ctx,
+    st: &PhoneNumberStatus,
+    what: &str,
+    country: &str,
+    mode: AccountMode,
+    max_price: Option<rust_decimal::Decimal>,
+) -> Option<Decision> {
+    let quote = cx.obs.price.as_ref();
+    if mode == AccountMode::Managed && quote.is_none() {
+        let why = ReasonMessage::new(
+            Reason::NotOnRateCard,
+            format!(
+                "the platform's rate card has no price for {what} (country {country}); numbers of this country cannot be bought in a Managed account"
+            ),
+        );
+        return Some(cx.stall(st.clone(), why, Phase::Failed));
+    }
+    let max = max_price?;
+    match quote {
+        None => {
+            let detail = cx
+                .obs
+                .price_problem
+                .as_ref()
+                .map(|p| p.message.clone())
+                .unwrap_or_else(|| "no price is published for this country and type".into());
+            let why = ReasonMessage::new(
+                Reason::PriceUnknown,
+                format!(
+                    "cannot check spec.maxMonthlyPrice for {what}: {detail}; remove the limit to buy without a known price"
+                ),
+            );
+            Some(cx.stall(st.clone(), why, Phase::Failed))
+        }
+        Some(q) if q.monthly_fee > max => {
+            let why = ReasonMessage::new(
+                Reason::PriceAboveLimit,
+                format!(
+                    "the monthly fee of {what} is {} ({}), above spec.maxMonthlyPrice {}: nothing was bought; raise the limit or choose another number",
+                    money_with_currency(q.monthly_fee, &q.currency),
+                    q.source.as_str(),
+                    money_with_currency(max, &q.currency)
+                ),
+            );
+            Some(cx.stall(st.clone(), why, Phase::Failed))
+        }
+        Some(_) => None,
+    }
+}
+
+/// Purchase refusals a retry cannot cure without a change to the PhoneNumber's spec (for
+/// `PurchaseFailed`: every attempt was sent and nothing arrived; the message says to recreate).
 const SPEC_BOUND_REFUSALS: &[Reason] = &[
     Reason::NumberUnavailable,
     Reason::InvalidNumber,
     Reason::InvalidAreaCode,
     Reason::AddressRequired,
     Reason::BundleRequired,
+    Reason::PurchaseFailed,
 ];
+
+/// The Stalled reason for a purchase the credits cannot pay for.
+pub(crate) fn insufficient_credits(
+    number: &str,
+    balance: rust_decimal::Decimal,
+    needed: rust_decimal::Decimal,
+) -> ReasonMessage {
+    ReasonMessage::new(
+        Reason::InsufficientCredits,
+        format!(
+            "not enough credits to buy {number}: balance {balance}, needed {needed}; top up the account's credits"
+        ),
+    )
+}
 
 /// The Stalled reason, when the object is Stalled by such a refusal for its current generation.
 fn refused_at_this_generation(cx: &Ctx<'_>) -> Option<Reason> {

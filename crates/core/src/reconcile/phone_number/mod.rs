@@ -33,8 +33,10 @@ use crate::twilio::{AvailableNumber, IncomingNumber, NumberConfig, SearchQuery};
 use jiff::{SignedDuration, Timestamp};
 use rust_decimal::Decimal;
 
-/// Purchase attempts of one intent before the operator gives up (each attempt is claimed by a
-/// status write first, so this also bounds buys after conflicts).
+/// Buys of one intent sent to Twilio without a number to show for it before the operator gives
+/// up (each attempt is claimed by a status write first, so this also bounds buys after
+/// conflicts). An attempt whose buy was never sent (a crash right after the intent was written)
+/// does not count.
 pub const MAX_PURCHASE_ATTEMPTS: u32 = 5;
 
 /// How long a recorded purchase attempt is presumed in flight (another replica, or a request
@@ -135,6 +137,12 @@ pub struct Observed {
     /// Numbers other PhoneNumbers of the account claim (a search skips them).
     pub claimed_numbers: Vec<String>,
     pub buy_failure: Option<BuyFailure>,
+    /// The buy of the recorded attempt was sent in this reconcile and its outcome is unknown (a
+    /// timeout, a dropped connection): the attempt counts (see `PurchaseIntent::buy_sent`).
+    pub buy_sent: bool,
+    /// Managed: the account's credits balance (granted − spent, holds included) as its status
+    /// shows it. A purchase it cannot pay for is refused without recording an intent.
+    pub credits_balance: Option<Decimal>,
     /// Twilio refused a call for good (credentials refused, permanent search error): the object
     /// is Stalled with this reason until something changes.
     pub refusal: Option<ReasonMessage>,
@@ -161,6 +169,8 @@ impl Observed {
             claimed_by: None,
             claimed_numbers: Vec::new(),
             buy_failure: None,
+            buy_sent: false,
+            credits_balance: None,
             refusal: None,
             sync_failure: None,
             renewal: None,
@@ -185,7 +195,8 @@ pub enum Action {
         number: String,
         charge: Option<Decimal>,
     },
-    /// Same as `RecordIntent` for a later attempt of the recorded intent (attempts + 1).
+    /// Same as `RecordIntent` for a later attempt of the recorded intent (attempts + 1 when the
+    /// last attempt's buy was sent, the same attempt again when it never was).
     RetryBuy {
         number: String,
         charge: Option<Decimal>,

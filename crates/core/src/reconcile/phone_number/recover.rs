@@ -176,9 +176,15 @@ pub(crate) fn recover(
     }
 
     if let Some(BuyFailure::NoCredits { message }) = &obs.buy_failure {
+        // Worded as the refusal before an intent (`decide`), so a later resync that refuses
+        // from the ledger's balance finds the status unchanged.
+        let what = match &cx.pn.spec.search {
+            Some(search) => format!("a number ({})", super::decide::describe_search(search)),
+            None => number.clone(),
+        };
         let why = ReasonMessage::new(
             Reason::InsufficientCredits,
-            format!("not enough credits to buy {number}: {message}; top up the account's credits"),
+            format!("not enough credits to buy {what}: {message}; top up the account's credits"),
         );
         st.purchase_intent = None;
         stalled(&mut st, &why, Phase::Failed, cx.generation, cx.now);
@@ -227,7 +233,9 @@ pub(crate) fn recover(
         };
     }
 
-    // The account does not hold the number (fresh lookup).
+    // The account does not hold the number (fresh lookup). The attempt counts only if its buy
+    // was sent (recorded in the intent, or seen in this reconcile).
+    let sent = intent.buy_sent || obs.buy_sent;
     let last = timestamp(&intent.started_at);
     let settled_at = last
         .checked_add(obs.intent_settle)
@@ -239,10 +247,14 @@ pub(crate) fn recover(
                 "a purchase of {number} started at {last} may still be in flight; checking again at {settled_at}"
             ),
         );
+        if let Some(i) = st.purchase_intent.as_mut() {
+            // Written with the wait, so a restart still counts this attempt.
+            i.buy_sent = sent;
+        }
         progressing(&mut st, &why, cx.generation, cx.now);
         return cx.wait(st, Some(settled_at), None);
     }
-    if intent.attempts >= MAX_PURCHASE_ATTEMPTS {
+    if sent && intent.attempts >= MAX_PURCHASE_ATTEMPTS {
         let why = ReasonMessage::new(
             Reason::PurchaseFailed,
             format!(
@@ -262,16 +274,23 @@ pub(crate) fn recover(
             event: Some(event),
         };
     }
+    // A crash between the intent and the buy used up nothing: the same attempt again.
+    let attempt = if sent {
+        intent.attempts + 1
+    } else {
+        intent.attempts.max(1)
+    };
     st.purchase_intent = Some(PurchaseIntent {
         started_at: time(cx.now),
-        attempts: intent.attempts + 1,
+        attempts: attempt,
+        buy_sent: false,
         ..intent
     });
     progressing(
         &mut st,
         &ReasonMessage::new(
             Reason::Purchasing,
-            format!("buying {number} (attempt {})", intent.attempts + 1),
+            format!("buying {number} (attempt {attempt})"),
         ),
         cx.generation,
         cx.now,

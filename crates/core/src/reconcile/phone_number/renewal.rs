@@ -6,8 +6,8 @@
 //! The arithmetic is the billing module's (`crate::billing::renewal`, `twilio_next_billing_date`);
 //! this module only shapes it into `status.renewal`.
 
+use super::status::micro;
 use crate::api::{RenewalPolicy, RenewalStatus};
-use crate::conditions::time;
 use jiff::Timestamp;
 
 pub use crate::billing::renewal::{GRACE, PERIOD_DAYS};
@@ -20,8 +20,8 @@ pub fn managed(last: Timestamp, period: u32, auto_renew: bool, period_days: u32)
     RenewalStatus {
         policy: RenewalPolicy::Managed,
         period_days: Some(period_days),
-        last_renewed_at: Some(time(last)),
-        next_renewal_at: Some(time(crate::billing::renewal::due_at_every(
+        last_renewed_at: Some(micro(last)),
+        next_renewal_at: Some(micro(crate::billing::renewal::due_at_every(
             last,
             1,
             period_days,
@@ -38,7 +38,7 @@ pub fn billed_by_twilio(purchased_at: Timestamp, now: Timestamp) -> RenewalStatu
         policy: RenewalPolicy::BilledByTwilio,
         period_days: None,
         last_renewed_at: None,
-        next_renewal_at: Some(time(twilio_next_billing_date(purchased_at, now))),
+        next_renewal_at: Some(micro(twilio_next_billing_date(purchased_at, now))),
         grace_deadline: None,
         auto_renew: None,
         period: None,

@@ -10,7 +10,21 @@ use crate::api::{Capabilities, NumberType, Phase, PhoneNumberSpec, PhoneNumberSt
 use crate::conditions::{Reason, ReasonMessage, Summary, kstatus, money, set_condition, time};
 use crate::twilio::{AvailableNumber, IncomingNumber};
 use jiff::Timestamp;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::MicroTime;
 use std::borrow::Borrow;
+
+/// A Kubernetes `MicroTime` for `ts`, truncated to the microsecond (what it serializes), so a
+/// status compares equal after a round trip. Purchase and renewal times keep this precision: a
+/// whole-second purchase time would let an inventory list made earlier in the same second pass
+/// for a newer one.
+pub fn micro(ts: Timestamp) -> MicroTime {
+    MicroTime(Timestamp::from_microsecond(ts.as_microsecond()).unwrap_or(ts))
+}
+
+/// The `jiff::Timestamp` inside a Kubernetes `MicroTime`.
+pub fn micro_ts(t: &MicroTime) -> Timestamp {
+    t.0
+}
 
 /// Ready=False, Stalled=True with `why`; `phase` is applied only when nothing is bought or in
 /// flight (a purchased number keeps its phase, an intent keeps `Purchasing`).
@@ -180,8 +194,9 @@ pub fn country_and_type(
 
 /// Records an owned number in the status: phase Active, identity, capabilities, purchase time,
 /// intent cleared. `found` is the search result it came from, when known (locality, region).
-/// `purchasedAt` is the operator's clock for a purchase (the renewal cycle runs on that clock),
-/// Twilio's `date_created` for an adopted number (never later than now).
+/// `purchasedAt` is the operator's clock when Twilio's answer to the buy was seen (the renewal
+/// cycle runs on that clock; full precision, so only an inventory list that started later can
+/// prove the number gone), Twilio's `date_created` for an adopted number (never later than now).
 pub fn record_owned(
     st: &mut PhoneNumberStatus,
     spec: &PhoneNumberSpec,
@@ -216,6 +231,6 @@ pub fn record_owned(
     } else {
         now
     };
-    st.purchased_at = Some(time(purchased));
+    st.purchased_at = Some(micro(purchased));
     st.purchase_intent = None;
 }

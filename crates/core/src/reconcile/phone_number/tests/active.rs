@@ -3,7 +3,7 @@
 use super::*;
 use crate::api::condition::{CONFIG_SYNCED, READY, RENEWAL_DUE, STALLED};
 use crate::api::{HttpMethod, Phase, RenewalSpec, VoiceConfig};
-use crate::conditions::time;
+use crate::reconcile::phone_number::status::micro;
 use crate::twilio::ConfigField;
 
 fn active(mode: AccountMode, spec: PhoneNumberSpec) -> (PhoneNumber, Observed) {
@@ -141,7 +141,7 @@ fn byo_renewal_shows_twilio_billing_date_and_requeues_there() {
     o.now = ts("2026-03-31T13:00:00Z");
     let d = decide(&p, &o);
     let r = d.status.renewal.as_ref().unwrap();
-    assert_eq!(r.next_renewal_at, Some(time(ts("2026-04-01T12:00:00Z"))));
+    assert_eq!(r.next_renewal_at, Some(micro(ts("2026-04-01T12:00:00Z"))));
     assert_eq!(d.requeue_at, Some(ts("2026-04-01T12:00:00Z")));
 }
 
@@ -152,7 +152,7 @@ fn managed_active(auto_renew: bool) -> (PhoneNumber, Observed) {
     let r = p.status.as_ref().unwrap().renewal.clone().unwrap();
     assert_eq!(r.period, Some(1));
     assert_eq!(r.period_days, Some(28));
-    assert_eq!(r.next_renewal_at, Some(time(ts("2026-03-29T12:00:00Z"))));
+    assert_eq!(r.next_renewal_at, Some(micro(ts("2026-03-29T12:00:00Z"))));
     assert_eq!(
         p.status.as_ref().unwrap().pricing.as_ref().unwrap().source,
         "RateCard"
@@ -186,8 +186,8 @@ fn managed_renewal_charges_at_the_due_time_and_moves_the_cycle() {
     let d = step(&mut p, &o);
     let r = d.status.renewal.as_ref().unwrap();
     assert_eq!(r.period, Some(2));
-    assert_eq!(r.last_renewed_at, Some(time(ts("2026-03-29T12:00:00Z"))));
-    assert_eq!(r.next_renewal_at, Some(time(ts("2026-04-26T12:00:00Z"))));
+    assert_eq!(r.last_renewed_at, Some(micro(ts("2026-03-29T12:00:00Z"))));
+    assert_eq!(r.next_renewal_at, Some(micro(ts("2026-04-26T12:00:00Z"))));
     assert_eq!(d.event.unwrap().reason, "Renewed");
     assert_eq!(d.status.phase, Some(Phase::Active));
 }
@@ -206,7 +206,7 @@ fn short_credits_enter_grace_then_renewal_in_window_returns_to_active() {
     assert_eq!(d.status.phase, Some(Phase::GracePeriod));
     assert_eq!(
         d.status.renewal.as_ref().unwrap().grace_deadline,
-        Some(time(ts("2026-03-31T12:00:00Z")))
+        Some(micro(ts("2026-03-31T12:00:00Z")))
     );
     assert_eq!(
         cond(&d.status, RENEWAL_DUE),
@@ -228,7 +228,7 @@ fn short_credits_enter_grace_then_renewal_in_window_returns_to_active() {
     assert!(d.status.renewal.as_ref().unwrap().grace_deadline.is_none());
     assert_eq!(
         d.status.renewal.as_ref().unwrap().next_renewal_at,
-        Some(time(ts("2026-04-26T12:00:00Z")))
+        Some(micro(ts("2026-04-26T12:00:00Z")))
     );
 }
 
@@ -286,4 +286,46 @@ fn credits_still_short_at_the_deadline_lapse() {
     o.now = ts("2026-03-31T12:00:00Z");
     o.renewal = None;
     assert!(matches!(decide(&p, &o).action, Action::Lapse { .. }));
+}
+
+/// A purchase completed at 12:00:00.500 and a snapshot whose list started at 12:00:00.200 (so it
+/// cannot hold the number): no proof of loss. With `purchasedAt` cut to 12:00:00 it was one, and
+/// a healthy number was reported NumberLost.
+#[test]
+fn a_snapshot_listed_before_the_purchase_in_the_same_second_is_no_proof_of_loss() {
+    let bought_at = ts("2026-03-01T12:00:00.5Z");
+    let mut p = pn(
+        spec_search("US"),
+        Some(PhoneNumberStatus {
+            phase: Some(Phase::Purchasing),
+            purchase_intent: Some(crate::api::PurchaseIntent {
+                phone_number: "+14155550100".into(),
+                account_sid: ACC.into(),
+                started_at: crate::conditions::time(t0()),
+                attempts: 1,
+                buy_sent: false,
+            }),
+            ..Default::default()
+        }),
+    );
+    let mut o = obs(AccountMode::BringYourOwn);
+    o.now = bought_at;
+    o.owned = owned(incoming("+14155550100"), bought_at, true);
+    let d = step(&mut p, &o);
+    assert!(matches!(d.action, Action::Confirm { .. }), "{:?}", d.action);
+    assert_eq!(
+        p.status.as_ref().unwrap().purchased_at,
+        Some(micro(bought_at)),
+        "full precision"
+    );
+    // The next resync reads a snapshot listed (started) 300 ms before the purchase completed.
+    o.now = ts("2026-03-01T12:00:00.9Z");
+    o.owned = not_owned(ts("2026-03-01T12:00:00.2Z"), false);
+    let d = decide(&p, &o);
+    assert_eq!(cond(&d.status, READY), Some(("True", "Active")));
+    assert_eq!(d.status.phase, Some(Phase::Active));
+    // A list that started after the purchase completed does prove it.
+    o.owned = not_owned(ts("2026-03-01T12:00:00.7Z"), false);
+    let d = decide(&p, &o);
+    assert_eq!(cond(&d.status, READY), Some(("False", "NumberLost")));
 }

@@ -94,6 +94,7 @@ fn purchase_in_flight_is_looked_up_then_released_or_hold_dropped() {
             account_sid: ACC.into(),
             started_at: time(t0()),
             attempts: 1,
+            buy_sent: false,
         }),
         ..Default::default()
     };

@@ -4,6 +4,7 @@ use super::*;
 use crate::api::condition::{PURCHASED, READY, RECONCILING, STALLED};
 use crate::api::{Phase, PurchaseIntent};
 use crate::conditions::time;
+use crate::reconcile::phone_number::status::micro;
 
 fn stalled_reason(d: &Decision) -> Option<&str> {
     match cond(&d.status, STALLED) {
@@ -111,7 +112,8 @@ fn exact_number_needs_ownership_then_records_intent() {
             phone_number: "+14155550100".into(),
             account_sid: ACC.into(),
             started_at: time(t0()),
-            attempts: 1
+            attempts: 1,
+            buy_sent: false,
         }
     );
     assert_eq!(cond(&d.status, RECONCILING), Some(("True", "Purchasing")));
@@ -221,6 +223,8 @@ fn purchasing(number: &str, attempts: u32, at: Timestamp) -> PhoneNumberStatus {
             account_sid: ACC.into(),
             started_at: time(at),
             attempts,
+            // The attempt's buy was sent (its outcome is what the tests vary).
+            buy_sent: true,
         }),
         ..Default::default()
     }
@@ -249,7 +253,7 @@ fn buy_success_confirms_active() {
     assert_eq!(st.pricing.as_ref().unwrap().monthly_fee, "1.15");
     let r = st.renewal.as_ref().unwrap();
     assert_eq!(r.policy, crate::api::RenewalPolicy::BilledByTwilio);
-    assert_eq!(r.next_renewal_at, Some(time(ts("2026-04-01T12:00:00Z"))));
+    assert_eq!(r.next_renewal_at, Some(micro(ts("2026-04-01T12:00:00Z"))));
     assert_eq!(cond(st, PURCHASED), Some(("True", "Purchased")));
     assert_eq!(d.event.unwrap().reason, "Purchased");
     // Same facts again: nothing to do, identical status (no write).
@@ -493,6 +497,114 @@ fn a_refusal_the_account_can_cure_is_retried_at_the_next_resync() {
     later.owned = not_owned(later.now, false);
     assert!(matches!(
         decide(&p, &later).action,
+        Action::RecordIntent { .. }
+    ));
+}
+
+/// An intent recorded, then a crash before the buy, over and over: no attempt is used up, so a
+/// crash-looping operator never drives a healthy object to PurchaseFailed.
+#[test]
+fn a_crash_between_the_intent_and_the_buy_uses_up_no_attempt() {
+    let mut st = purchasing("+14155550100", MAX_PURCHASE_ATTEMPTS, t0());
+    st.purchase_intent.as_mut().unwrap().buy_sent = false;
+    let p = pn(spec_number("+14155550100"), Some(st));
+    let mut o = obs(AccountMode::BringYourOwn);
+    o.owned = not_owned(t0(), true);
+    o.now = t0().checked_add(SignedDuration::from_hours(1)).unwrap();
+    let d = decide(&p, &o);
+    assert_eq!(
+        d.action,
+        Action::RetryBuy {
+            number: "+14155550100".into(),
+            charge: None
+        },
+        "{:?}",
+        d.status.conditions
+    );
+    let intent = d.status.purchase_intent.clone().unwrap();
+    assert_eq!(
+        intent.attempts, MAX_PURCHASE_ATTEMPTS,
+        "the same attempt again"
+    );
+    assert!(!intent.buy_sent);
+    assert_eq!(stalled_reason(&d), None);
+}
+
+/// A buy sent with an unknown outcome counts: the wait that follows records it (so a restart
+/// still counts it), and the next attempt is the next number.
+#[test]
+fn a_buy_sent_counts_and_is_recorded_with_the_wait() {
+    let mut st = purchasing("+14155550100", 1, t0());
+    st.purchase_intent.as_mut().unwrap().buy_sent = false;
+    let mut p = pn(spec_number("+14155550100"), Some(st));
+    let mut o = obs(AccountMode::BringYourOwn);
+    o.owned = not_owned(t0(), true);
+    o.buy_sent = true;
+    o.now = t0().checked_add(SignedDuration::from_secs(1)).unwrap();
+    let d = step(&mut p, &o);
+    assert_eq!(d.action, Action::Wait);
+    assert!(d.status.purchase_intent.as_ref().unwrap().buy_sent);
+    // A restarted operator (nothing seen in this reconcile) after the in-flight window.
+    o.buy_sent = false;
+    o.now = t0().checked_add(SignedDuration::from_mins(2)).unwrap();
+    let d = decide(&p, &o);
+    assert!(
+        matches!(d.action, Action::RetryBuy { .. }),
+        "{:?}",
+        d.action
+    );
+    let intent = d.status.purchase_intent.unwrap();
+    assert_eq!((intent.attempts, intent.buy_sent), (2, false));
+}
+
+/// Managed: the ledger's balance cannot pay the fee: Stalled InsufficientCredits without an
+/// intent (no write, no hold, no search), until the balance covers it.
+#[test]
+fn short_credits_refuse_before_any_intent_until_the_balance_covers_the_fee() {
+    for spec in [spec_number("+14155550100"), spec_search("US")] {
+        let p = pn(spec.clone(), None);
+        let mut o = obs(AccountMode::Managed);
+        o.owned = not_owned(t0(), false);
+        o.search = Some(vec![available("+14155550100")]);
+        o.credits_balance = Some(Decimal::new(100, 2));
+        let d = decide(&p, &o);
+        assert_eq!(d.action, Action::Wait, "{spec:?}");
+        assert_eq!(stalled_reason(&d), Some("InsufficientCredits"));
+        assert!(d.status.purchase_intent.is_none());
+        // The same facts again (a restart, a resync): the same status, so nothing is written.
+        let mut again = p.clone();
+        again.status = Some(d.status.clone());
+        assert_eq!(decide(&again, &o).status, d.status);
+        // Topped up: the purchase goes ahead.
+        o.credits_balance = Some(Decimal::new(115, 2));
+        assert!(
+            matches!(decide(&again, &o).action, Action::RecordIntent { .. }),
+            "{spec:?}"
+        );
+    }
+}
+
+/// PurchaseFailed (every attempt sent, nothing arrived) is not retried on the next resync; a
+/// spec change (new generation) tries again.
+#[test]
+fn purchase_failed_writes_no_new_intent_until_the_spec_changes() {
+    let p = pn(
+        spec_number("+14155550100"),
+        Some(purchasing("+14155550100", MAX_PURCHASE_ATTEMPTS, t0())),
+    );
+    let mut o = obs(AccountMode::BringYourOwn);
+    o.owned = not_owned(t0(), true);
+    o.now = t0().checked_add(SignedDuration::from_hours(1)).unwrap();
+    let mut p2 = p.clone();
+    let d = step(&mut p2, &o);
+    assert_eq!(stalled_reason(&d), Some("PurchaseFailed"));
+    o.owned = not_owned(o.now, false);
+    let d = decide(&p2, &o);
+    assert_eq!(d.action, Action::Wait);
+    assert!(d.status.purchase_intent.is_none());
+    p2.metadata.generation = Some(2);
+    assert!(matches!(
+        decide(&p2, &o).action,
         Action::RecordIntent { .. }
     ));
 }
