@@ -176,7 +176,16 @@ for e in c.get("env", []):
     sleep 0.5
   done
   local lease=""
-  [ -n "$ready" ] && lease="$(kubectl -n "$ns" get lease telephony-shard-b -o jsonpath='{.spec.holderIdentity}' 2>/dev/null || true)"
+  if [ -n "$ready" ]; then
+    for _ in $(seq 1 60); do
+      lease="$(kubectl -n "$ns" get lease telephony-shard-b -o jsonpath='{.spec.holderIdentity}' 2>/dev/null || true)"
+      [ "$lease" = install-check-0 ] && break
+      sleep 0.5
+    done
+    # A while as the leader (controllers started, caches filled) before the graceful stop: this
+    # checks the steady state, not a stop during start-up.
+    sleep 10
+  fi
   kill -TERM "$pid" 2>/dev/null || true
   local status=0 stopped=""
   for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || { stopped=1; break; }; sleep 0.1; done
@@ -188,7 +197,11 @@ for e in c.get("env", []):
   [ -n "$stopped" ] || { echo "install: the binary did not stop within 10 s of SIGTERM" >&2; failed=1; }
   [ "$status" -eq 0 ] || { echo "install: the binary exited with $status after SIGTERM" >&2; failed=1; }
   if grep -qi 'forbidden' "$install_tmp/operator.log"; then
-    echo "install: the chart's RBAC denied the operator something" >&2; failed=1
+    echo "install: the chart's RBAC denied the operator something:" >&2
+    sed 's/\\"//g' "$install_tmp/operator.log" \
+      | grep -o '[a-z0-9.]* is forbidden: User [^ ]* cannot [a-z]* resource [^ ]* in API group [^ ]*\( in the namespace [^ ]*\| at the cluster scope\)\?' \
+      | sort -u | head -n 5 >&2 || true
+    failed=1
   fi
   if [ -n "$failed" ]; then tail -n 30 "$install_tmp/operator.log" >&2; return 1; fi
   echo "install: ready, held Lease $ns/telephony-shard-b, stopped on SIGTERM"
