@@ -274,6 +274,27 @@ pub(crate) fn recover(
             event: Some(event),
         };
     }
+    let charge = if managed {
+        cx.obs.price.as_ref().map(|q| q.monthly_fee)
+    } else {
+        None
+    };
+    if managed && charge.is_none() {
+        // Nothing to hold for another attempt: give the intent up (nothing of it is in the
+        // account, and its window has passed) rather than record a new one.
+        let why = ReasonMessage::new(
+            Reason::NotOnRateCard,
+            format!("the platform's rate card has no price for {number}"),
+        );
+        st.purchase_intent = None;
+        stalled(&mut st, &why, Phase::Failed, cx.generation, cx.now);
+        return Decision {
+            action: Action::Abandon { release_hold: true },
+            status: st,
+            requeue_at: None,
+            event: Some(Event::warning(why.reason.clone(), why.message)),
+        };
+    }
     // A crash between the intent and the buy used up nothing: the same attempt again.
     let attempt = if sent {
         intent.attempts + 1
@@ -295,18 +316,6 @@ pub(crate) fn recover(
         cx.generation,
         cx.now,
     );
-    let charge = if managed {
-        cx.obs.price.as_ref().map(|q| q.monthly_fee)
-    } else {
-        None
-    };
-    if managed && charge.is_none() {
-        let why = ReasonMessage::new(
-            Reason::NotOnRateCard,
-            format!("the platform's rate card has no price for {number}"),
-        );
-        return cx.stall(st, why, Phase::Failed);
-    }
     Decision {
         action: Action::RetryBuy { number, charge },
         status: st,

@@ -608,3 +608,21 @@ fn purchase_failed_writes_no_new_intent_until_the_spec_changes() {
         Action::RecordIntent { .. }
     ));
 }
+
+/// Managed, the rate card lost the number's price while an attempt was recorded (not found
+/// after its window): the intent is given up, not replaced by a new one at every resync.
+#[test]
+fn no_price_for_another_attempt_abandons_instead_of_recording_one() {
+    let p = pn(
+        spec_number("+14155550100"),
+        Some(purchasing("+14155550100", 1, t0())),
+    );
+    let mut o = obs(AccountMode::Managed);
+    o.price = None;
+    o.owned = not_owned(t0(), true);
+    o.now = t0().checked_add(SignedDuration::from_mins(2)).unwrap();
+    let d = decide(&p, &o);
+    assert_eq!(d.action, Action::Abandon { release_hold: true });
+    assert_eq!(stalled_reason(&d), Some("NotOnRateCard"));
+    assert!(d.status.purchase_intent.is_none());
+}
