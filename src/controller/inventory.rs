@@ -314,7 +314,8 @@ impl InventoryCache {
     /// Records a number the operator just bought (or adopted, or updated) in the account's
     /// snapshot, and in the result of a list in flight. Never dropped.
     pub fn note_purchased(&self, account_sid: &str, number: IncomingNumber) {
-        self.slot(account_sid).note(Note::Purchased(Box::new(number)));
+        self.slot(account_sid)
+            .note(Note::Purchased(Box::new(number)));
     }
 
     /// Records a number the operator just released (same rules as `note_purchased`).
