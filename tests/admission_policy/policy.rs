@@ -10,6 +10,8 @@ pub const ANNOTATION: &str = "telephony.agni.ai/mode-change-approved";
 pub const SKIP_RELEASE: &str = "telephony.agni.ai/skip-release";
 pub const MODE_LOCK_POLICY: &str = "telephonyaccount-mode-lock.telephony.agni.ai";
 pub const SKIP_RELEASE_POLICY: &str = "telephony-skip-release.telephony.agni.ai";
+pub const ACCOUNT_CHANGE: &str = "telephony.agni.ai/account-change-approved";
+pub const CREDIT_GRANTS_POLICY: &str = "telephony-credit-grants.telephony.agni.ai";
 
 pub fn documents() -> Vec<Value> {
     serde_saphyr::from_multiple::<Value>(POLICY).expect("deploy/admission-policy.yaml parses")
@@ -37,7 +39,7 @@ pub fn named(kind: &str, name: &str) -> Value {
 /// escaped form.
 fn for_kube_cel(expression: &str) -> String {
     let mut out = expression.to_string();
-    for key in [ANNOTATION, SKIP_RELEASE] {
+    for key in [ANNOTATION, SKIP_RELEASE, ACCOUNT_CHANGE] {
         let escaped = key
             .replace('-', "__dash__")
             .replace('.', "__dot__")

@@ -156,7 +156,14 @@ pub async fn apply(client: &Client, ns: &str, mut obj: serde_json::Value) {
 }
 
 /// The platform grants the Managed account `ns/account` credits (a cluster-scoped CreditGrant).
+/// On a real cluster the admission policy lets only the admin group write grants: the grant is
+/// written as a member of it (impersonated by the admin).
 pub async fn grant_credits(client: &Client, ns: &str, account: &str, per_cycle: &str) {
+    let platform = match target() {
+        Some(path) => platform_admin(&path, client).await,
+        None => client.clone(),
+    };
+    let client = &platform;
     let mut obj = json!({
         "apiVersion": "telephony.agni.ai/v1alpha1", "kind": "CreditGrant",
         "metadata": {"name": CreditGrant::name_for(ns, account)},
@@ -172,6 +179,27 @@ pub async fn grant_credits(client: &Client, ns: &str, account: &str, per_cycle: 
         )
         .await
         .expect("CreditGrant applied");
+}
+
+/// A cluster administrator in the admin group named by deploy/'s admission-policy parameter
+/// (impersonated): the platform.
+async fn platform_admin(path: &std::path::Path, admin: &Client) -> Client {
+    let cm: k8s_openapi::api::core::v1::ConfigMap =
+        Api::namespaced(admin.clone(), "telephony-system")
+            .get("telephony-operator-admission")
+            .await
+            .expect("the admission policy's parameter ConfigMap");
+    let group = cm
+        .data
+        .and_then(|d| d.get("adminGroup").cloned())
+        .expect("data.adminGroup");
+    let kc = kube::config::Kubeconfig::read_from(path).expect("kubeconfig");
+    let mut cfg = kube::Config::from_custom_kubeconfig(kc, &Default::default())
+        .await
+        .expect("kubeconfig");
+    cfg.auth_info.impersonate = Some("platform-admin".into());
+    cfg.auth_info.impersonate_groups = Some(vec![group, "system:masters".into()]);
+    Client::try_from(cfg).expect("client")
 }
 
 /// A PhoneNumber manifest searching a US local number in `area` on account `acct`.

@@ -53,12 +53,18 @@ two. "rules": on namespaced kinds (with watchNamespaces, a Role per watched name
 "clusterRules": on cluster-scoped kinds (with watchNamespaces, a ClusterRole of their own).
 */}}
 {{- define "telephony-operator.clusterRules" -}}
+- apiGroups: ["telephony.agni.ai"]
+  resources: ["creditgrants"]
+  verbs: ["get", "list", "watch"]
 {{- end }}
 
 {{- define "telephony-operator.rules" -}}
 - apiGroups: ["telephony.agni.ai"]
   resources: ["telephonyaccounts", "phonenumbers"]
   verbs: ["get", "list", "watch", "patch"]
+- apiGroups: ["telephony.agni.ai"]
+  resources: ["phonenumbers"]
+  verbs: ["delete"]
 - apiGroups: ["telephony.agni.ai"]
   resources: ["telephonyaccounts/status", "phonenumbers/status"]
   verbs: ["update"]

@@ -51,7 +51,7 @@ pub fn admit(op: &str, groups: &[&str], old: Option<Value>, new: Value) -> Vec<S
         b = b.old_object(old);
     }
     let results = b.build().evaluate(&expressions());
-    assert_eq!(results.len(), 2);
+    assert_eq!(results.len(), 3);
     results
         .into_iter()
         .filter(|r| !r.passed)
@@ -93,4 +93,39 @@ pub fn phone_number(skip_release: Option<&str>) -> Value {
         obj["metadata"]["annotations"] = json!({ SKIP_RELEASE: v, "other": "x" });
     }
     obj
+}
+
+/// Denial messages of the credit-grants policy for one request on a CreditGrant (empty =
+/// admitted). `object` is the grant (`None` for a DELETE).
+pub fn admit_credit_grant(op: &str, groups: &[&str], object: Option<Value>) -> Vec<String> {
+    let mut req = serde_json::to_value(request(op, groups)).expect("request");
+    req["kind"] =
+        json!({"group": "telephony.agni.ai", "version": "v1alpha1", "kind": "CreditGrant"});
+    req["resource"] =
+        json!({"group": "telephony.agni.ai", "version": "v1alpha1", "resource": "creditgrants"});
+    req["name"] = json!("team-a.main");
+    req["namespace"] = json!("");
+    let mut b = VapEvaluator::builder()
+        .request(serde_json::from_value(req).expect("request"))
+        .params(params());
+    if let Some(o) = object {
+        b = b.object(o);
+    }
+    let results = b
+        .build()
+        .evaluate(&expressions_of(crate::policy::CREDIT_GRANTS_POLICY));
+    assert_eq!(results.len(), 1);
+    results
+        .into_iter()
+        .filter(|r| !r.passed)
+        .map(|r| r.message.unwrap_or_default())
+        .collect()
+}
+
+pub fn credit_grant(per_cycle: &str) -> Value {
+    json!({
+        "apiVersion": "telephony.agni.ai/v1alpha1", "kind": "CreditGrant",
+        "metadata": {"name": "team-a.main"},
+        "spec": {"credits": {"perCycle": per_cycle, "currency": "USD"}},
+    })
 }

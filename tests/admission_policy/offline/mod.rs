@@ -8,3 +8,5 @@ mod well_formed;
 mod mode_lock;
 
 mod skip_release;
+
+mod credit_grants;

@@ -145,8 +145,11 @@ fn the_annotation_is_reserved_to_admins() {
 #[test]
 fn without_the_admin_group_parameter_nobody_is_admin() {
     let old = account("BringYourOwn", Some("BringYourOwn"), None);
+    let mut new = account("Managed", Some("BringYourOwn"), Some("true"));
+    new["metadata"]["annotations"][crate::policy::ACCOUNT_CHANGE] =
+        json!("AC99999999999999999999999999999999");
     let results = VapEvaluator::builder()
-        .object(account("Managed", Some("BringYourOwn"), Some("true")))
+        .object(new)
         .old_object(old)
         .request(request("UPDATE", ADMIN))
         .params(json!({"data": {}}))

@@ -11,3 +11,5 @@ mod skip_release;
 mod fail_closed;
 
 mod type_checking;
+
+mod credit_grants;
