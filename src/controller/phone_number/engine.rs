@@ -18,7 +18,7 @@ use crate::controller::inventory::InventoryCache;
 use crate::controller::metrics::Metrics;
 use crate::reconcile::phone_number::{
     Action, BuyFailure, CleanupAction, CleanupObserved, Observed, Ownership, RenewalOutcome,
-    config, decide, decide_cleanup,
+    attempt_sent, config, decide, decide_cleanup,
 };
 use crate::twilio::{AccountApi, IncomingFilter, PurchaseRequest, TwilioError, TwilioPort, codes};
 use jiff::Timestamp;
@@ -155,7 +155,17 @@ pub async fn drive<E: Effects, T: TwilioPort>(
                 match lookup(env.api, &number, obs.now).await {
                     Ok(o) => obs.owned = Some(o),
                     Err(e) if e.is_auth() => obs.refusal = Some(refusal_of(&e)),
-                    Err(e) => return Err(e.into()),
+                    Err(e) => {
+                        // A buy of this attempt was sent: record that before giving up this
+                        // reconcile, so the attempt still counts (best effort; the lookup's
+                        // error is what is reported).
+                        if obs.buy_sent
+                            && let Some(st) = attempt_sent(pn.status.as_ref())
+                        {
+                            let _ = env.effects.write_status(&pn, &st).await;
+                        }
+                        return Err(e.into());
+                    }
                 }
             }
             Action::RecordIntent { number, charge } | Action::RetryBuy { number, charge } => {

@@ -3,8 +3,8 @@
 
 use super::*;
 use crate::twilio::{
-    AvailableNumber, ConfigField, IncomingFilter, IncomingNumber, NumberConfig, PurchaseRequest,
-    SearchQuery, TwilioError, TwilioPort,
+    AvailableNumber, ConfigField, ErrorClass, IncomingFilter, IncomingNumber, NumberConfig,
+    PurchaseRequest, SearchQuery, TwilioError, TwilioPort,
 };
 use std::sync::Mutex;
 
@@ -13,6 +13,8 @@ struct Fake {
     available: Vec<String>,
     owned: Vec<IncomingNumber>,
     calls: Vec<&'static str>,
+    /// Buys time out (outcome unknown) and lists fail (retryable) while set.
+    outage: bool,
 }
 
 /// One Twilio account in memory: offers `available`, owns what was bought.
@@ -49,6 +51,13 @@ impl TwilioPort for FakeTwilio {
     async fn buy(&self, req: &PurchaseRequest) -> Result<IncomingNumber, TwilioError> {
         let mut f = self.0.lock().unwrap();
         f.calls.push("buy");
+        if f.outage {
+            return Err(TwilioError::new(
+                ErrorClass::OutcomeUnknown,
+                "buy",
+                "timed out",
+            ));
+        }
         let number = req
             .phone_number
             .clone()
@@ -72,6 +81,9 @@ impl TwilioPort for FakeTwilio {
     ) -> Result<Vec<IncomingNumber>, TwilioError> {
         let mut f = self.0.lock().unwrap();
         f.calls.push("list");
+        if f.outage {
+            return Err(TwilioError::new(ErrorClass::Retryable, "list", "503"));
+        }
         Ok(f.owned
             .iter()
             .filter(|n| {
@@ -144,4 +156,43 @@ async fn purchase_against_an_in_memory_twilio_searches_once_and_buys_once() {
         // intent + Active.
         assert_eq!(fx.state.lock().unwrap().status_writes, 2);
     }
+}
+
+#[tokio::test]
+async fn a_buy_sent_counts_even_when_the_lookup_after_it_fails() {
+    // The buy times out and the lookup that follows fails: the reconcile ends in an error, but
+    // the intent records that this attempt's buy was sent, so a restart still counts it.
+    let twilio = FakeTwilio::new(&["+14155550101"]);
+    twilio.0.lock().unwrap().outage = true;
+    let mut spec = search_spec(None);
+    spec.search = None;
+    spec.number = Some("+14155550101".into());
+    let fx = MemoryEffects::new(object(spec), Decimal::ZERO);
+    let inventory = InventoryCache::default();
+    let clock = ManualClock::new("2026-03-01T12:00:00Z".parse().unwrap());
+    let mut obs = Observed::new(
+        clock.now(),
+        AccountView::Usable {
+            mode: AccountMode::BringYourOwn,
+            account_sid: SID.into(),
+        },
+    );
+    obs.price = Some(quote(AccountMode::BringYourOwn));
+    obs.owned = Some(crate::reconcile::phone_number::Ownership {
+        number: None,
+        as_of: clock.now(),
+        targeted: false,
+    });
+    let env = Env {
+        effects: &fx,
+        api: &twilio,
+        inventory: &inventory,
+        clock: &clock,
+        metrics: None,
+        crash: None,
+    };
+    assert!(drive(&env, fx.get(), obs).await.is_err());
+    assert_eq!(twilio.calls(), vec!["buy", "list"]);
+    let intent = fx.get().status.unwrap().purchase_intent.unwrap();
+    assert_eq!((intent.attempts, intent.buy_sent), (1, true));
 }

@@ -25,7 +25,7 @@ mod tests;
 
 pub use cleanup::{CleanupAction, CleanupObserved, decide_cleanup};
 pub use decide::decide;
-pub use recover::refusal_of;
+pub use recover::{attempt_sent, refusal_of};
 
 use crate::api::AccountMode;
 use crate::conditions::ReasonMessage;

@@ -79,6 +79,16 @@ pub fn refusal(number: &str, code: Option<u32>, message: &str) -> ReasonMessage 
     )
 }
 
+/// The status that records that the buy of the recorded attempt was sent, for a reconcile that
+/// cannot go on to the lookup (it failed): written, the attempt still counts after a restart.
+/// `None` when there is no intent, or it already says so.
+pub fn attempt_sent(status: Option<&PhoneNumberStatus>) -> Option<PhoneNumberStatus> {
+    let mut st = status?.clone();
+    let intent = st.purchase_intent.as_mut().filter(|i| !i.buy_sent)?;
+    intent.buy_sent = true;
+    Some(st)
+}
+
 /// An intent is recorded and no number is confirmed: find out what happened before buying again.
 pub(crate) fn recover(
     cx: &Ctx,
