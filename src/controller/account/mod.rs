@@ -7,7 +7,8 @@
 //! its credits cycle end).
 //!
 //! Watches: TelephonyAccounts (the configured namespaces, or all; label selector applied), and
-//! Secrets, mapped to the accounts that use them — a tenant Secret to the accounts of its
+//! Secrets by metadata only (their contents are read one at a time, when an account uses
+//! them), mapped to the accounts that use them — a tenant Secret to the accounts of its
 //! namespace whose `credentialsSecretRef.name` matches, the master credentials Secret (operator
 //! namespace) to every Managed account — so credential rotation is picked up without a restart;
 //! CreditGrants (cluster-scoped), mapped by name to their account.
@@ -29,6 +30,7 @@ use crate::api::{AccountMode, CreditGrant, FINALIZER, PhoneNumber, TelephonyAcco
 use apply::Next;
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::Secret;
+use kube::core::PartialObjectMeta;
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::finalizer::{Event as FinalizerEvent, finalizer};
 use kube::runtime::reflector::{ObjectRef, Store};
@@ -82,13 +84,14 @@ pub async fn run(ctx: Arc<Context>, shutdown: CancellationToken) {
 
 async fn run_one(ctx: Arc<Context>, namespace: Option<String>, shutdown: CancellationToken) {
     let client = ctx.kube.clone();
-    let (accounts, secrets): (Api<TelephonyAccount>, Api<Secret>) = match &namespace {
-        Some(ns) => (
-            Api::namespaced(client.clone(), ns),
-            Api::namespaced(client.clone(), ns),
-        ),
-        None => (Api::all(client.clone()), Api::all(client.clone())),
-    };
+    let (accounts, secrets): (Api<TelephonyAccount>, Api<PartialObjectMeta<Secret>>) =
+        match &namespace {
+            Some(ns) => (
+                Api::namespaced(client.clone(), ns),
+                Api::namespaced(client.clone(), ns),
+            ),
+            None => (Api::all(client.clone()), Api::all(client.clone())),
+        };
     let mut wc = watcher::Config::default();
     if let Some(sel) = &ctx.config.label_selector {
         wc = wc.labels(sel);
@@ -97,7 +100,7 @@ async fn run_one(ctx: Arc<Context>, namespace: Option<String>, shutdown: Cancell
     let store = controller.store();
     let master_ns = ctx.config.operator_namespace.clone();
     let master_name = ctx.config.master_credentials_secret.clone();
-    let master_api: Api<Secret> = Api::namespaced(client.clone(), &master_ns);
+    let master_api: Api<PartialObjectMeta<Secret>> = Api::namespaced(client.clone(), &master_ns);
     let master_wc = watcher::Config::default().fields(&format!("metadata.name={master_name}"));
     let tenant_store = store.clone();
     let (tenant_master_ns, tenant_master_name) = (master_ns.clone(), master_name.clone());
@@ -116,10 +119,12 @@ async fn run_one(ctx: Arc<Context>, namespace: Option<String>, shutdown: Cancell
     let config = kube::runtime::controller::Config::default().concurrency(concurrency);
     controller
         .with_config(config)
+        // Secrets are watched by metadata only: a change wakes the accounts that use the Secret,
+        // whose reconcile then reads that one Secret. No Secret's contents are listed or held.
         .watches(
             secrets,
             watcher::Config::default(),
-            move |secret: Secret| {
+            move |secret: PartialObjectMeta<Secret>| {
                 let ns = secret.namespace().unwrap_or_default();
                 // The master Secret is handled by its own watch below.
                 if ns == tenant_master_ns && secret.name_any() == tenant_master_name {
@@ -128,9 +133,11 @@ async fn run_one(ctx: Arc<Context>, namespace: Option<String>, shutdown: Cancell
                 accounts_using_secret(&tenant_store, &ns, &secret.name_any())
             },
         )
-        .watches(master_api, master_wc, move |_secret: Secret| {
-            managed_accounts(&master_store)
-        })
+        .watches(
+            master_api,
+            master_wc,
+            move |_secret: PartialObjectMeta<Secret>| managed_accounts(&master_store),
+        )
         // A grant (or top-up) changes the account's credits.
         .watches(
             Api::<CreditGrant>::all(client.clone()),
