@@ -294,8 +294,11 @@ async fn the_standby_is_ready_and_takes_over_on_sigterm_and_on_kill() {
     let mut b = b;
     let c = Operator::start("failover-c", &operator_path, &lease, &selector);
     c.wait_until(0, Duration::from_secs(30)).await;
-    // Let C observe at least one renewal of B's.
-    tokio::time::sleep(Duration::from_secs(6)).await;
+    // Let C observe at least one renewal of B's, then kill B at a random point of its 5 s
+    // renewal period (the handover time depends on it; repeated runs sample the range).
+    let offset = Duration::from_millis(rand::random_range(0..5000));
+    tokio::time::sleep(Duration::from_secs(6) + offset).await;
+    eprintln!("killing the leader {offset:?} into the period");
     let before_kill = leases
         .get(&lease)
         .await
@@ -320,9 +323,9 @@ async fn the_standby_is_ready_and_takes_over_on_sigterm_and_on_kill() {
     );
     assert!(takeover <= after_kill);
     // Bound: the lease duration after the last renewal C saw (seen within one retry of it),
-    // plus one retry, plus a little for the requests.
+    // plus one retry, plus a little for the requests on a loaded machine.
     assert!(
-        after_kill <= LEASE_DURATION + 2 * RETRY + Duration::from_secs(1),
+        after_kill <= LEASE_DURATION + 2 * RETRY + Duration::from_secs(2),
         "the standby took {after_kill:?} after kill -9 to lead; its log:\n{}",
         c.log()
     );
