@@ -91,7 +91,7 @@ pub async fn run(ctx: Arc<Context>, shutdown: CancellationToken) -> Result<(), S
         None => shutdown.child_token(),
     };
     ctx.metrics.leader.set(1);
-    controller::run(ctx.clone(), acting).await;
+    run_controllers(&ctx, acting).await;
     ctx.metrics.leader.set(0);
     ready.set(false);
     if let Some(leadership) = leadership {
@@ -101,6 +101,31 @@ pub async fn run(ctx: Arc<Context>, shutdown: CancellationToken) -> Result<(), S
         return Err(StartError::LeadershipLost);
     }
     Ok(())
+}
+
+/// Runs the controllers until `acting` is cancelled and they have stopped — but no longer than
+/// a grace period after that: kube-runtime holds a controller until its caches are ready, so one
+/// whose first list cannot succeed (a kind not installed, a right missing) would never stop.
+/// In-flight work cut off there is resumed by the next leader, exactly as after a crash (every
+/// step is crash-safe: docs/exactly-once-purchase.md).
+async fn run_controllers(ctx: &Arc<Context>, acting: CancellationToken) {
+    let grace = shutdown_grace(ctx.config.twilio_timeout_seconds);
+    let controllers = controller::run(ctx.clone(), acting.clone());
+    tokio::pin!(controllers);
+    tokio::select! {
+        _ = &mut controllers => {}
+        _ = async {
+            acting.cancelled().await;
+            tokio::time::sleep(grace).await;
+        } => {
+            tracing::warn!(?grace, "the controllers did not stop within the grace period; stopping them");
+        }
+    }
+}
+
+/// How long stopping controllers may take: an in-flight Twilio call (its timeout) and a little.
+fn shutdown_grace(twilio_timeout_seconds: u64) -> std::time::Duration {
+    std::time::Duration::from_secs(twilio_timeout_seconds.max(1) + 5)
 }
 
 fn hostname() -> String {

@@ -467,11 +467,11 @@ fn a_rule_reading_an_undeclared_field_is_refused_with_the_crd() {
             "x-kubernetes-validations":[{"rule":"!has(self.credits) && self.a != 'x' && self.size() > 0"}],
             "properties":{"a":{"type":"string"},"credits": credits}}}})
     };
-    let causes = CompiledSchema::compile(&schema(
+    let Err(causes) = CompiledSchema::compile(&schema(
         json!({"x-kubernetes-preserve-unknown-fields": true}),
-    ))
-    .err()
-    .expect("an untyped property is undefined to CEL");
+    )) else {
+        panic!("an untyped property is undefined to CEL")
+    };
     assert_eq!(causes.len(), 1);
     assert!(
         cause_message(&causes[0]).contains("undefined field 'credits'"),
@@ -487,9 +487,9 @@ fn a_rule_reading_an_undeclared_field_is_refused_with_the_crd() {
     let missing = json!({"type":"object","properties":{"spec":{"type":"object",
         "x-kubernetes-validations":[{"rule":"self.nope == 1 && oldSelf.a == self.a"}],
         "properties":{"a":{"type":"string"}}}}});
-    let causes = CompiledSchema::compile(&missing)
-        .err()
-        .expect("undeclared field");
+    let Err(causes) = CompiledSchema::compile(&missing) else {
+        panic!("undeclared field")
+    };
     assert!(cause_message(&causes[0]).contains("undefined field 'nope'"));
 }
 
