@@ -122,11 +122,22 @@ pub struct OperatorConfig {
     /// Identity of this replica in the Lease (default: the hostname).
     #[arg(long, env = "POD_NAME")]
     pub instance_id: Option<String>,
+    /// How long a NumberSearch is kept after its last search (or its creation), in seconds; the
+    /// operator deletes it then.
+    #[arg(long, env = "NUMBER_SEARCH_TTL_SECONDS", default_value_t = 3600)]
+    pub number_search_ttl_seconds: u64,
 }
 
 impl OperatorConfig {
     pub fn resync_period(&self) -> Duration {
         Duration::from_secs(self.resync_seconds.max(1))
+    }
+
+    /// How long a NumberSearch is kept (`--number-search-ttl-seconds`, at least 1 s).
+    pub fn number_search_ttl(&self) -> jiff::SignedDuration {
+        jiff::SignedDuration::from_secs(
+            self.number_search_ttl_seconds.clamp(1, i64::MAX as u64) as i64
+        )
     }
 
     /// Defaults for tests and the sandbox, pointing Twilio at `twilio_base`.
@@ -149,6 +160,7 @@ impl OperatorConfig {
             leader_election: false,
             lease_name: "telephony-operator".into(),
             instance_id: None,
+            number_search_ttl_seconds: 3600,
         }
     }
 }

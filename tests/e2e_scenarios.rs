@@ -486,3 +486,155 @@ scenario!(
     account_deletion_releases_its_numbers,
     StackOptions::default()
 );
+
+// NumberSearch: candidates priced by the Pricing API (BringYourOwn) and the rate card (Managed),
+// one Twilio search per generation, a refresh searches again, and the operator deletes each
+// search once its TTL has passed (every verb the operator is granted on numbersearches).
+async fn number_search_prices_and_expires(stack: &mut Stack) {
+    use telephony_operator::api::{NumberSearchResource, NumberType, REFRESH_ANNOTATION};
+    const TTL_SECONDS: u64 = 8;
+    const LOCAL_SEARCH: &str =
+        "GET /2010-04-01/Accounts/{AccountSid}/AvailablePhoneNumbers/{CountryCode}/Local.json";
+    stack.config.number_search_ttl_seconds = TTL_SECONDS;
+    stack.start_operator().expect("operator starts");
+    let client = stack.client.clone();
+    let ns = byo_namespace(&client, "nsearch").await;
+    apply(&client, &ns, json!({
+        "apiVersion": "telephony.agni.ai/v1alpha1", "kind": "TelephonyAccount", "metadata": {"name": "managed"},
+        "spec": {"mode": "Managed", "friendlyName": "e2e search", "managed": {
+            "termsAccepted": true, "termsVersion": telephony_operator::DEFAULT_TERMS_VERSION}}
+    }))
+    .await;
+    grant_credits(&client, &ns, "managed", "10.00").await;
+    let accounts = Api::<TelephonyAccount>::namespaced(client.clone(), &ns);
+    for name in ["acct", "managed"] {
+        wait_for(
+            &format!("account {name} Ready"),
+            CONVERGE,
+            async || accounts.get_opt(name).await.ok().flatten(),
+            |a| account_ready_of(a).is_some_and(|(s, _)| s == "True"),
+        )
+        .await;
+    }
+    // The operator's label (a real-cluster scenario's operator sees only its own objects).
+    let label = stack
+        .config
+        .label_selector
+        .as_deref()
+        .and_then(|s| s.split_once('='))
+        .map(|(k, v)| json!({k: v}))
+        .unwrap_or_else(|| json!({}));
+    let searches = Api::<NumberSearchResource>::namespaced(client.clone(), &ns);
+    let put = async |name: &str, account: &str, annotations: serde_json::Value| {
+        let obj = json!({
+            "apiVersion": "telephony.agni.ai/v1alpha1", "kind": "NumberSearch",
+            "metadata": {"name": name, "namespace": ns, "labels": label, "annotations": annotations},
+            "spec": {"accountRef": {"name": account},
+                     "search": {"country": "US", "type": "Local", "areaCode": 415}, "limit": 3}
+        });
+        searches
+            .patch(name, &PatchParams::apply("e2e").force(), &Patch::Apply(obj))
+            .await
+            .expect("NumberSearch applied");
+    };
+    let searched_before = stack
+        .sim
+        .counters()
+        .requests
+        .get(LOCAL_SEARCH)
+        .copied()
+        .unwrap_or(0);
+    put("byo", "acct", json!({})).await;
+    put("managed", "managed", json!({})).await;
+    let ready = |s: &NumberSearchResource| {
+        telephony_operator::reconcile::number_search::is_ready(s.status.as_ref())
+    };
+    let get = |name: &'static str| {
+        let searches = searches.clone();
+        async move || searches.get_opt(name).await.ok().flatten()
+    };
+    let byo = wait_for("byo search Ready", CONVERGE, get("byo"), ready).await;
+    let managed = wait_for("managed search Ready", CONVERGE, get("managed"), ready).await;
+
+    let st = byo.status.clone().expect("status");
+    assert_eq!(st.observed_generation, byo.metadata.generation);
+    assert_eq!(st.price_source.as_deref(), Some("TwilioPricingAPI"));
+    assert!(
+        (1..=3).contains(&st.candidates.len()),
+        "{:?}",
+        st.candidates
+    );
+    for c in &st.candidates {
+        assert!(c.phone_number.starts_with("+1415"), "{}", c.phone_number);
+        assert_eq!(c.currency.as_deref(), Some("USD"));
+        assert!(
+            c.monthly_fee
+                .as_deref()
+                .is_some_and(|f| f.parse::<rust_decimal::Decimal>().is_ok())
+        );
+    }
+    assert!(st.valid_until.as_ref().map(|t| t.0) > st.searched_at.as_ref().map(|t| t.0));
+
+    let st = managed.status.clone().expect("status");
+    let card = telephony_operator::billing::RateCard::default()
+        .price_for("US", NumberType::Local)
+        .expect("the built-in card prices US Local");
+    assert_eq!(st.price_source.as_deref(), Some("RateCard"));
+    assert!(!st.candidates.is_empty());
+    for c in &st.candidates {
+        assert_eq!(
+            c.monthly_fee.as_deref().and_then(|f| f.parse().ok()),
+            Some(card.monthly_fee)
+        );
+        assert_eq!(c.currency.as_deref(), Some(card.currency.as_str()));
+    }
+    // One Twilio search per search object and generation.
+    let searched = || {
+        stack
+            .sim
+            .counters()
+            .requests
+            .get(LOCAL_SEARCH)
+            .copied()
+            .unwrap_or(0)
+    };
+    assert_eq!(searched() - searched_before, 2, "one search each");
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    assert_eq!(searched() - searched_before, 2, "not searched again");
+
+    // A refresh searches the BringYourOwn account once more.
+    let first = byo.status.and_then(|s| s.searched_at).expect("searched at");
+    put("byo", "acct", json!({REFRESH_ANNOTATION: "again"})).await;
+    wait_for("byo search refreshed", CONVERGE, get("byo"), |s| {
+        s.status.as_ref().and_then(|s| s.refresh.as_deref()) == Some("again") && ready(s)
+    })
+    .await;
+    assert_eq!(searched() - searched_before, 3, "the refresh searched once");
+    let refreshed = searches
+        .get("byo")
+        .await
+        .expect("byo")
+        .status
+        .expect("status");
+    assert!(refreshed.searched_at.as_ref().map(|t| t.0) >= Some(first.0));
+
+    // Both are deleted by the operator once their TTL has passed.
+    for name in ["byo", "managed"] {
+        wait_for(
+            &format!("search {name} deleted after its TTL"),
+            CONVERGE,
+            async || Some(searches.get_opt(name).await.ok().flatten().is_none()),
+            |gone| *gone,
+        )
+        .await;
+    }
+}
+scenario!(
+    emulator_number_search_prices_and_expires,
+    real_cluster_number_search_prices_and_expires,
+    number_search_prices_and_expires,
+    StackOptions {
+        start_operator: false,
+        ..Default::default()
+    }
+);

@@ -18,6 +18,7 @@ pub mod credits;
 pub mod inventory;
 pub mod leader;
 pub mod metrics;
+pub mod number_search;
 pub mod phone_number;
 pub mod pricing;
 
@@ -26,10 +27,11 @@ pub use context::Context;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
-/// Runs both controllers until `shutdown` is cancelled.
+/// Runs the controllers until `shutdown` is cancelled.
 pub async fn run(ctx: Arc<Context>, shutdown: CancellationToken) {
     tokio::join!(
         account::run(ctx.clone(), shutdown.clone()),
+        number_search::run(ctx.clone(), shutdown.clone()),
         phone_number::run(ctx, shutdown),
     );
 }

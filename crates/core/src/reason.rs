@@ -249,6 +249,13 @@ reasons! {
     /// Release blocked on deletion: the account cannot be used (a person fixes it or sets the
     /// skip-release annotation).
     ReleaseBlocked: Person, Warning;
+
+    // --- NumberSearch ---
+    /// The search ran: the candidates and their prices are in status.
+    Searched: Info, Normal;
+    /// Twilio refused the search (for example criteria a country does not support): searched
+    /// again only when the spec or the refresh annotation changes.
+    SearchRefused: Person, Warning;
 }
 
 impl Reason {

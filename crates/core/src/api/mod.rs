@@ -6,11 +6,13 @@
 mod account;
 mod common;
 mod credit_grant;
+mod number_search;
 mod phone_number;
 
 pub use account::*;
 pub use common::*;
 pub use credit_grant::*;
+pub use number_search::*;
 pub use phone_number::*;
 
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
@@ -39,6 +41,7 @@ pub fn crds() -> Vec<CustomResourceDefinition> {
         with_kubernetes_formats(TelephonyAccount::crd()),
         with_kubernetes_formats(PhoneNumber::crd()),
         with_kubernetes_formats(CreditGrant::crd()),
+        with_kubernetes_formats(NumberSearchResource::crd()),
     ]
 }
 

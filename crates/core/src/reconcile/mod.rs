@@ -2,4 +2,5 @@
 //! the time, decide the next action and the status to write. No I/O here; most tests live here.
 
 pub mod account;
+pub mod number_search;
 pub mod phone_number;
