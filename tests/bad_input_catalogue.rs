@@ -28,6 +28,7 @@ use telephony_operator::api::{
 };
 use telephony_operator::clock::{Clock, ManualClock};
 use telephony_operator::controller::account_access::{AccessError, credentials_from_secret};
+use telephony_operator::controller::claims::ClaimOutcome;
 use telephony_operator::controller::credits::{CreditsError, HoldOutcome};
 use telephony_operator::controller::inventory::InventoryCache;
 use telephony_operator::controller::phone_number::effects::{Effects, WriteError};
@@ -128,6 +129,16 @@ impl Effects for Store {
     async fn release_hold(&self, _: &PhoneNumber, _: &str) -> Result<(), CreditsError> {
         Ok(())
     }
+    async fn claim(&self, _: &PhoneNumber, _: &str, _: &str) -> Result<ClaimOutcome, kube::Error> {
+        panic!("no number may be claimed for bad input")
+    }
+    async fn release_claims(
+        &self,
+        _: &PhoneNumber,
+        _: Option<(&str, &str)>,
+    ) -> Result<(), kube::Error> {
+        Ok(())
+    }
     async fn event(&self, _: &PhoneNumber, _: &Event) {}
 }
 
@@ -173,7 +184,7 @@ fn account_view(setup: &str) -> AccountView {
             let acct: TelephonyAccount = serde_json::from_value(serde_json::json!({
                 "apiVersion": "telephony.agni.ai/v1alpha1", "kind": "TelephonyAccount",
                 "metadata": {"name": "acme-managed", "namespace": "acme"},
-                "spec": {"mode": "Managed", "managed": {"termsAccepted": false, "termsVersion": "2026-01", "credits": {"perCycle": "25.00", "currency": "USD"}}},
+                "spec": {"mode": "Managed", "managed": {"termsAccepted": false, "termsVersion": "2026-01"}},
                 "status": {"accountSid": SID}
             }))
             .unwrap();

@@ -1,9 +1,11 @@
 //! The side effects of a PhoneNumber reconcile other than Twilio calls: status writes (optimistic
-//! concurrency), credits (Managed hold/settle/release) and events. A trait, so the purchase steps
-//! run unchanged against Kubernetes (`KubeEffects`) or an in-memory store in tests.
+//! concurrency), credits (Managed hold/settle/release), number claims (one number, one owner:
+//! `controller::claims`) and events. A trait, so the purchase steps run unchanged against
+//! Kubernetes (`KubeEffects`) or an in-memory store in tests.
 
 use crate::api::{ChargeKind, PhoneNumber, PhoneNumberStatus};
 use crate::controller::Context;
+use crate::controller::claims::{ClaimOutcome, Claimant};
 use crate::controller::credits::{self, CreditsError, HoldOutcome};
 use crate::reconcile::phone_number::{Event, EventType};
 use kube::api::PostParams;
@@ -52,6 +54,20 @@ pub trait Effects: Send + Sync {
         pn: &PhoneNumber,
         key: &str,
     ) -> impl Future<Output = Result<(), CreditsError>> + Send;
+    /// Claims `number` of the Twilio account `account_sid` for `pn`, unless another live
+    /// PhoneNumber (of any namespace) holds it.
+    fn claim(
+        &self,
+        pn: &PhoneNumber,
+        account_sid: &str,
+        number: &str,
+    ) -> impl Future<Output = Result<ClaimOutcome, kube::Error>> + Send;
+    /// Drops `pn`'s claims, except the one on `keep` (`(account SID, number)`).
+    fn release_claims(
+        &self,
+        pn: &PhoneNumber,
+        keep: Option<(&str, &str)>,
+    ) -> impl Future<Output = Result<(), kube::Error>> + Send;
     /// Records an event on `pn` (best effort).
     fn event(&self, pn: &PhoneNumber, event: &Event) -> impl Future<Output = ()> + Send;
 }
@@ -110,6 +126,27 @@ impl Effects for KubeEffects {
     async fn release_hold(&self, pn: &PhoneNumber, key: &str) -> Result<(), CreditsError> {
         let ns = pn.namespace().unwrap_or_default();
         credits::release_hold(&self.ctx, &ns, &pn.spec.account_ref.name, key).await
+    }
+
+    async fn claim(
+        &self,
+        pn: &PhoneNumber,
+        account_sid: &str,
+        number: &str,
+    ) -> Result<ClaimOutcome, kube::Error> {
+        self.ctx
+            .claims
+            .claim(account_sid, number, &Claimant::of(pn))
+            .await
+    }
+
+    async fn release_claims(
+        &self,
+        pn: &PhoneNumber,
+        keep: Option<(&str, &str)>,
+    ) -> Result<(), kube::Error> {
+        let uid = pn.uid().unwrap_or_default();
+        self.ctx.claims.release_all_but(&uid, keep).await
     }
 
     async fn event(&self, pn: &PhoneNumber, event: &Event) {

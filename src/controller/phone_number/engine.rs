@@ -6,11 +6,18 @@
 //! → `Settle` (Managed) → `WriteActive`. A crash between any two steps leaves an intent that the
 //! next reconcile resolves with a lookup before any new buy. Tests inject such crashes through
 //! `Env::crash`.
+//!
+//! One number, one owner: before its intent is written (or an owned number adopted), the number
+//! is claimed for this PhoneNumber (`Effects::claim`: one API create only one claimant wins,
+//! across namespaces, accounts over the same Twilio account, and replicas); a number another
+//! PhoneNumber claims is skipped (search) or refused (`NumberClaimed`), and a found number is
+//! confirmed only for its claimant. Claims go when the number does.
 
 use super::effects::{Effects, WriteError};
 use crate::api::{ChargeKind, PhoneNumber};
 use crate::billing::charge_key;
 use crate::clock::Clock;
+use crate::controller::claims::ClaimOutcome;
 use crate::controller::conditions::Reason;
 use crate::controller::conditions::ReasonMessage;
 use crate::controller::credits::CreditsError;
@@ -58,6 +65,8 @@ pub enum EngineError {
     Blocked(String),
     #[error("simulated crash before {0:?}")]
     Crashed(Step),
+    #[error("number claim: {0}")]
+    Claim(kube::Error),
 }
 
 impl EngineError {
@@ -112,6 +121,42 @@ async fn lookup<T: TwilioPort>(
     })
 }
 
+/// Claims `number` for `pn` in the port's Twilio account. `false` (and the observation says who
+/// holds it) when another live PhoneNumber does: a search skips it, an exact number is refused.
+async fn claim<E: Effects, T: TwilioPort>(
+    env: &Env<'_, E, T>,
+    pn: &PhoneNumber,
+    number: &str,
+    obs: &mut Observed,
+) -> Result<bool, EngineError> {
+    match env
+        .effects
+        .claim(pn, env.api.account_sid(), number)
+        .await
+        .map_err(EngineError::Claim)?
+    {
+        ClaimOutcome::Ours => Ok(true),
+        ClaimOutcome::Taken(holder) => {
+            if !obs.claimed_numbers.iter().any(|n| n == number) {
+                obs.claimed_numbers.push(number.to_string());
+            }
+            if let Some(found) = obs.search.as_mut() {
+                found.retain(|a| a.phone_number != number);
+                obs.search_contended |= found.is_empty();
+            }
+            if pn.spec.number.as_deref() == Some(number) && obs.claimed_by.is_none() {
+                // Another namespace's objects are not named to this one.
+                obs.claimed_by = Some(if holder.namespace == pn.namespace().unwrap_or_default() {
+                    format!("PhoneNumber {:?} of this namespace", holder.name)
+                } else {
+                    "a PhoneNumber of another namespace using the same Twilio account".to_string()
+                });
+            }
+            Ok(false)
+        }
+    }
+}
+
 fn uid(pn: &PhoneNumber) -> String {
     pn.uid()
         .unwrap_or_else(|| format!("{}/{}", pn.namespace().unwrap_or_default(), pn.name_any()))
@@ -124,6 +169,8 @@ pub async fn drive<E: Effects, T: TwilioPort>(
     mut pn: PhoneNumber,
     mut obs: Observed,
 ) -> Result<(PhoneNumber, Option<Timestamp>), EngineError> {
+    // The number this reconcile has claimed (the claim is taken once per number).
+    let mut claimed: Option<String> = None;
     for _ in 0..MAX_ROUNDS {
         obs.now = env.clock.now();
         let d = decide(&pn, &obs);
@@ -181,6 +228,13 @@ pub async fn drive<E: Effects, T: TwilioPort>(
                     }
                     continue;
                 }
+                // ... nor does any other PhoneNumber, of any namespace or replica.
+                if !claim(env, &pn, &number, &mut obs).await? {
+                    env.inventory
+                        .unreserve(env.api.account_sid(), &number, &uid(&pn));
+                    continue;
+                }
+                claimed = Some(number.clone());
                 env.checkpoint(Step::WriteIntent)?;
                 pn = env.effects.write_status(&pn, &d.status).await?;
                 // A new attempt: nothing of it sent yet.
@@ -242,6 +296,21 @@ pub async fn drive<E: Effects, T: TwilioPort>(
                 settle,
                 adopted,
             } => {
+                // Adopted, or found after a crash: confirmed only for the number's claimant.
+                if claimed.as_deref() != Some(number.phone_number.as_str()) {
+                    if !claim(env, &pn, &number.phone_number, &mut obs).await? {
+                        if !adopted {
+                            // Someone else's number: not this object's purchase.
+                            obs.owned = Some(Ownership {
+                                number: None,
+                                as_of: env.clock.now(),
+                                targeted: true,
+                            });
+                        }
+                        continue;
+                    }
+                    claimed = Some(number.phone_number.clone());
+                }
                 if settle {
                     env.checkpoint(Step::Settle)?;
                     match env.effects.settle(&pn, &key1, &number.phone_number).await {
@@ -251,6 +320,14 @@ pub async fn drive<E: Effects, T: TwilioPort>(
                 }
                 env.checkpoint(Step::WriteActive)?;
                 pn = env.effects.write_status(&pn, &d.status).await?;
+                // Numbers claimed for attempts that did not end in this one are free again.
+                env.effects
+                    .release_claims(
+                        &pn,
+                        Some((env.api.account_sid(), number.phone_number.as_str())),
+                    )
+                    .await
+                    .map_err(EngineError::Claim)?;
                 // Recorded in status: the reservation has done its job.
                 env.inventory.unreserve_all(&uid(&pn));
                 if adopted {
@@ -279,6 +356,10 @@ pub async fn drive<E: Effects, T: TwilioPort>(
                 }
                 env.checkpoint(Step::WriteAbandon)?;
                 pn = env.effects.write_status(&pn, &d.status).await?;
+                env.effects
+                    .release_claims(&pn, None)
+                    .await
+                    .map_err(EngineError::Claim)?;
                 if let Some(ev) = &d.event {
                     env.effects.event(&pn, ev).await;
                 }
@@ -360,6 +441,10 @@ pub async fn drive<E: Effects, T: TwilioPort>(
                     env.inventory.note_released(env.api.account_sid(), &n);
                 }
                 env.inventory.unreserve_all(&uid(&pn));
+                env.effects
+                    .release_claims(&pn, None)
+                    .await
+                    .map_err(EngineError::Claim)?;
                 obs.released = true;
             }
         }
@@ -388,6 +473,10 @@ pub async fn drive_cleanup<E: Effects, T: TwilioPort>(
                 // Gone (released, retained or never bought): a PhoneNumber re-created for the
                 // same number must not wait for this one's reservation.
                 inventory.unreserve_all(&uid(pn));
+                effects
+                    .release_claims(pn, None)
+                    .await
+                    .map_err(EngineError::Claim)?;
                 if release_hold {
                     match effects.release_hold(pn, &charge_key(&uid(pn), 1)).await {
                         Ok(())

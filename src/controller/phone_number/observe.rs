@@ -242,7 +242,10 @@ pub fn claims(store: &Store<PhoneNumber>, pn: &PhoneNumber) -> (Option<String>, 
             .or_else(|| other.spec.number.clone());
         if let Some(n) = theirs {
             if mine.as_deref() == Some(n.as_str()) && claimed_by.is_none() && older(&other, pn) {
-                claimed_by = Some(other.name_any());
+                claimed_by = Some(format!(
+                    "PhoneNumber {:?} of this namespace",
+                    other.name_any()
+                ));
             }
             numbers.push(n);
         }

@@ -3,6 +3,7 @@
 //! zero), and a record of events. Lets the engine's step sequence run without a Kubernetes API.
 
 use crate::api::{ChargeKind, PhoneNumber, PhoneNumberStatus};
+use crate::controller::claims::{ClaimOutcome, Claimant};
 use crate::controller::credits::{CreditsError, HoldOutcome};
 use crate::controller::phone_number::effects::{Effects, WriteError};
 use crate::reconcile::phone_number::Event;
@@ -26,6 +27,8 @@ pub struct State {
     pub balance: Decimal,
     pub ledger: BTreeMap<String, (Decimal, ChargeState)>,
     pub events: Vec<Event>,
+    /// Number claims: `(account SID, number)` → holder uid.
+    pub claims: BTreeMap<(String, String), String>,
 }
 
 pub struct MemoryEffects {
@@ -45,6 +48,7 @@ impl MemoryEffects {
                 balance,
                 ledger: BTreeMap::new(),
                 events: Vec::new(),
+                claims: BTreeMap::new(),
             }),
         }
     }
@@ -165,7 +169,65 @@ impl Effects for MemoryEffects {
         Ok(())
     }
 
+    async fn claim(
+        &self,
+        pn: &PhoneNumber,
+        account_sid: &str,
+        number: &str,
+    ) -> Result<ClaimOutcome, kube::Error> {
+        let me = Claimant::of(pn);
+        let mut s = self.state.lock().unwrap();
+        let holder = s
+            .claims
+            .entry((account_sid.to_string(), number.to_string()))
+            .or_insert_with(|| me.uid.clone());
+        Ok(if *holder == me.uid {
+            ClaimOutcome::Ours
+        } else {
+            ClaimOutcome::Taken(Claimant {
+                namespace: "elsewhere".into(),
+                name: "other".into(),
+                uid: holder.clone(),
+            })
+        })
+    }
+
+    async fn release_claims(
+        &self,
+        pn: &PhoneNumber,
+        keep: Option<(&str, &str)>,
+    ) -> Result<(), kube::Error> {
+        let uid = Claimant::of(pn).uid;
+        let keep = keep.map(|(a, n)| (a.to_string(), n.to_string()));
+        self.state
+            .lock()
+            .unwrap()
+            .claims
+            .retain(|k, holder| *holder != uid || Some(k) == keep.as_ref());
+        Ok(())
+    }
+
     async fn event(&self, _pn: &PhoneNumber, event: &Event) {
         self.state.lock().unwrap().events.push(event.clone());
+    }
+}
+
+impl MemoryEffects {
+    /// Another PhoneNumber (of another namespace, same Twilio account) holds `number`.
+    pub fn claimed_elsewhere(&self, account_sid: &str, number: &str) {
+        self.state
+            .lock()
+            .unwrap()
+            .claims
+            .insert((account_sid.into(), number.into()), "someone-else".into());
+    }
+
+    /// The claims held now.
+    pub fn claims(&self) -> Vec<(String, String, String)> {
+        let s = self.state.lock().unwrap();
+        s.claims
+            .iter()
+            .map(|((a, n), h)| (a.clone(), n.clone(), h.clone()))
+            .collect()
     }
 }

@@ -132,12 +132,10 @@ pub fn decide_cleanup(pn: &PhoneNumber, obs: &CleanupObserved) -> CleanupAction 
     // A purchase was in flight: find out whether it happened.
     match &obs.owned {
         Some(o) if o.targeted => match &o.number {
-            Some(n) if !keep => {
-                CleanupAction::Release {
-                    sid: n.sid.clone(),
-                    number,
-                }
-            }
+            Some(n) if !keep => CleanupAction::Release {
+                sid: n.sid.clone(),
+                number,
+            },
             Some(_) => CleanupAction::Done {
                 release_hold: false,
                 event: Some((

@@ -178,9 +178,7 @@ fn pending(
         if let Some(other) = &obs.claimed_by {
             let why = ReasonMessage::new(
                 Reason::NumberClaimed,
-                format!(
-                    "{n} is already managed by PhoneNumber {other:?} of the same account: one number, one PhoneNumber"
-                ),
+                format!("{n} is already claimed by {other}: one number, one PhoneNumber"),
             );
             return cx.stall(st, why, Phase::Failed);
         }

@@ -132,7 +132,8 @@ pub struct Observed {
     pub price: Option<PriceQuote>,
     /// Why `price` is missing (not listed for this country/type, Pricing API refused).
     pub price_problem: Option<ReasonMessage>,
-    /// Another PhoneNumber of the same account that already claims the number.
+    /// Who else already claims the number (`PhoneNumber "x" of this namespace`, or another
+    /// namespace's PhoneNumber over the same Twilio account, unnamed): the number is refused.
     pub claimed_by: Option<String>,
     /// Numbers other PhoneNumbers of the account claim (a search skips them).
     pub claimed_numbers: Vec<String>,
