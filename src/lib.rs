@@ -15,6 +15,7 @@ pub mod config;
 pub mod controller;
 pub mod observability;
 pub mod operator;
+pub mod plugin;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
 pub mod twilio;

@@ -9,7 +9,7 @@ use telephony_operator::clock::SystemClock;
 use telephony_operator::config::{ClusterArgs, OperatorConfig};
 #[cfg(feature = "sandbox")]
 use telephony_operator::sandbox;
-use telephony_operator::{api, observability, operator};
+use telephony_operator::{api, observability, operator, plugin};
 use tokio_util::sync::CancellationToken;
 
 /// The crate version and the git commit it was built from (`unknown` outside a git checkout;
@@ -49,6 +49,14 @@ enum Command {
     /// Serve the Twilio simulator alone (for local development and CI).
     #[cfg(feature = "sandbox")]
     TwilioSim(sandbox::twilio_sim_cmd::TwilioSimArgs),
+    /// The kubectl plugin (`kubectl telephony …`; also what the binary runs when it is installed
+    /// as `kubectl-telephony`): search, buy and inventory in the current kubeconfig context.
+    #[command(name = "kubectl-telephony", disable_help_flag = true)]
+    KubectlTelephony {
+        /// The plugin's arguments (`kubectl-telephony --help` lists them).
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<std::ffi::OsString>,
+    },
 }
 
 /// `run`'s flags: the cluster to talk to, and the operator's configuration.
@@ -61,7 +69,11 @@ struct RunArgs {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // Installed as `kubectl-telephony`, the binary is the kubectl plugin.
+    let as_plugin = std::env::args_os()
+        .next()
+        .is_some_and(|argv0| plugin::invoked_as_plugin(&argv0));
+    let cli = if as_plugin { None } else { Some(Cli::parse()) };
     telephony_operator::install_crypto_provider();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -72,6 +84,9 @@ fn main() -> ExitCode {
             eprintln!("error: starting the async runtime: {error}");
             return ExitCode::FAILURE;
         }
+    };
+    let Some(cli) = cli else {
+        return runtime.block_on(plugin::main(std::env::args_os()));
     };
     runtime.block_on(async move {
         match cli.command {
@@ -99,6 +114,10 @@ fn main() -> ExitCode {
             Command::TwilioSim(args) => {
                 observability::init_logging(cli.log_json, "info");
                 sandbox::twilio_sim_cmd::run(args).await
+            }
+            Command::KubectlTelephony { args } => {
+                let argv = std::iter::once(plugin::PLUGIN_BINARY.into()).chain(args);
+                plugin::main(argv.collect::<Vec<std::ffi::OsString>>()).await
             }
         }
     })

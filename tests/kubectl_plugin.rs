@@ -1,0 +1,190 @@
+//! `kubectl telephony` end to end against the sandbox stack (Kubernetes API emulator, Twilio
+//! simulator and the operator on 127.0.0.1): `search` through the binary installed as
+//! `kubectl-telephony` (a symlink, found by its name like kubectl finds plugins), `buy
+//! --dry-run` and `buy` of a number the search printed, at the price it printed, and
+//! `inventory`; and the one-line errors (no account, no context).
+
+#[path = "e2e/common.rs"]
+mod common;
+
+use clap::Parser;
+use common::*;
+use std::path::{Path, PathBuf};
+use telephony_operator::plugin::{self, PluginArgs};
+use telephony_operator::sandbox::stack::StackOptions;
+
+/// A kubeconfig whose current context is the emulator, namespace `ns`.
+fn kubeconfig(dir: &Path, server: &str, ns: &str) -> PathBuf {
+    let path = dir.join("kubeconfig");
+    std::fs::write(
+        &path,
+        format!(
+            "apiVersion: v1\nkind: Config\ncurrent-context: sandbox\n\
+             clusters:\n- name: sandbox\n  cluster: {{server: \"{server}\"}}\n\
+             users:\n- name: me\n  user: {{}}\n\
+             contexts:\n- name: sandbox\n  context: {{cluster: sandbox, user: me, namespace: {ns}}}\n"
+        ),
+    )
+    .expect("kubeconfig written");
+    path
+}
+
+async fn run(kubeconfig: &Path, args: &[&str]) -> Result<String, plugin::PluginError> {
+    let kc = kubeconfig.display().to_string();
+    let argv = ["kubectl-telephony", "--kubeconfig", kc.as_str()]
+        .into_iter()
+        .chain(args.iter().copied());
+    let args = PluginArgs::try_parse_from(argv).expect("arguments parse");
+    let mut out = Vec::new();
+    plugin::run(args, &mut out).await?;
+    Ok(String::from_utf8(out).expect("utf-8"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_buy_and_inventory_against_the_sandbox() {
+    let stack = emulator_stack(StackOptions::default()).await;
+    let client = stack.client.clone();
+    let ns = byo_namespace(&client, "plugin").await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let server = stack.emulator.as_ref().expect("emulator").url().to_string();
+    let kc = kubeconfig(dir.path(), &server, &ns);
+
+    // search, through the binary installed under the plugin's name.
+    let bin = dir.path().join("kubectl-telephony");
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_telephony-operator"), &bin).expect("symlink");
+    let output = tokio::process::Command::new(&bin)
+        .args(["--kubeconfig", &kc.display().to_string()])
+        .args([
+            "search",
+            "--account",
+            "acct",
+            "--country",
+            "US",
+            "--type",
+            "Local",
+        ])
+        .args(["--area-code", "415", "--voice", "--limit", "3"])
+        .output()
+        .await
+        .expect("kubectl-telephony runs");
+    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(
+        lines[0].starts_with("NUMBER")
+            && lines[0].contains("MONTHLY")
+            && lines[0].contains("OUT/MIN"),
+        "{stdout}"
+    );
+    let rows: Vec<Vec<&str>> = lines[1..]
+        .iter()
+        .take_while(|l| l.starts_with('+'))
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert!((1..=3).contains(&rows.len()), "{stdout}");
+    for row in &rows {
+        assert!(row[0].starts_with("+1415"), "{stdout}");
+        assert!(row.contains(&"USD"), "{stdout}");
+    }
+    assert!(stdout.contains("Twilio's Pricing API"), "{stdout}");
+    // The NumberSearch was deleted after printing.
+    let left =
+        kube::Api::<telephony_operator::api::NumberSearchResource>::namespaced(client.clone(), &ns)
+            .list(&Default::default())
+            .await
+            .expect("list");
+    assert!(left.items.is_empty(), "the search is deleted");
+
+    // buy --dry-run prints the manifest with the price as its guard; buy writes it.
+    let number = rows[0][0].to_string();
+    let monthly = rows[0]
+        .iter()
+        .find(|c| c.parse::<rust_decimal::Decimal>().is_ok() && c.contains('.'))
+        .expect("a monthly price")
+        .to_string();
+    let dry = run(
+        &kc,
+        &[
+            "buy",
+            &number,
+            "--account",
+            "acct",
+            "--name",
+            "sales",
+            "--dry-run",
+        ],
+    )
+    .await
+    .expect("buy --dry-run");
+    assert!(
+        dry.contains(&format!("number: '{number}'"))
+            || dry.contains(&format!("number: \"{number}\""))
+            || dry.contains(&format!("number: {number}")),
+        "{dry}"
+    );
+    assert!(dry.contains("kind: PhoneNumber"), "{dry}");
+    assert!(dry.contains(&format!("{monthly} USD a month")), "{dry}");
+    let pns = kube::Api::<telephony_operator::api::PhoneNumber>::namespaced(client.clone(), &ns);
+    assert!(
+        pns.get_opt("sales").await.expect("get").is_none(),
+        "dry run writes nothing"
+    );
+    let bought = run(
+        &kc,
+        &["buy", &number, "--account", "acct", "--name", "sales"],
+    )
+    .await
+    .expect("buy");
+    assert!(bought.starts_with("phonenumber/sales created"), "{bought}");
+    let pn = wait_ready(&client, &ns, "sales").await;
+    let status = pn.status.expect("status");
+    assert_eq!(status.phone_number.as_deref(), Some(number.as_str()));
+    assert_eq!(
+        status.pricing.map(|p| p.monthly_fee).as_deref(),
+        Some(monthly.as_str()),
+        "bought at the price the search printed"
+    );
+
+    // inventory lists it with the account's monthly total.
+    let inventory = run(&kc, &["inventory"]).await.expect("inventory");
+    assert!(
+        inventory.contains("ACCOUNT acct (BringYourOwn)"),
+        "{inventory}"
+    );
+    assert!(
+        inventory.contains(&number) && inventory.contains("Active"),
+        "{inventory}"
+    );
+    assert!(inventory.contains("monthly total:"), "{inventory}");
+
+    // Errors are one line a person can act on.
+    let no_account = run(&kc, &["search", "--account", "nope"])
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        no_account.contains("no TelephonyAccount nope in namespace"),
+        "{no_account}"
+    );
+    let not_e164 = run(&kc, &["buy", "12345", "--account", "acct", "--name", "x"])
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(not_e164.contains("not an E.164 number"), "{not_e164}");
+    let no_context = run(&dir.path().join("absent"), &["inventory"])
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        no_context.contains("no usable kubeconfig context"),
+        "{no_context}"
+    );
+    for e in [&no_account, &not_e164, &no_context] {
+        assert_eq!(e.lines().count(), 1, "{e}");
+    }
+    stack.shutdown().await;
+}
