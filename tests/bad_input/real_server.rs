@@ -491,11 +491,13 @@ fn summary(pn: Option<&PhoneNumber>) -> String {
     )
 }
 
-/// The reason a PhoneNumber is `Stalled=True` with, if it is.
+/// The reason a PhoneNumber is held with: `Stalled=True`'s, or — for what resolves itself,
+/// like an account not created yet — `Reconciling=True`'s.
 fn stalled_reason(pn: &PhoneNumber) -> Option<String> {
     let st = pn.status.as_ref()?;
     condition(&st.conditions, "Stalled")
         .filter(|(s, _)| s == "True")
+        .or_else(|| condition(&st.conditions, "Reconciling").filter(|(s, _)| s == "True"))
         .map(|(_, r)| r)
 }
 

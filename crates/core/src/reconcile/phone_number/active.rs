@@ -35,7 +35,18 @@ pub(crate) fn confirm_status(
         generation: cx.generation,
         now: cx.now,
     };
-    decide_owned(&cx2, st, mode, account_sid)
+    let d2 = decide_owned(&cx2, st.clone(), mode, account_sid);
+    if d2.action == Action::Wait {
+        return d2;
+    }
+    // A follow-up is due at once (the renewal of an adopted number older than its period, a
+    // configuration sync): its decision carries the status as read, which would drop the number
+    // just recorded. Record the number (`st`) and let the next round act.
+    Decision {
+        status: st,
+        requeue_at: Some(cx.now),
+        ..d2
+    }
 }
 
 /// Decides for a number recorded in `st` (sid set).

@@ -85,7 +85,11 @@ pub fn decide(pn: &PhoneNumber, obs: &Observed) -> Decision {
                     pn.namespace().unwrap_or_default()
                 ),
             );
-            return cx.stall(st, why, Phase::Pending);
+            // GitOps tools often apply a PhoneNumber before its account: that resolves itself
+            // (Reconciling, not Stalled); the account's creation wakes this object.
+            st.phase.get_or_insert(Phase::Pending);
+            progressing(&mut st, &why, cx.generation, cx.now);
+            return cx.wait(st, None, None);
         }
         AccountView::NotUsable {
             why,

@@ -50,8 +50,14 @@ fn validation_failures_stall_with_specific_reasons() {
 #[test]
 fn account_states() {
     let p = pn(spec_number("+14155550100"), None);
+    // An account not created yet resolves itself (GitOps order): Reconciling, not Stalled.
     let d = decide(&p, &Observed::new(t0(), AccountView::Missing));
-    assert_eq!(stalled_reason(&d), Some("AccountNotFound"));
+    assert_eq!(stalled_reason(&d), None);
+    assert_eq!(
+        cond(&d.status, "Reconciling"),
+        Some(("True", "AccountNotFound"))
+    );
+    assert_eq!(d.status.phase, Some(Phase::Pending));
     assert!(d.status.message.as_deref().unwrap().contains("team-a"));
     let why = crate::conditions::ReasonMessage::new(
         crate::conditions::Reason::SecretNotFound,
@@ -625,4 +631,38 @@ fn no_price_for_another_attempt_abandons_instead_of_recording_one() {
     assert_eq!(d.action, Action::Abandon { release_hold: true });
     assert_eq!(stalled_reason(&d), Some("NotOnRateCard"));
     assert!(d.status.purchase_intent.is_none());
+}
+
+/// A Managed number adopted after its paid period (bought more than 28 days ago, e.g. kept by an
+/// administrator's skip-release and re-adopted): the adoption records the number, and the next
+/// decision charges its renewal at once — re-adopting never keeps a number for free.
+#[test]
+fn a_managed_number_adopted_after_its_period_is_recorded_then_renewed_at_once() {
+    let p = pn(spec_number("+14155550100"), None);
+    let mut o = obs(AccountMode::Managed);
+    let mut old = incoming("+14155550100");
+    old.date_created = Some(t0() - jiff::SignedDuration::from_hours(40 * 24));
+    o.owned = owned(old, t0(), false);
+    let d = decide(&p, &o);
+    assert!(
+        matches!(d.action, Action::Confirm { adopted: true, .. }),
+        "{:?}",
+        d.action
+    );
+    assert_eq!(
+        d.status.sid.as_deref(),
+        Some("PN0123456789abcdef0123456789abcdef")
+    );
+    assert_eq!(d.status.phone_number.as_deref(), Some("+14155550100"));
+
+    // The engine writes that status; the next round renews.
+    let recorded = pn(spec_number("+14155550100"), Some(d.status.clone()));
+    let mut o2 = obs(AccountMode::Managed);
+    o2.owned = owned(incoming("+14155550100"), t0(), true);
+    let next = decide(&recorded, &o2);
+    assert!(
+        matches!(next.action, Action::Renew { .. }),
+        "{:?}",
+        next.action
+    );
 }
