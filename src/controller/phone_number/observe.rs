@@ -9,6 +9,7 @@ use crate::controller::conditions::Reason;
 use crate::controller::conditions::ReasonMessage;
 use crate::controller::inventory::InventoryCache;
 use crate::controller::pricing::DEFAULT_PRICING_TTL;
+use crate::reconcile::account::NotUsable;
 use crate::reconcile::phone_number::status::country_and_type;
 use crate::reconcile::phone_number::{AccountView, Observed, Ownership, PriceQuote, PriceSource};
 use crate::twilio::{AccountApi, TwilioError, TwilioPort};
@@ -45,12 +46,30 @@ pub async fn account_and_credits(
     let Some(acct) = accounts.get_opt(&pn.spec.account_ref.name).await? else {
         return Ok((AccountView::Missing, None, None));
     };
-    let (view, api) = view_of(ctx, &acct).await;
+    let check = crate::reconcile::account::usable(&acct, &ctx.config.terms_version)
+        .and_then(|()| same_twilio_account(pn, &acct));
+    let (view, api) = view_of(ctx, &acct, check).await;
     Ok((view, api, credits_balance(&acct)))
 }
 
-async fn view_of(ctx: &Context, acct: &TelephonyAccount) -> (AccountView, Option<AccountApi>) {
-    if let Err(nu) = crate::reconcile::account::usable(acct, &ctx.config.terms_version) {
+/// The number's own Twilio account must still be the account's (an approved account change
+/// leaves the old numbers out of the new account's reach).
+fn same_twilio_account(pn: &PhoneNumber, acct: &TelephonyAccount) -> Result<(), NotUsable> {
+    let recorded = pn
+        .status
+        .as_ref()
+        .filter(|s| s.sid.is_some())
+        .and_then(|s| s.account_sid.as_deref());
+    crate::reconcile::account::same_twilio_account(recorded, acct)
+}
+
+/// The view of `acct` given the decision's check of it (`usable` to act, `releasable` to delete).
+async fn view_of(
+    ctx: &Context,
+    acct: &TelephonyAccount,
+    check: Result<(), NotUsable>,
+) -> (AccountView, Option<AccountApi>) {
+    if let Err(nu) = check {
         return (
             AccountView::NotUsable {
                 why: nu.why,
@@ -271,7 +290,8 @@ pub fn minimal(now: Timestamp, account: AccountView) -> Observed {
 
 /// The account view for a deletion: [`crate::reconcile::account::releasable`] instead of
 /// `usable`, so a number can be released through an account that is itself being deleted (it
-/// deletes its PhoneNumbers first) or whose Managed terms lapsed (a release spends nothing).
+/// deletes its PhoneNumbers first) or whose Managed terms lapsed (a release spends nothing) —
+/// never through another Twilio account than the number's own.
 pub async fn account_for_release(
     ctx: &Context,
     pn: &PhoneNumber,
@@ -281,36 +301,7 @@ pub async fn account_for_release(
     let Some(acct) = accounts.get_opt(&pn.spec.account_ref.name).await? else {
         return Ok((AccountView::Missing, None));
     };
-    if let Err(nu) = crate::reconcile::account::releasable(&acct) {
-        return Ok((
-            AccountView::NotUsable {
-                why: nu.why,
-                transient: nu.transient,
-            },
-            None,
-        ));
-    }
-    Ok(match access_for(ctx, &acct).await {
-        Ok(access) => {
-            let account_sid = acct
-                .status
-                .as_ref()
-                .and_then(|s| s.account_sid.clone())
-                .unwrap_or_else(|| access.api.account_sid().to_string());
-            (
-                AccountView::Usable {
-                    mode: access.mode,
-                    account_sid,
-                },
-                Some(access.api),
-            )
-        }
-        Err(e) => (
-            AccountView::NotUsable {
-                why: ReasonMessage::new(e.reason(), e.to_string()),
-                transient: e.is_transient(),
-            },
-            None,
-        ),
-    })
+    let check =
+        crate::reconcile::account::releasable(&acct).and_then(|()| same_twilio_account(pn, &acct));
+    Ok(view_of(ctx, &acct, check).await)
 }
