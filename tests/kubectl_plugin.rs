@@ -1,8 +1,8 @@
 //! `kubectl telephony` end to end against the sandbox stack (Kubernetes API emulator, Twilio
 //! simulator and the operator on 127.0.0.1): `search` through the binary installed as
 //! `kubectl-telephony` (a symlink, found by its name like kubectl finds plugins), `buy
-//! --dry-run` and `buy` of a number the search printed, at the price it printed, and
-//! `inventory`; and the one-line errors (no account, no context).
+//! --dry-run` and `buy` of a number the search printed, at the price it printed, `inventory`,
+//! `release`; and the one-line errors (no account, no context).
 
 #[path = "e2e/common.rs"]
 mod common;
@@ -160,6 +160,30 @@ async fn search_buy_and_inventory_against_the_sandbox() {
         "{inventory}"
     );
     assert!(inventory.contains("monthly total:"), "{inventory}");
+
+    // release shows what stops being billed, then deletes the PhoneNumber (released at Twilio).
+    let shown = run(&kc, &["release", "sales", "--dry-run"])
+        .await
+        .expect("release --dry-run");
+    assert!(
+        shown.contains(&format!("{monthly} USD a month stops being billed")),
+        "{shown}"
+    );
+    assert!(
+        pns.get_opt("sales").await.expect("get").is_some(),
+        "dry run deletes nothing"
+    );
+    let released = run(&kc, &["release", "sales"]).await.expect("release");
+    assert!(released.contains("phonenumber/sales deleted"), "{released}");
+    wait_gone(&client, &ns, "sales").await;
+    assert!(
+        !stack
+            .sim
+            .owned_numbers(telephony_operator::sandbox::examples::BYO_ACCOUNT_SID)
+            .iter()
+            .any(|o| o.phone_number == number),
+        "released at Twilio"
+    );
 
     // Errors are one line a person can act on.
     let no_account = run(&kc, &["search", "--account", "nope"])

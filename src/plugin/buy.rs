@@ -243,6 +243,34 @@ mod tests {
     }
 
     #[test]
+    fn managed_shows_the_credits_left_after_the_purchase() {
+        let account: TelephonyAccount = serde_json::from_value(serde_json::json!({
+            "apiVersion": "telephony.agni.ai/v1alpha1", "kind": "TelephonyAccount",
+            "metadata": {"name": "m", "namespace": "team-a"},
+            "spec": {"mode": "Managed", "friendlyName": "m"},
+            "status": {"credits": {"currency": "USD", "granted": "10.00", "spent": "9.00", "balance": "1.00"}}
+        }))
+        .expect("account");
+        let c = Candidate {
+            phone_number: "+14155550100".into(),
+            monthly_fee: Some("1.15".into()),
+            inbound_per_minute: Some("0.0085".into()),
+            outbound_per_minute: Some("0.014".into()),
+            currency: Some("USD".into()),
+            ..Default::default()
+        };
+        let left = credits_after(&account, &c);
+        assert_eq!(left, Some((Decimal::new(-15, 2), "USD".to_string())));
+        let lines = price_lines(&c, &account, left.as_ref());
+        assert!(
+            lines[0].contains("1.15 USD a month; calls 0.0085 in / 0.014 out per minute"),
+            "{lines:?}"
+        );
+        assert!(lines[0].contains("prepaid credits"), "{lines:?}");
+        assert!(lines[2].contains("not enough credits"), "{lines:?}");
+    }
+
+    #[test]
     fn the_manifest_guards_the_price_shown() {
         let c = Candidate {
             phone_number: "+14155550100".into(),

@@ -7,11 +7,13 @@
 //!
 //! Commands: `search` (a NumberSearch created, waited for, printed as a table and deleted), `buy`
 //! (the PhoneNumber for one exact number, with the price it will pay), `inventory` (the numbers per
-//! account with their monthly fees and renewals, and the numbers no PhoneNumber claims).
+//! account with their monthly fees and renewals, and the numbers no PhoneNumber claims),
+//! `release` (a PhoneNumber deleted after showing what stops being billed).
 
 mod buy;
 mod error;
 mod inventory;
+mod release;
 mod search;
 pub mod table;
 
@@ -55,6 +57,19 @@ pub enum PluginCommand {
     /// The numbers of each account: phase, monthly fee, next renewal, the monthly total, and
     /// numbers the account owns that no PhoneNumber claims.
     Inventory(InventoryArgs),
+    /// Delete a PhoneNumber after showing what stops being billed (the operator releases the
+    /// number at Twilio unless its deletionPolicy is Retain).
+    Release(ReleaseArgs),
+}
+
+/// `release`'s arguments.
+#[derive(clap::Args, Debug, Clone)]
+pub struct ReleaseArgs {
+    /// The PhoneNumber to delete.
+    pub name: String,
+    /// Only show what would stop being billed.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// Search criteria (those of `PhoneNumber.spec.search`).
@@ -184,6 +199,7 @@ pub async fn run(args: PluginArgs, out: &mut (dyn Write + Send)) -> Result<(), P
         PluginCommand::Search(s) => search::run(&target, s, out).await,
         PluginCommand::Buy(b) => buy::run(&target, b, out).await,
         PluginCommand::Inventory(i) => inventory::run(&target, i, out).await,
+        PluginCommand::Release(r) => release::run(&target, r, out).await,
     }
 }
 
