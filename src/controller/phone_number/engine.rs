@@ -140,6 +140,9 @@ async fn claim<E: Effects, T: TwilioPort>(
             if !obs.claimed_numbers.iter().any(|n| n == number) {
                 obs.claimed_numbers.push(number.to_string());
             }
+            if !obs.claimed_elsewhere.iter().any(|n| n == number) {
+                obs.claimed_elsewhere.push(number.to_string());
+            }
             if let Some(found) = obs.search.as_mut() {
                 found.retain(|a| a.phone_number != number);
                 obs.search_contended |= found.is_empty();

@@ -110,3 +110,37 @@ async fn a_number_found_after_a_crash_is_confirmed_only_for_its_claimant() {
     );
     assert_eq!(fx.claims().len(), 1);
 }
+
+/// Issue: two replicas without a lease confirmed a number found in the account for whoever had
+/// an intent for it. An intent (recorded before claims existed, or by a replica that lost the
+/// claim race) for a number another PhoneNumber holds the claim on is dropped and the search
+/// goes on: the number is never confirmed for two objects.
+#[tokio::test]
+async fn an_intent_for_a_number_claimed_elsewhere_is_dropped_not_confirmed() {
+    let h = harness(AccountMode::BringYourOwn).await;
+    let taken = "+14155550177";
+    h.sim.assign_number(SID, taken).unwrap(); // bought by the other PhoneNumber
+    let mut pn = object(search_spec(None));
+    pn.status = Some(
+        serde_json::from_value(serde_json::json!({
+            "phase": "Purchasing",
+            "purchaseIntent": {"phoneNumber": taken, "accountSid": SID,
+                               "startedAt": "2026-03-01T11:00:00Z", "attempts": 1, "buySent": true}
+        }))
+        .unwrap(),
+    );
+    let fx = MemoryEffects::new(pn, Decimal::ZERO);
+    fx.claimed_elsewhere(SID, taken);
+    let inv = InventoryCache::default();
+    let pn = converge(&h, &fx, &inv, 4).await;
+    let bought = pn.status.unwrap().phone_number.unwrap();
+    assert_ne!(
+        bought, taken,
+        "the other object's number is not confirmed for this one"
+    );
+    assert_eq!(
+        h.sim.purchase_log().len(),
+        1,
+        "this object bought its own number"
+    );
+}

@@ -137,6 +137,10 @@ pub struct Observed {
     pub claimed_by: Option<String>,
     /// Numbers other PhoneNumbers of the account claim (a search skips them).
     pub claimed_numbers: Vec<String>,
+    /// Numbers whose recorded claim (one per Twilio account and number, taken before any intent
+    /// or adoption) another PhoneNumber holds: whatever the account shows, they are not this
+    /// object's, so an intent for one is abandoned.
+    pub claimed_elsewhere: Vec<String>,
     pub buy_failure: Option<BuyFailure>,
     /// The buy of the recorded attempt was sent in this reconcile and its outcome is unknown (a
     /// timeout, a dropped connection): the attempt counts (see `PurchaseIntent::buy_sent`).
@@ -169,6 +173,7 @@ impl Observed {
             price_problem: None,
             claimed_by: None,
             claimed_numbers: Vec::new(),
+            claimed_elsewhere: Vec::new(),
             buy_failure: None,
             buy_sent: false,
             credits_balance: None,

@@ -101,6 +101,45 @@ pub(crate) fn recover(
     let number = intent.phone_number.clone();
     let managed = mode == AccountMode::Managed;
 
+    if obs.claimed_elsewhere.contains(&number) {
+        // Another PhoneNumber holds the number's claim (taken before its own intent): this
+        // intent never bought it. Drop it — search again, or refuse an exact number.
+        st.purchase_intent = None;
+        let (action, requeue_at) = (
+            Action::Abandon {
+                release_hold: managed,
+            },
+            cx.now.checked_add(jiff::SignedDuration::from_secs(5)).ok(),
+        );
+        if cx.pn.spec.search.is_some() {
+            st.phase = Some(Phase::Pending);
+            let why = ReasonMessage::new(
+                Reason::NumberTaken,
+                format!("{number} is claimed by another PhoneNumber; searching again"),
+            );
+            progressing(&mut st, &why, cx.generation, cx.now);
+            return Decision {
+                action,
+                status: st,
+                requeue_at,
+                event: None,
+            };
+        }
+        let why = ReasonMessage::new(
+            Reason::NumberClaimed,
+            format!(
+                "{number} is claimed by another PhoneNumber of the same Twilio account: one number, one PhoneNumber"
+            ),
+        );
+        stalled(&mut st, &why, Phase::Failed, cx.generation, cx.now);
+        return Decision {
+            action,
+            status: st,
+            requeue_at: None,
+            event: Some(Event::warning(why.reason.clone(), why.message.clone())),
+        };
+    }
+
     if let Some(BuyFailure::Refused { code, message }) = &obs.buy_failure {
         // "Unavailable" may mean "already yours" (bought outside since the last inventory list):
         // look it up once before giving up, so it is adopted instead.
