@@ -290,15 +290,7 @@ pub fn decide(
         }
         Connection::Twilio(err) => {
             let (why, transient) = classify_twilio_error(&err, account.spec.mode);
-            set_condition(
-                &mut st.conditions,
-                CREDENTIALS_VALID,
-                false,
-                &why.reason,
-                &why.message,
-                generation,
-                now,
-            );
+            credentials_refused(&mut st, &why, generation, now);
             problem = Some((why, transient));
         }
         Connection::Connected(c) if account_changed(account, &prev, &c.account_sid).is_some() => {
@@ -315,15 +307,7 @@ pub fn decide(
                     c.account_sid, c.account_sid
                 ),
             );
-            set_condition(
-                &mut st.conditions,
-                CREDENTIALS_VALID,
-                false,
-                &why.reason,
-                &why.message,
-                generation,
-                now,
-            );
+            credentials_refused(&mut st, &why, generation, now);
             sid_changed = true;
             problem = Some((why, false));
         }
@@ -383,15 +367,7 @@ pub fn decide(
                             c.account_sid
                         ),
                     );
-                    set_condition(
-                        &mut st.conditions,
-                        CREDENTIALS_VALID,
-                        false,
-                        &why.reason,
-                        &why.message,
-                        generation,
-                        now,
-                    );
+                    credentials_refused(&mut st, &why, generation, now);
                     problem = Some((why, false));
                 }
                 "closed" => {
@@ -402,15 +378,7 @@ pub fn decide(
                             c.account_sid
                         ),
                     );
-                    set_condition(
-                        &mut st.conditions,
-                        CREDENTIALS_VALID,
-                        false,
-                        &why.reason,
-                        &why.message,
-                        generation,
-                        now,
-                    );
+                    credentials_refused(&mut st, &why, generation, now);
                     problem = Some((why, false));
                 }
                 _ => {
@@ -494,6 +462,24 @@ pub fn decide(
         events,
         requeue,
     }
+}
+
+/// `CredentialsValid=False` with `why`.
+fn credentials_refused(
+    st: &mut TelephonyAccountStatus,
+    why: &ReasonMessage,
+    generation: Option<i64>,
+    now: jiff::Timestamp,
+) {
+    set_condition(
+        &mut st.conditions,
+        CREDENTIALS_VALID,
+        false,
+        &why.reason,
+        &why.message,
+        generation,
+        now,
+    );
 }
 
 /// `Some(recorded)` when the credentials reach `fetched`, another Twilio account than the one

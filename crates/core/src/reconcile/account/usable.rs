@@ -58,6 +58,39 @@ pub fn mode_change_approved(account: &TelephonyAccount) -> bool {
         .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
 }
 
+/// `Err` when `account` connected in another mode than its `spec.mode` now says, without an
+/// administrator's approval; `consequence` says what that stops.
+fn mode_kept(account: &TelephonyAccount, consequence: &str) -> Result<(), NotUsable> {
+    match account.status.as_ref().and_then(|s| s.mode) {
+        Some(locked) if locked != account.spec.mode && !mode_change_approved(account) => {
+            Err(NotUsable::new(
+                Reason::ModeChangeNotApproved,
+                format!(
+                    "TelephonyAccount {} connected in mode {locked} and its spec.mode is now {}; {consequence}",
+                    account.name_any(),
+                    account.spec.mode
+                ),
+            ))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// `Err` (a wait) until the account has connected (`status.accountSid`).
+fn connected(account: &TelephonyAccount) -> Result<(), NotUsable> {
+    let sid = account.status.as_ref().and_then(|s| s.account_sid.as_deref());
+    if sid.is_none_or(str::is_empty) {
+        return Err(NotUsable::waiting(
+            Reason::AccountNotConnected,
+            format!(
+                "TelephonyAccount {} has not connected to Twilio yet",
+                account.name_any()
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// `Ok` when PhoneNumbers may act through `account`: not being deleted, the mode it connected
 /// with (or an approved change), Managed terms accepted with `terms_version`, connected
 /// (`status.accountSid`) and Ready.
@@ -72,19 +105,12 @@ pub fn usable(account: &TelephonyAccount, terms_version: &str) -> Result<(), Not
         ));
     }
     let status = account.status.as_ref();
-    if let Some(locked) = status.and_then(|s| s.mode)
-        && locked != account.spec.mode
-        && !mode_change_approved(account)
-    {
-        return Err(NotUsable::new(
-            Reason::ModeChangeNotApproved,
-            format!(
-                "TelephonyAccount {name} connected in mode {locked} and its spec.mode is now {}; \
-                 the mode is permanent unless an administrator sets the annotation {MODE_CHANGE_APPROVED_ANNOTATION}=true",
-                account.spec.mode
-            ),
-        ));
-    }
+    mode_kept(
+        account,
+        &format!(
+            "the mode is permanent unless an administrator sets the annotation {MODE_CHANGE_APPROVED_ANNOTATION}=true"
+        ),
+    )?;
     if account.spec.mode == AccountMode::Managed {
         match account.spec.managed.as_ref() {
             None => {
@@ -137,15 +163,7 @@ pub fn usable(account: &TelephonyAccount, terms_version: &str) -> Result<(), Not
             ),
         ));
     }
-    if status
-        .and_then(|s| s.account_sid.as_deref())
-        .is_none_or(str::is_empty)
-    {
-        return Err(NotUsable::waiting(
-            Reason::AccountNotConnected,
-            format!("TelephonyAccount {name} has not connected to Twilio yet"),
-        ));
-    }
+    connected(account)?;
     Err(NotUsable::waiting(
         Reason::AccountNotReady,
         match ready {
@@ -166,19 +184,10 @@ pub fn usable(account: &TelephonyAccount, terms_version: &str) -> Result<(), Not
 pub fn releasable(account: &TelephonyAccount) -> Result<(), NotUsable> {
     let name = account.name_any();
     let status = account.status.as_ref();
-    if let Some(locked) = status.and_then(|s| s.mode)
-        && locked != account.spec.mode
-        && !mode_change_approved(account)
-    {
-        return Err(NotUsable::new(
-            Reason::ModeChangeNotApproved,
-            format!(
-                "TelephonyAccount {name} connected in mode {locked} and its spec.mode is now {}; \
-                 nothing is released through it until an administrator approves the change",
-                account.spec.mode
-            ),
-        ));
-    }
+    mode_kept(
+        account,
+        "nothing is released through it until an administrator approves the change",
+    )?;
     let conditions = status.map(|s| s.conditions.as_slice()).unwrap_or_default();
     if let Some(refused) = get_condition(conditions, crate::api::condition::CREDENTIALS_VALID)
         .filter(|c| c.status == "False")
@@ -191,15 +200,7 @@ pub fn releasable(account: &TelephonyAccount) -> Result<(), NotUsable> {
             ),
         ));
     }
-    if status
-        .and_then(|s| s.account_sid.as_deref())
-        .is_none_or(str::is_empty)
-    {
-        return Err(NotUsable::waiting(
-            Reason::AccountNotConnected,
-            format!("TelephonyAccount {name} has not connected to Twilio yet"),
-        ));
-    }
+    connected(account)?;
     Ok(())
 }
 
