@@ -120,9 +120,14 @@ async fn wait(
     let deadline = tokio::time::Instant::now() + timeout;
     loop {
         let obj = api
-            .get(name)
+            .get_opt(name)
             .await
-            .map_err(|e| PluginError::kube(e, "get", "numbersearches", ns))?;
+            .map_err(|e| PluginError::kube(e, "get", "numbersearches", ns))?
+            .ok_or_else(|| {
+                PluginError::SearchFailed(format!(
+                    "NumberSearch {ns}/{name} was deleted before its answer was read (the operator's --number-search-ttl-seconds is shorter than the wait, or someone deleted it)"
+                ))
+            })?;
         if let Some(status) = obj.status {
             let current = status.observed_generation.is_some()
                 && status.observed_generation == obj.metadata.generation;
