@@ -78,7 +78,10 @@ fn mode_kept(account: &TelephonyAccount, consequence: &str) -> Result<(), NotUsa
 
 /// `Err` (a wait) until the account has connected (`status.accountSid`).
 fn connected(account: &TelephonyAccount) -> Result<(), NotUsable> {
-    let sid = account.status.as_ref().and_then(|s| s.account_sid.as_deref());
+    let sid = account
+        .status
+        .as_ref()
+        .and_then(|s| s.account_sid.as_deref());
     if sid.is_none_or(str::is_empty) {
         return Err(NotUsable::waiting(
             Reason::AccountNotConnected,
