@@ -14,6 +14,24 @@ use crate::config::OperatorConfig;
 use crate::twilio::TwilioClient;
 use kube::runtime::events::{Recorder, Reporter};
 
+/// The reporting controller named in events: the operator, qualified by its API group.
+pub const REPORTING_CONTROLLER: &str = "telephony.agni.ai/telephony-operator";
+
+/// Kubernetes refuses an event whose note is longer than 1 kB (1024 bytes).
+pub const MAX_EVENT_NOTE_BYTES: usize = 1024;
+
+/// `note` cut to at most [`MAX_EVENT_NOTE_BYTES`] bytes, on a character boundary.
+pub fn event_note(note: &str) -> String {
+    if note.len() <= MAX_EVENT_NOTE_BYTES {
+        return note.to_string();
+    }
+    let mut end = MAX_EVENT_NOTE_BYTES;
+    while !note.is_char_boundary(end) {
+        end -= 1;
+    }
+    note[..end].to_string()
+}
+
 /// Handed (in an `Arc`) to every reconcile of both controllers.
 pub struct Context {
     /// Kubernetes client.
@@ -52,9 +70,11 @@ impl Context {
         rate_card: RateCard,
     ) -> Self {
         let reporter = Reporter {
-            controller: "telephony-operator".into(),
+            controller: REPORTING_CONTROLLER.into(),
             instance: config.instance_id.clone(),
         };
+        let metrics = Metrics::default();
+        twilio.observe_requests(metrics.twilio_observer());
         Self {
             recorder: Recorder::new(kube.clone(), reporter),
             claims: Claims::new(kube.clone(), &config.operator_namespace),
@@ -68,7 +88,34 @@ impl Context {
             config,
             rate_card,
             pricing: PricingCache::default(),
-            metrics: Metrics::default(),
+            metrics,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_reporting_controller_is_qualified_by_the_api_group() {
+        assert_eq!(
+            REPORTING_CONTROLLER,
+            format!("{}/telephony-operator", crate::api::GROUP)
+        );
+    }
+
+    #[test]
+    fn event_notes_are_cut_to_1_kb_on_a_char_boundary() {
+        assert_eq!(event_note("short"), "short");
+        let ascii = "a".repeat(5000);
+        assert_eq!(event_note(&ascii).len(), MAX_EVENT_NOTE_BYTES);
+        // 3-byte characters: 1024 is not a boundary, the cut falls back to 1023.
+        let wide = "€".repeat(1000);
+        let cut = event_note(&wide);
+        assert_eq!(cut.len(), 1023);
+        assert!(cut.chars().all(|c| c == '€'));
+        let exact = "b".repeat(MAX_EVENT_NOTE_BYTES);
+        assert_eq!(event_note(&exact), exact);
     }
 }

@@ -94,6 +94,7 @@ impl TwilioClient {
                 config.per_account_rate_per_sec,
             ),
             stats: Stats::default(),
+            observer: std::sync::RwLock::new(None),
             policy: Policy {
                 max_retries: config.max_retries,
                 backoff_base: config.backoff_base,
@@ -131,6 +132,19 @@ impl TwilioClient {
             account_sid: sub_account_sid.to_owned(),
             api_base: routed_base(&cfg.api_base, DEFAULT_API_HOST, routing),
             pricing_base: routed_base(&cfg.pricing_base, DEFAULT_PRICING_HOST, routing),
+        }
+    }
+
+    /// Reports every completed HTTP attempt to `observer` (operation, status code or None when no
+    /// answer arrived, latency), replacing any observer set before. For metrics.
+    pub fn observe_requests(
+        &self,
+        observer: impl Fn(&'static str, Option<u16>, std::time::Duration) + Send + Sync + 'static,
+    ) {
+        let observer: super::transport::Observer = Arc::new(observer);
+        match self.inner.transport.observer.write() {
+            Ok(mut o) => *o = Some(observer),
+            Err(p) => *p.into_inner() = Some(observer),
         }
     }
 

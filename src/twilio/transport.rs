@@ -4,9 +4,9 @@
 //! executed (429, connect failure) and otherwise report `OutcomeUnknown`.
 
 use std::collections::BTreeMap;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
 
 use rand::Rng;
 use reqwest::Method;
@@ -119,11 +119,16 @@ enum Attempt {
     Failed(TwilioError, Option<Duration>),
 }
 
+/// Told of every completed HTTP attempt: operation, status code (None when no answer arrived)
+/// and latency. Metrics hook in here without the client depending on them.
+pub(crate) type Observer = Arc<dyn Fn(&'static str, Option<u16>, Duration) + Send + Sync>;
+
 pub(crate) struct Transport {
     pub http: reqwest::Client,
     pub limiters: Limiters,
     pub stats: Stats,
     pub policy: Policy,
+    pub observer: RwLock<Option<Observer>>,
 }
 
 impl Transport {
@@ -185,9 +190,13 @@ impl Transport {
             path = req.url.path(),
             "twilio request"
         );
+        let started = Instant::now();
         let resp = match rb.send().await {
             Ok(r) => r,
-            Err(e) => return Attempt::Failed(self.transport_error(req, &e), None),
+            Err(e) => {
+                self.observe(req.operation, None, started);
+                return Attempt::Failed(self.transport_error(req, &e), None);
+            }
         };
         let status = resp.status().as_u16();
         let retry_after = resp
@@ -198,8 +207,12 @@ impl Transport {
             .map(Duration::from_secs);
         let body = match resp.bytes().await {
             Ok(b) => b.to_vec(),
-            Err(e) => return Attempt::Failed(self.transport_error(req, &e), None),
+            Err(e) => {
+                self.observe(req.operation, None, started);
+                return Attempt::Failed(self.transport_error(req, &e), None);
+            }
         };
+        self.observe(req.operation, Some(status), started);
         tracing::debug!(operation = req.operation, status, "twilio response");
         if (200..300).contains(&status) {
             return Attempt::Done(status, body);
@@ -217,6 +230,16 @@ impl Transport {
             _ => ErrorClass::Permanent,
         };
         Attempt::Failed(http_error(req.operation, class, status, &body), retry_after)
+    }
+
+    fn observe(&self, operation: &'static str, status: Option<u16>, started: Instant) {
+        let observer = match self.observer.read() {
+            Ok(o) => o.clone(),
+            Err(p) => p.into_inner().clone(),
+        };
+        if let Some(observer) = observer {
+            observer(operation, status, started.elapsed());
+        }
     }
 
     fn transport_error(&self, req: &Request<'_>, e: &reqwest::Error) -> TwilioError {

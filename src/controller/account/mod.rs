@@ -98,6 +98,8 @@ async fn run_one(ctx: Arc<Context>, namespace: Option<String>, shutdown: Cancell
     }
     let controller = Controller::new(accounts, wc.clone());
     let store = controller.store();
+    // The account gauges of /metrics read this cache while the controller runs.
+    let _metrics_cache = ctx.metrics.watch_accounts(store.clone());
     let master_ns = ctx.config.operator_namespace.clone();
     let master_name = ctx.config.master_credentials_secret.clone();
     let master_api: Api<PartialObjectMeta<Secret>> = Api::namespaced(client.clone(), &master_ns);
@@ -221,7 +223,17 @@ async fn reconcile(
     data: Arc<Data>,
 ) -> Result<Action, kube::runtime::finalizer::Error<Error>> {
     let ctx = &data.ports.ctx;
-    ctx.metrics.reconciled(KIND);
+    let timer = ctx.metrics.reconcile_timer(KIND);
+    let result = reconcile_inner(account, data.clone()).await;
+    timer.finish(&result);
+    result
+}
+
+async fn reconcile_inner(
+    account: Arc<TelephonyAccount>,
+    data: Arc<Data>,
+) -> Result<Action, kube::runtime::finalizer::Error<Error>> {
+    let ctx = &data.ports.ctx;
     let namespace = account
         .namespace()
         .ok_or(kube::runtime::finalizer::Error::ApplyFailed(

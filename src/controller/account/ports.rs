@@ -163,7 +163,7 @@ impl AccountStore for KubeAccountStore {
                     EventType::Normal
                 },
                 reason: e.reason.to_string(),
-                note: Some(e.note.clone()),
+                note: Some(crate::controller::context::event_note(&e.note)),
                 action: e.reason.to_string(),
                 secondary: None,
             };

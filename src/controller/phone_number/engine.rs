@@ -95,9 +95,14 @@ impl<E: Effects, T: TwilioPort> Env<'_, E, T> {
             _ => Ok(()),
         }
     }
+    /// An action succeeded (`actions_total{action, result="success"}`).
     fn count(&self, action: &str) {
+        self.count_result(action, "success");
+    }
+    /// An action ended with `result`.
+    fn count_result(&self, action: &str, result: &str) {
         if let Some(m) = self.metrics {
-            m.action(action);
+            m.action_result(action, result);
         }
     }
 }
@@ -424,6 +429,7 @@ pub async fn drive<E: Effects, T: TwilioPort>(
                         obs.renewal = Some(RenewalOutcome::Renewed { period });
                     }
                     Err(CreditsError::InsufficientCredits { balance, needed }) => {
+                        env.count_result("renewal", "insufficient_credits");
                         obs.renewal = Some(RenewalOutcome::Refused(ReasonMessage::new(
                             Reason::InsufficientCredits,
                             format!("credits balance {balance}, renewal needs {needed}"),

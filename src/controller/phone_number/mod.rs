@@ -84,6 +84,8 @@ async fn run_one(ctx: Arc<Context>, namespace: Option<String>, shutdown: Cancell
     let controller = Controller::new(numbers, wc.clone());
     let store = controller.store();
     let mapper_store = store.clone();
+    // The number gauges of /metrics read this cache while the controller runs.
+    let _metrics_cache = ctx.metrics.watch_numbers(store.clone());
     let data = Arc::new(Data {
         ctx: ctx.clone(),
         store,
@@ -126,7 +128,17 @@ async fn reconcile(
     data: Arc<Data>,
 ) -> Result<Action, kube::runtime::finalizer::Error<Error>> {
     let ctx = &data.ctx;
-    ctx.metrics.reconciled(KIND);
+    let timer = ctx.metrics.reconcile_timer(KIND);
+    let result = reconcile_inner(pn, data.clone()).await;
+    timer.finish(&result);
+    result
+}
+
+async fn reconcile_inner(
+    pn: Arc<PhoneNumber>,
+    data: Arc<Data>,
+) -> Result<Action, kube::runtime::finalizer::Error<Error>> {
+    let ctx = &data.ctx;
     let ns = pn
         .namespace()
         .ok_or(kube::runtime::finalizer::Error::ApplyFailed(
