@@ -2,7 +2,8 @@
 //! simulator and the operator on 127.0.0.1): `search` through the binary installed as
 //! `kubectl-telephony` (a symlink, found by its name like kubectl finds plugins), `buy
 //! --dry-run` and `buy` of a number the search printed, at the price it printed, `inventory`,
-//! `release`; and the one-line errors (no account, no context).
+//! `plan` on a directory (checked against what an apply then does: bought at the price it said;
+//! exit code 2 for an immutable change), `release`; and the one-line errors.
 
 #[path = "e2e/common.rs"]
 mod common;
@@ -160,6 +161,89 @@ async fn search_buy_and_inventory_against_the_sandbox() {
         "{inventory}"
     );
     assert!(inventory.contains("monthly total:"), "{inventory}");
+
+    // plan on a directory: a reconfiguration and a search to buy, at the price a number of the
+    // same country and type pays; then an apply does what it said, at that price.
+    let manifests = dir.path().join("numbers");
+    std::fs::create_dir_all(manifests.join("more")).expect("manifest dir");
+    std::fs::write(
+        manifests.join("sales.yaml"),
+        format!(
+            "apiVersion: telephony.agni.ai/v1alpha1\nkind: PhoneNumber\nmetadata: {{name: sales}}\n\
+             spec: {{accountRef: {{name: acct}}, number: '{number}', maxMonthlyPrice: '{monthly}',\n\
+             voice: {{url: 'https://example.test/voice'}}}}\n"
+        ),
+    )
+    .expect("sales.yaml");
+    let support = serde_json::json!({
+        "apiVersion": "telephony.agni.ai/v1alpha1", "kind": "PhoneNumber",
+        "metadata": {"name": "support"},
+        "spec": {"accountRef": {"name": "acct"}, "search": {"country": "US", "type": "Local", "areaCode": 212}}
+    });
+    std::fs::write(
+        manifests.join("more/support.json"),
+        serde_json::to_string(&support).expect("json"),
+    )
+    .expect("support.json");
+    let dir_arg = manifests.display().to_string();
+    let planned = run(&kc, &["plan", "-f", &dir_arg, "-o", "json"])
+        .await
+        .expect("nothing refused");
+    let planned: serde_json::Value = serde_json::from_str(&planned).expect("plan json");
+    let change = |name: &str| {
+        planned["changes"]
+            .as_array()
+            .and_then(|c| c.iter().find(|c| c["name"] == name).cloned())
+            .unwrap_or_else(|| panic!("{name} in {planned:#}"))
+    };
+    assert_eq!(change("sales")["action"], "reconfigure", "{planned:#}");
+    assert_eq!(change("sales")["note"], "spec.voice", "{planned:#}");
+    assert_eq!(change("support")["action"], "buy", "{planned:#}");
+    assert_eq!(
+        change("support")["monthly"],
+        monthly.as_str(),
+        "{planned:#}"
+    );
+    assert_eq!(planned["refused"], 0);
+    let mut support = support;
+    support["metadata"]["namespace"] = serde_json::json!(ns);
+    kube::Api::<telephony_operator::api::PhoneNumber>::namespaced(client.clone(), &ns)
+        .patch(
+            "support",
+            &kube::api::PatchParams::apply("plan-test"),
+            &kube::api::Patch::Apply(support),
+        )
+        .await
+        .expect("support applied");
+    let bought = wait_ready(&client, &ns, "support").await;
+    assert_eq!(
+        bought.status.and_then(|s| s.pricing).map(|p| p.monthly_fee),
+        Some(monthly.clone()),
+        "bought at the price the plan said"
+    );
+    // An immutable change is refused (exit code 2 from the binary).
+    std::fs::write(
+        manifests.join("sales.yaml"),
+        "apiVersion: telephony.agni.ai/v1alpha1\nkind: PhoneNumber\nmetadata: {name: sales}\n\
+         spec: {accountRef: {name: acct}, number: '+12125550100'}\n",
+    )
+    .expect("sales.yaml");
+    let output = tokio::process::Command::new(&bin)
+        .args(["--kubeconfig", &kc.display().to_string()])
+        .args(["plan", "-f", &dir_arg, "-o", "markdown"])
+        .output()
+        .await
+        .expect("kubectl-telephony runs");
+    let md = String::from_utf8_lossy(&output.stdout).to_string();
+    assert_eq!(output.status.code(), Some(2), "{md}");
+    assert!(
+        md.contains("| ! | refuse |") && md.contains("immutable"),
+        "{md}"
+    );
+    assert!(
+        md.contains("1 unchanged, **1 refused**"),
+        "support is as applied: {md}"
+    );
 
     // release shows what stops being billed, then deletes the PhoneNumber (released at Twilio).
     let shown = run(&kc, &["release", "sales", "--dry-run"])

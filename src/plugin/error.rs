@@ -52,6 +52,8 @@ pub enum PluginError {
     AlreadyExists { namespace: String, name: String },
     #[error("{0}")]
     Invalid(String),
+    #[error("the plan refuses {0} change(s)")]
+    Refused(usize),
     #[error("writing the output: {0}")]
     Io(#[from] std::io::Error),
 }

@@ -8,11 +8,13 @@
 //! Commands: `search` (a NumberSearch created, waited for, printed as a table and deleted), `buy`
 //! (the PhoneNumber for one exact number, with the price it will pay), `inventory` (the numbers per
 //! account with their monthly fees and renewals, and the numbers no PhoneNumber claims),
-//! `release` (a PhoneNumber deleted after showing what stops being billed).
+//! `release` (a PhoneNumber deleted after showing what stops being billed), `plan` (what applying
+//! manifests would do and cost; exit code 2 when something would be refused).
 
 mod buy;
 mod error;
 mod inventory;
+pub mod plan;
 mod release;
 mod search;
 pub mod table;
@@ -60,6 +62,29 @@ pub enum PluginCommand {
     /// Delete a PhoneNumber after showing what stops being billed (the operator releases the
     /// number at Twilio unless its deletionPolicy is Retain).
     Release(ReleaseArgs),
+    /// What applying PhoneNumber manifests would buy, adopt, release, reconfigure and refuse, and
+    /// the monthly cost before and after per account. Reads the cluster only; exit code 2 when
+    /// something would be refused.
+    Plan(PlanArgs),
+}
+
+/// `plan`'s arguments.
+#[derive(clap::Args, Debug, Clone)]
+pub struct PlanArgs {
+    /// Manifest files or directories (read recursively: .yaml, .yml, .json).
+    #[arg(short = 'f', long = "filename", required = true)]
+    pub filename: Vec<std::path::PathBuf>,
+    /// `text`, `markdown` (a pull-request comment) or `json`.
+    #[arg(short = 'o', long, value_enum, default_value_t = PlanOutput::Text)]
+    pub output: PlanOutput,
+}
+
+/// `plan`'s output formats.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlanOutput {
+    Text,
+    Markdown,
+    Json,
 }
 
 /// `release`'s arguments.
@@ -200,6 +225,7 @@ pub async fn run(args: PluginArgs, out: &mut (dyn Write + Send)) -> Result<(), P
         PluginCommand::Buy(b) => buy::run(&target, b, out).await,
         PluginCommand::Inventory(i) => inventory::run(&target, i, out).await,
         PluginCommand::Release(r) => release::run(&target, r, out).await,
+        PluginCommand::Plan(p) => plan::run(&target, p, out).await,
     }
 }
 
@@ -224,6 +250,11 @@ where
     let mut stdout = std::io::stdout();
     match run(args, &mut stdout).await {
         Ok(()) => ExitCode::SUCCESS,
+        // The plan was printed; 2 says something in it would be refused.
+        Err(e @ PluginError::Refused(_)) => {
+            eprintln!("{e}");
+            ExitCode::from(2)
+        }
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::FAILURE
