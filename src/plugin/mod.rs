@@ -38,8 +38,12 @@ pub const PLUGIN_BINARY: &str = "kubectl-telephony";
     about = "Search, buy and list phone numbers of the telephony operator, in the current kubeconfig context and namespace"
 )]
 pub struct PluginArgs {
-    #[command(flatten)]
-    pub cluster: ClusterArgs,
+    /// Path to the kubeconfig file to use (instead of `KUBECONFIG` and `~/.kube/config`).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub kubeconfig: Option<std::path::PathBuf>,
+    /// Name of the kubeconfig context to use (default: its current-context).
+    #[arg(long, global = true, value_name = "NAME")]
+    pub context: Option<String>,
     /// Namespace (default: the context's namespace, else `default`).
     #[arg(short = 'n', long, global = true)]
     pub namespace: Option<String>,
@@ -202,8 +206,11 @@ pub struct Target {
 impl Target {
     /// The cluster and namespace of the flags, or of the current kubeconfig context.
     pub async fn connect(args: &PluginArgs) -> Result<Target, PluginError> {
-        let config = args
-            .cluster
+        let cluster = ClusterArgs {
+            kubeconfig: args.kubeconfig.clone(),
+            context: args.context.clone(),
+        };
+        let config = cluster
             .kube_config()
             .await
             .map_err(|e| PluginError::NoContext(e.to_string()))?;
@@ -305,6 +312,7 @@ mod tests {
         ])
         .expect("parses");
         assert_eq!(args.namespace.as_deref(), Some("team-a"));
+        assert_eq!(args.context, None);
         let PluginCommand::Search(s) = args.command else {
             panic!("search");
         };
@@ -329,5 +337,20 @@ mod tests {
             PluginArgs::try_parse_from(["kubectl-telephony", "search"]).is_err(),
             "--account is required"
         );
+        // Like kubectl's, the cluster flags go anywhere.
+        let args = PluginArgs::try_parse_from([
+            "kubectl-telephony",
+            "inventory",
+            "--context",
+            "prod",
+            "--kubeconfig",
+            "kc",
+            "-n",
+            "b",
+        ])
+        .expect("parses");
+        assert_eq!(args.context.as_deref(), Some("prod"));
+        assert_eq!(args.kubeconfig.as_deref(), Some(std::path::Path::new("kc")));
+        assert_eq!(args.namespace.as_deref(), Some("b"));
     }
 }
