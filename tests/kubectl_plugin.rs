@@ -3,7 +3,8 @@
 //! `kubectl-telephony` (a symlink, found by its name like kubectl finds plugins), `buy
 //! --dry-run` and `buy` of a number the search printed, at the price it printed, `inventory`,
 //! `plan` on a directory (checked against what an apply then does: bought at the price it said;
-//! exit code 2 for an immutable change), `release`; and the one-line errors.
+//! exit code 2 for an immutable change), `release`, a Managed search and buy (rate card prices,
+//! the credits left); and the one-line errors.
 
 #[path = "e2e/common.rs"]
 mod common;
@@ -267,6 +268,83 @@ async fn search_buy_and_inventory_against_the_sandbox() {
             .iter()
             .any(|o| o.phone_number == number),
         "released at Twilio"
+    );
+
+    // Managed: priced from the platform's rate card, and buy shows the credits left after it.
+    apply(&client, &ns, serde_json::json!({
+        "apiVersion": "telephony.agni.ai/v1alpha1", "kind": "TelephonyAccount", "metadata": {"name": "managed"},
+        "spec": {"mode": "Managed", "friendlyName": "plugin managed", "managed": {
+            "termsAccepted": true, "termsVersion": telephony_operator::DEFAULT_TERMS_VERSION}}
+    }))
+    .await;
+    grant_credits(&client, &ns, "managed", "10.00").await;
+    let accounts =
+        kube::Api::<telephony_operator::api::TelephonyAccount>::namespaced(client.clone(), &ns);
+    wait_for(
+        "managed account with its credits",
+        CONVERGE,
+        async || accounts.get_opt("managed").await.ok().flatten(),
+        |a| {
+            account_ready_of(a).is_some_and(|(s, _)| s == "True")
+                && a.status
+                    .as_ref()
+                    .and_then(|s| s.credits.as_ref())
+                    .is_some_and(|c| c.balance == "10.00")
+        },
+    )
+    .await;
+    let card = telephony_operator::billing::RateCard::default()
+        .price_for("US", telephony_operator::api::NumberType::Local)
+        .expect("US Local on the built-in card");
+    let fee = telephony_operator::controller::conditions::money(card.monthly_fee);
+    let managed = run(
+        &kc,
+        &[
+            "search",
+            "--account",
+            "managed",
+            "--area-code",
+            "212",
+            "--limit",
+            "2",
+        ],
+    )
+    .await
+    .expect("managed search");
+    assert!(
+        managed.contains("the platform's rate card (Managed)"),
+        "{managed}"
+    );
+    let managed_number = managed
+        .lines()
+        .nth(1)
+        .and_then(|l| l.split_whitespace().next())
+        .expect("a candidate")
+        .to_string();
+    assert!(
+        managed.lines().nth(1).is_some_and(|l| l.contains(&fee)),
+        "{managed}"
+    );
+    let dry = run(
+        &kc,
+        &[
+            "buy",
+            &managed_number,
+            "--account",
+            "managed",
+            "--name",
+            "m1",
+            "--dry-run",
+        ],
+    )
+    .await
+    .expect("managed buy --dry-run");
+    let left = telephony_operator::controller::conditions::money(
+        rust_decimal::Decimal::new(1000, 2) - card.monthly_fee,
+    );
+    assert!(
+        dry.contains(&format!("credits left after it: {left} USD")),
+        "{dry}"
     );
 
     // Errors are one line a person can act on.
