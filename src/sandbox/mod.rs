@@ -82,7 +82,8 @@ pub async fn run(args: SandboxArgs) -> ExitCode {
     }
     match emulator.write_kubeconfig(&args.kubeconfig_out) {
         Ok(()) => println!(
-            "kubeconfig               {}\n  try: kubectl --kubeconfig {} get tacct,pn -A",
+            "kubeconfig               {}\n  try: kubectl --kubeconfig {} get tacct,pn -A\n  try: telephony-operator kubectl-telephony --kubeconfig {} -n acme search --account acme-twilio --country US --area-code 415",
+            args.kubeconfig_out.display(),
             args.kubeconfig_out.display(),
             args.kubeconfig_out.display()
         ),
