@@ -178,6 +178,18 @@ async fn emulator_metrics_endpoint_serves_the_operator_metrics() {
         Some(1.0),
         "{last}"
     );
+    // The client's own counters (ClientStats) are exported too.
+    for counter in [
+        "telephony_operator_twilio_retries_total",
+        "telephony_operator_twilio_throttled_total",
+    ] {
+        assert!(value(&s, counter, &[]).is_some(), "{counter}: {last}");
+    }
+    assert_eq!(
+        value(&s, "telephony_operator_twilio_outcome_unknown_total", &[]),
+        Some(0.0),
+        "{last}"
+    );
     let purchase = [("action", "purchase"), ("result", "success")];
     assert_eq!(
         value(&s, "telephony_operator_actions_total", &purchase),

@@ -75,6 +75,7 @@ impl Context {
         };
         let metrics = Metrics::default();
         twilio.observe_requests(metrics.twilio_observer());
+        metrics.export_client_stats(twilio.clone());
         Self {
             recorder: Recorder::new(kube.clone(), reporter),
             claims: Claims::new(kube.clone(), &config.operator_namespace),

@@ -16,7 +16,7 @@ use kube::ResourceExt;
 use kube::runtime::reflector::Store;
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric};
-use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::counter::{ConstCounter, Counter};
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
@@ -24,6 +24,7 @@ use prometheus_client::metrics::{MetricType, TypedMetric};
 use prometheus_client::registry::Registry;
 
 use crate::api::{PhoneNumber, TelephonyAccount};
+use crate::twilio::TwilioClient;
 
 /// Labels of per-controller metrics.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -251,6 +252,12 @@ impl Metrics {
         }
     }
 
+    /// Exports the retry, throttling and outcome-unknown counters `client` keeps (its
+    /// `ClientStats`), read on each scrape.
+    pub fn export_client_stats(&self, client: TwilioClient) {
+        *lock(&self.caches.twilio) = Some(client);
+    }
+
     /// A registry exposing these metrics (clones share the same values).
     pub fn registry(&self) -> Registry {
         let mut registry = Registry::with_prefix("telephony_operator");
@@ -333,6 +340,7 @@ struct Caches {
     next: AtomicU64,
     numbers: Mutex<BTreeMap<u64, Store<PhoneNumber>>>,
     accounts: Mutex<BTreeMap<u64, Store<TelephonyAccount>>>,
+    twilio: Mutex<Option<TwilioClient>>,
 }
 
 impl std::fmt::Debug for Caches {
@@ -447,6 +455,30 @@ impl Collector for Caches {
                         currency,
                     })
                     .set(cost);
+            }
+        }
+        let stats = lock(&self.twilio).as_ref().map(TwilioClient::stats);
+        if let Some(stats) = stats {
+            for (name, help, value) in [
+                (
+                    "twilio_retries",
+                    "Twilio requests retried (attempts after the first)",
+                    stats.retries,
+                ),
+                (
+                    "twilio_throttled",
+                    "Twilio answers 429 Too Many Requests",
+                    stats.throttled,
+                ),
+                (
+                    "twilio_outcome_unknown",
+                    "Twilio creates whose outcome is unknown (no answer, or 5xx): recovered by a lookup, never repeated blind",
+                    stats.outcome_unknown,
+                ),
+            ] {
+                let counter = ConstCounter::new(value);
+                let metric = encoder.encode_descriptor(name, help, None, counter.metric_type())?;
+                counter.encode(metric)?;
             }
         }
         encode_family(

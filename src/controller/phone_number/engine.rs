@@ -285,12 +285,17 @@ pub async fn drive<E: Effects, T: TwilioPort>(
                     Err(e) if e.is_outcome_unknown() => {
                         // Never retried blindly: the next round looks the number up. The buy
                         // was sent, so this attempt counts.
+                        env.count_result("purchase", "outcome_unknown");
                         obs.owned = None;
                         obs.buy_failure = None;
                         obs.buy_sent = true;
                     }
-                    Err(e) if e.is_retryable() => return Err(e.into()),
+                    Err(e) if e.is_retryable() => {
+                        env.count_result("purchase", "retryable_error");
+                        return Err(e.into());
+                    }
                     Err(e) => {
+                        env.count_result("purchase", "refused");
                         obs.owned = obs.owned.filter(|o| o.targeted);
                         obs.buy_failure = Some(BuyFailure::Refused {
                             code: e.code(),
