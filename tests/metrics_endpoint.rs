@@ -228,3 +228,74 @@ async fn emulator_metrics_endpoint_serves_the_operator_metrics() {
     promtool_check(&last);
     stack.shutdown().await;
 }
+
+/// Item 4 of the observability issue: an event per transition, not per reconcile. A number
+/// stalled by its price guard and its connected account are reconciled every second for a few
+/// seconds; each reason is recorded once (a repeat would show as a second Event or a
+/// `series.count` above 1), and every note fits in 1 kB.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn emulator_events_are_recorded_once_per_transition() {
+    use k8s_openapi::api::events::v1::Event;
+    use kube::Api;
+    let stack = emulator_stack(StackOptions {
+        resync_seconds: 1,
+        ..StackOptions::default()
+    })
+    .await;
+    let client = stack.client.clone();
+    let ns = byo_namespace(&client, "events").await;
+    let mut guarded = search_number("guarded", 415);
+    guarded["spec"]["maxMonthlyPrice"] = serde_json::json!("0.01");
+    apply(&client, &ns, guarded).await;
+    wait_number(&client, &ns, "guarded", "Stalled", |pn| {
+        pn.status.as_ref().is_some_and(|s| {
+            s.conditions
+                .iter()
+                .any(|c| c.type_ == "Stalled" && c.status == "True")
+        })
+    })
+    .await;
+    // Several resyncs of both objects.
+    tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+    let events = Api::<Event>::namespaced(client.clone(), &ns)
+        .list(&Default::default())
+        .await
+        .expect("list events");
+    let mut seen = std::collections::BTreeMap::<(String, String, String), i32>::new();
+    for e in &events.items {
+        let regarding = e
+            .regarding
+            .as_ref()
+            .and_then(|r| r.name.clone())
+            .unwrap_or_default();
+        let reason = e.reason.clone().unwrap_or_default();
+        let note = e.note.clone().unwrap_or_default();
+        assert!(
+            note.len() <= 1024,
+            "{reason}: a note of {} bytes",
+            note.len()
+        );
+        assert_eq!(
+            e.reporting_controller.as_deref(),
+            Some("telephony.agni.ai/telephony-operator"),
+            "{e:?}"
+        );
+        let count = e.series.as_ref().map_or(1, |s| s.count);
+        *seen
+            .entry((regarding, reason, e.type_.clone().unwrap_or_default()))
+            .or_default() += count;
+    }
+    assert!(
+        seen.keys()
+            .any(|(r, _, t)| r == "guarded" && t == "Warning"),
+        "the stall was recorded: {seen:?}"
+    );
+    assert!(
+        seen.keys().any(|(r, _, _)| r == "acct"),
+        "the account's connection was recorded: {seen:?}"
+    );
+    eprintln!("events (object, reason, type) → times: {seen:?}");
+    let repeated: Vec<_> = seen.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(repeated.is_empty(), "recorded more than once: {repeated:?}");
+    stack.shutdown().await;
+}
