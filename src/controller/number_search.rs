@@ -90,8 +90,14 @@ async fn run_one(ctx: Arc<Context>, namespace: Option<String>, shutdown: Cancell
 }
 
 async fn reconcile(obj: Arc<NumberSearchResource>, data: Arc<Data>) -> Result<Action, Error> {
+    let timer = data.ctx.metrics.reconcile_timer(KIND);
+    let result = reconcile_inner(obj, &data).await;
+    timer.finish(&result);
+    result
+}
+
+async fn reconcile_inner(obj: Arc<NumberSearchResource>, data: &Data) -> Result<Action, Error> {
     let ctx = &data.ctx;
-    ctx.metrics.reconciled(KIND);
     let namespace = obj.namespace().ok_or(Error::NoNamespace)?;
     if obj.metadata.deletion_timestamp.is_some() {
         return Ok(Action::await_change());

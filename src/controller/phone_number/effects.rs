@@ -156,7 +156,7 @@ impl Effects for KubeEffects {
                 EventType::Warning => kube::runtime::events::EventType::Warning,
             },
             reason: event.reason.to_string(),
-            note: Some(event.note.chars().take(1000).collect()),
+            note: Some(crate::controller::context::event_note(&event.note)),
             action: event.reason.to_string(),
             secondary: None,
         };
