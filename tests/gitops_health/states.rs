@@ -522,6 +522,13 @@ fn purchase_failed(o: &Value) -> Option<Value> {
     let mut p = phone_number(o);
     let mut at = ago(SignedDuration::from_mins(20));
     intent_at(&mut p, at, byo());
+    // Every attempt's buy was sent (and its outcome never known): each one counts.
+    let sent = |p: &mut PhoneNumber| {
+        if let Some(i) = p.status.as_mut().and_then(|s| s.purchase_intent.as_mut()) {
+            i.buy_sent = true;
+        }
+    };
+    sent(&mut p);
     for _ in 1..pn::MAX_PURCHASE_ATTEMPTS {
         at = at
             .checked_add(SignedDuration::from_mins(2))
@@ -534,6 +541,7 @@ fn purchase_failed(o: &Value) -> Option<Value> {
             "{:?}",
             d.action
         );
+        sent(&mut p);
     }
     let mut obs = observed(byo());
     obs.owned = lookup(None, now());
