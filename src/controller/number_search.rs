@@ -10,11 +10,11 @@
 use super::Context;
 use super::account_access::access_for;
 use super::backoff::Failures;
-use super::pricing::DEFAULT_PRICING_TTL;
+use super::pricing::{DEFAULT_PRICING_TTL, pricing_api_quote, rate_card_quote};
 use crate::api::{AccountMode, NumberSearchResource, NumberSearchStatus, TelephonyAccount};
 use crate::controller::conditions::{Reason, ReasonMessage};
 use crate::reconcile::number_search::{self as decisions, Next, Observed};
-use crate::reconcile::phone_number::{PriceQuote, PriceSource};
+use crate::reconcile::phone_number::PriceQuote;
 use crate::twilio::{AccountApi, SearchQuery, TwilioPort};
 use futures::StreamExt;
 use kube::api::{DeleteParams, PostParams, Preconditions};
@@ -203,54 +203,14 @@ async fn price(
 ) -> (Option<PriceQuote>, Option<ReasonMessage>) {
     let (country, t) = (&obj.spec.search.country, obj.spec.search.r#type);
     match mode {
-        AccountMode::Managed => match ctx.rate_card.price_for(country, t) {
-            Some(r) => (
-                Some(PriceQuote {
-                    currency: r.currency,
-                    monthly_fee: r.monthly_fee,
-                    inbound_per_minute: Some(r.inbound_per_minute),
-                    outbound_per_minute: Some(r.outbound_per_minute),
-                    source: PriceSource::RateCard,
-                    fetched_at: None,
-                }),
-                None,
-            ),
-            None => (
-                None,
-                Some(ReasonMessage::new(
-                    Reason::NotOnRateCard,
-                    format!("the rate card has no {t} numbers in {country}"),
-                )),
-            ),
-        },
+        AccountMode::Managed => rate_card_quote(&ctx.rate_card, country, t),
         AccountMode::BringYourOwn => {
             match ctx
                 .pricing
                 .country(api, country, DEFAULT_PRICING_TTL, now)
                 .await
             {
-                Ok(prices) => match prices.for_type(t) {
-                    Some(p) => (
-                        Some(PriceQuote {
-                            currency: p.currency,
-                            monthly_fee: p.monthly_fee,
-                            inbound_per_minute: p.inbound_per_minute,
-                            outbound_per_minute: p.outbound_per_minute,
-                            source: PriceSource::TwilioPricingApi,
-                            fetched_at: Some(p.fetched_at),
-                        }),
-                        None,
-                    ),
-                    None => (
-                        None,
-                        Some(ReasonMessage::new(
-                            Reason::PriceUnknown,
-                            format!(
-                                "Twilio publishes no monthly price for {t} numbers in {country}"
-                            ),
-                        )),
-                    ),
-                },
+                Ok(prices) => pricing_api_quote(&prices, country, t),
                 Err(e) => (
                     None,
                     Some(ReasonMessage::new(

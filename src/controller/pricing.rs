@@ -6,6 +6,8 @@
 //! platform's rate card instead and never reach this cache.
 
 use crate::api::NumberType;
+use crate::controller::conditions::{Reason, ReasonMessage};
+use crate::reconcile::phone_number::{PriceQuote, PriceSource};
 use crate::twilio::{AccountApi, NumberPrices, TwilioError, VoicePrices};
 use jiff::Timestamp;
 use rust_decimal::Decimal;
@@ -38,6 +40,62 @@ pub struct TypePrices {
 
 /// Converts the CRD's number type to the client's (defined in the core, where decisions use it).
 pub use telephony_core::twilio::kind_of;
+
+/// The Managed price of `t` numbers in `country` from the rate card, or why there is none.
+pub fn rate_card_quote(
+    card: &crate::billing::RateCard,
+    country: &str,
+    t: NumberType,
+) -> (Option<PriceQuote>, Option<ReasonMessage>) {
+    match card.price_for(country, t) {
+        Some(r) => (
+            Some(PriceQuote {
+                currency: r.currency,
+                monthly_fee: r.monthly_fee,
+                inbound_per_minute: Some(r.inbound_per_minute),
+                outbound_per_minute: Some(r.outbound_per_minute),
+                source: PriceSource::RateCard,
+                fetched_at: None,
+            }),
+            None,
+        ),
+        None => (
+            None,
+            Some(ReasonMessage::new(
+                Reason::NotOnRateCard,
+                format!("the rate card has no {t} numbers in {country}"),
+            )),
+        ),
+    }
+}
+
+/// The BringYourOwn price of `t` numbers from the Pricing API's answer, or why there is none.
+pub fn pricing_api_quote(
+    prices: &CountryPrices,
+    country: &str,
+    t: NumberType,
+) -> (Option<PriceQuote>, Option<ReasonMessage>) {
+    match prices.for_type(t) {
+        Some(p) => (
+            Some(PriceQuote {
+                currency: p.currency,
+                monthly_fee: p.monthly_fee,
+                inbound_per_minute: p.inbound_per_minute,
+                outbound_per_minute: p.outbound_per_minute,
+                source: PriceSource::TwilioPricingApi,
+                fetched_at: Some(p.fetched_at),
+            }),
+            None,
+        ),
+        None => (
+            None,
+            Some(ReasonMessage::new(
+                Reason::PriceUnknown,
+                format!("Twilio publishes no monthly price for {t} numbers in {country}"),
+            )),
+        ),
+    }
+}
 
 impl CountryPrices {
     /// Prices of a number type; `None` when Twilio lists no monthly fee for it.

@@ -8,10 +8,10 @@ use crate::controller::account_access::access_for;
 use crate::controller::conditions::Reason;
 use crate::controller::conditions::ReasonMessage;
 use crate::controller::inventory::InventoryCache;
-use crate::controller::pricing::DEFAULT_PRICING_TTL;
+use crate::controller::pricing::{DEFAULT_PRICING_TTL, pricing_api_quote, rate_card_quote};
 use crate::reconcile::account::NotUsable;
 use crate::reconcile::phone_number::status::country_and_type;
-use crate::reconcile::phone_number::{AccountView, Observed, Ownership, PriceQuote, PriceSource};
+use crate::reconcile::phone_number::{AccountView, Observed, Ownership, PriceQuote};
 use crate::twilio::{AccountApi, TwilioError, TwilioPort};
 use jiff::Timestamp;
 use kube::runtime::reflector::Store;
@@ -146,51 +146,13 @@ pub async fn price(
         ));
     };
     match mode {
-        AccountMode::Managed => Ok(match ctx.rate_card.price_for(&country, t) {
-            Some(r) => (
-                Some(PriceQuote {
-                    currency: r.currency,
-                    monthly_fee: r.monthly_fee,
-                    inbound_per_minute: Some(r.inbound_per_minute),
-                    outbound_per_minute: Some(r.outbound_per_minute),
-                    source: PriceSource::RateCard,
-                    fetched_at: None,
-                }),
-                None,
-            ),
-            None => (
-                None,
-                Some(ReasonMessage::new(
-                    Reason::NotOnRateCard,
-                    format!("the rate card has no {t} numbers in {country}"),
-                )),
-            ),
-        }),
+        AccountMode::Managed => Ok(rate_card_quote(&ctx.rate_card, &country, t)),
         AccountMode::BringYourOwn => match ctx
             .pricing
             .country(api, &country, DEFAULT_PRICING_TTL, now)
             .await
         {
-            Ok(prices) => Ok(match prices.for_type(t) {
-                Some(p) => (
-                    Some(PriceQuote {
-                        currency: p.currency,
-                        monthly_fee: p.monthly_fee,
-                        inbound_per_minute: p.inbound_per_minute,
-                        outbound_per_minute: p.outbound_per_minute,
-                        source: PriceSource::TwilioPricingApi,
-                        fetched_at: Some(p.fetched_at),
-                    }),
-                    None,
-                ),
-                None => (
-                    None,
-                    Some(ReasonMessage::new(
-                        Reason::PriceUnknown,
-                        format!("Twilio publishes no monthly price for {t} numbers in {country}"),
-                    )),
-                ),
-            }),
+            Ok(prices) => Ok(pricing_api_quote(&prices, &country, t)),
             Err(e)
                 if e.is_retryable()
                     && pn.spec.max_monthly_price.is_some()

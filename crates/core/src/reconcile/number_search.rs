@@ -264,28 +264,14 @@ pub fn is_ready(status: Option<&NumberSearchStatus>) -> bool {
     status.is_some_and(|s| crate::conditions::condition_is_true(&s.conditions, condition::READY))
 }
 
-/// The criteria in words (`US Local, area code 415`).
+/// The criteria in words (`US Local, area code 415`), as a PhoneNumber's messages word them,
+/// plus `near_number`.
 pub fn describe(s: &NumberSearch) -> String {
-    let mut parts = vec![format!("{} {}", s.country, s.r#type)];
-    if let Some(a) = s.area_code {
-        parts.push(format!("area code {a}"));
-    }
-    if let Some(c) = &s.contains {
-        parts.push(format!("containing {c:?}"));
-    }
-    if let Some(r) = &s.in_region {
-        parts.push(format!("in region {r}"));
-    }
-    if let Some(l) = &s.in_locality {
-        parts.push(format!("in {l}"));
-    }
-    if let Some(p) = &s.in_postal_code {
-        parts.push(format!("postal code {p}"));
-    }
+    let mut out = super::phone_number::decide::describe_search(s);
     if let Some(n) = &s.near_number {
-        parts.push(format!("near {n}"));
+        out.push_str(&format!(", near {n}"));
     }
-    parts.join(", ")
+    out
 }
 
 #[cfg(test)]
