@@ -110,7 +110,10 @@ pub(super) async fn run(
             args.number
         ));
     }
-    let manifest = manifest(&args.name, ns, &args.account, candidate);
+    let mut manifest = manifest(&args.name, ns, &args.account, candidate);
+    if !target.labels.is_empty() {
+        manifest["metadata"]["labels"] = serde_json::json!(target.labels);
+    }
     if args.dry_run {
         for line in &summary {
             writeln!(out, "# {line}")?;

@@ -52,6 +52,12 @@ pub enum PluginError {
     AlreadyExists { namespace: String, name: String },
     #[error("{0}")]
     Invalid(String),
+    #[error(
+        "plan -k needs kubectl on PATH (it runs `kubectl kustomize {dir}`): install kubectl, or render the directory yourself and pass the result with -f"
+    )]
+    KubectlMissing { dir: String },
+    #[error("kubectl kustomize {dir} failed: {stderr}")]
+    KustomizeFailed { dir: String, stderr: String },
     #[error("the plan refuses {0} change(s)")]
     Refused(usize),
     #[error("writing the output: {0}")]

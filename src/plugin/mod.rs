@@ -47,6 +47,10 @@ pub struct PluginArgs {
     /// Namespace (default: the context's namespace, else `default`).
     #[arg(short = 'n', long, global = true)]
     pub namespace: Option<String>,
+    /// Labels for the objects the plugin creates (NumberSearches, PhoneNumbers), `KEY=VALUE`,
+    /// comma-separated or repeated: for example the `--label-selector` of an operator shard.
+    #[arg(long, global = true, value_name = "KEY=VALUE", value_delimiter = ',', value_parser = parse_label)]
+    pub labels: Vec<(String, String)>,
     #[command(subcommand)]
     pub command: PluginCommand,
 }
@@ -66,21 +70,31 @@ pub enum PluginCommand {
     /// Delete a PhoneNumber after showing what stops being billed (the operator releases the
     /// number at Twilio unless its deletionPolicy is Retain).
     Release(ReleaseArgs),
-    /// What applying PhoneNumber manifests would buy, adopt, release, reconfigure and refuse, and
-    /// the monthly cost before and after per account. Reads the cluster only; exit code 2 when
-    /// something would be refused.
+    /// What applying manifests would buy, adopt, release, reconfigure and refuse, and the
+    /// monthly cost before and after per account. Reads the cluster and validates the manifests
+    /// with server-side dry-run applies (nothing is changed, Twilio is never called); exit code 2
+    /// when something would be refused.
     Plan(PlanArgs),
 }
 
 /// `plan`'s arguments.
 #[derive(clap::Args, Debug, Clone)]
+#[command(group = clap::ArgGroup::new("manifests").required(true).multiple(true).args(["filename", "kustomize"]))]
 pub struct PlanArgs {
-    /// Manifest files or directories (read recursively: .yaml, .yml, .json).
-    #[arg(short = 'f', long = "filename", required = true)]
+    /// Manifest files or directories (read recursively: .yaml, .yml, .json). Repeatable.
+    #[arg(short = 'f', long = "filename", value_name = "DIR|FILE")]
     pub filename: Vec<std::path::PathBuf>,
+    /// A kustomization directory, rendered like `kubectl apply -k` does (runs `kubectl
+    /// kustomize DIR`, so kubectl must be on PATH). Repeatable, and may be combined with -f.
+    #[arg(short = 'k', long = "kustomize", value_name = "DIR")]
+    pub kustomize: Vec<std::path::PathBuf>,
     /// `text`, `markdown` (a pull-request comment) or `json`.
     #[arg(short = 'o', long, value_enum, default_value_t = PlanOutput::Text)]
     pub output: PlanOutput,
+    /// Do not validate the manifests with server-side dry-run applies (then plan only reads,
+    /// and needs only the view role).
+    #[arg(long)]
+    pub no_server_dry_run: bool,
 }
 
 /// `plan`'s output formats.
@@ -197,10 +211,20 @@ pub fn invoked_as_plugin(argv0: &std::ffi::OsStr) -> bool {
         .is_some_and(|n| n == PLUGIN_BINARY)
 }
 
+/// `KEY=VALUE` of `--labels`.
+fn parse_label(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.trim().to_string())),
+        _ => Err(format!("{s:?} is not KEY=VALUE")),
+    }
+}
+
 /// A connected client and the namespace the command acts in.
 pub struct Target {
     pub client: kube::Client,
     pub namespace: String,
+    /// Labels for the objects the plugin creates (`--labels`).
+    pub labels: std::collections::BTreeMap<String, String>,
 }
 
 impl Target {
@@ -220,7 +244,11 @@ impl Target {
             .unwrap_or_else(|| config.default_namespace.clone());
         let client =
             kube::Client::try_from(config).map_err(|e| PluginError::NoContext(e.to_string()))?;
-        Ok(Target { client, namespace })
+        Ok(Target {
+            client,
+            namespace,
+            labels: args.labels.iter().cloned().collect(),
+        })
     }
 }
 
@@ -352,5 +380,64 @@ mod tests {
         assert_eq!(args.context.as_deref(), Some("prod"));
         assert_eq!(args.kubeconfig.as_deref(), Some(std::path::Path::new("kc")));
         assert_eq!(args.namespace.as_deref(), Some("b"));
+    }
+
+    #[test]
+    fn plan_takes_files_and_kustomizations_and_labels_parse() {
+        let args = PluginArgs::try_parse_from([
+            "kubectl-telephony",
+            "plan",
+            "-k",
+            "overlays/prod",
+            "-f",
+            "extra.yaml",
+            "-k",
+            "overlays/dev",
+            "-o",
+            "markdown",
+        ])
+        .expect("parses");
+        let PluginCommand::Plan(p) = args.command else {
+            panic!("plan");
+        };
+        assert_eq!(p.filename, [std::path::PathBuf::from("extra.yaml")]);
+        assert_eq!(
+            p.kustomize,
+            [
+                std::path::PathBuf::from("overlays/prod"),
+                std::path::PathBuf::from("overlays/dev")
+            ]
+        );
+        assert_eq!(
+            (p.output, p.no_server_dry_run),
+            (PlanOutput::Markdown, false)
+        );
+        assert!(
+            PluginArgs::try_parse_from(["kubectl-telephony", "plan"]).is_err(),
+            "-f or -k is required"
+        );
+        let args = PluginArgs::try_parse_from([
+            "kubectl-telephony",
+            "search",
+            "--account",
+            "a",
+            "--labels",
+            "shard=a,team=x",
+            "--labels",
+            "env=prod",
+        ])
+        .expect("parses");
+        assert_eq!(
+            args.labels,
+            [
+                ("shard".to_string(), "a".to_string()),
+                ("team".into(), "x".into()),
+                ("env".into(), "prod".into())
+            ]
+        );
+        assert!(
+            PluginArgs::try_parse_from(["kubectl-telephony", "inventory", "--labels", "novalue"])
+                .is_err()
+        );
     }
 }

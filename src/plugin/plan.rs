@@ -1,24 +1,37 @@
-//! `kubectl telephony plan -f DIR|FILE`: what applying the PhoneNumber manifests would do —
+//! `kubectl telephony plan -f DIR|FILE [-k DIR]`: what applying the manifests would do —
 //! buy, adopt, release (a PhoneNumber of a namespace the manifests cover that they no longer
 //! list: what a GitOps tool's prune does), reconfigure, or refuse (immutable selection changed,
-//! price above the guard, Managed credits short, terms not accepted, no account) — and the monthly
-//! cost before and after per account and currency. It reads the cluster only and never calls
-//! Twilio: a price is the one a PhoneNumber of the same account, country and type already pays, or
-//! the built-in rate card for Managed (the operator may be configured with another card), and the
-//! plan says which.
+//! price above the guard, Managed credits short, terms not accepted, no account, or anything the
+//! API server itself refuses) — and the monthly cost before and after per account and currency.
+//!
+//! `-k DIR` renders a kustomization like `kubectl apply -k` (it runs `kubectl kustomize DIR`).
+//! Every manifest of the telephony.agni.ai kinds is sent to the API server as a server-side
+//! apply with `dryRun=All` (field manager [`FIELD_MANAGER`]), so the CRD schema, its CEL rules
+//! and the admission policies refuse what they would refuse at apply time; nothing is changed.
+//! Conflicts are forced: the plan's field manager is not the applier's, and who owns a field is
+//! the real apply's business, not a refusal. Twilio is never called: a price is the one a
+//! PhoneNumber of the same account, country and type already pays, or the built-in rate card
+//! for Managed (the operator may be configured with another card), and the plan says which.
 
 use super::{PlanArgs, PlanOutput, PluginError, Target};
-use crate::api::{AccountMode, PhoneNumber, TelephonyAccount};
+use crate::api::{AccountMode, CreditGrant, NumberSearchResource, PhoneNumber, TelephonyAccount};
 use crate::billing::RateCard;
 use crate::controller::conditions::money;
 use crate::reconcile::phone_number::status::country_and_type;
-use kube::api::ListParams;
+use kube::api::{ApiResource, DynamicObject, ListParams, Patch, PatchParams, ValidationDirective};
 use kube::{Api, ResourceExt};
 use rust_decimal::Decimal;
 use serde::Serialize;
+use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+
+/// The field manager of the plan's server-side dry-run applies.
+pub const FIELD_MANAGER: &str = "kubectl-telephony-plan";
+
+/// The API group whose manifests the plan validates.
+const GROUP: &str = "telephony.agni.ai";
 
 /// One change an apply would make.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -26,6 +39,8 @@ use std::path::{Path, PathBuf};
 pub struct Change {
     /// `buy`, `adopt`, `release`, `reconfigure` or `refuse`.
     pub action: &'static str,
+    /// `PhoneNumber`, or another telephony kind the API server refuses.
+    pub kind: String,
     pub namespace: String,
     pub name: String,
     pub account: String,
@@ -51,6 +66,18 @@ pub struct Cost {
     pub after: String,
 }
 
+/// What the API server said about the manifests (server-side dry-run applies).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DryRun {
+    /// Manifests the server accepted.
+    pub accepted: usize,
+    /// Manifests the server refused (each a `refuse` change).
+    pub refused: usize,
+    /// Manifests the server could not validate, and why (forbidden, namespace not created yet).
+    pub warnings: Vec<String>,
+}
+
 /// The plan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -59,6 +86,9 @@ pub struct Plan {
     pub unchanged: usize,
     pub costs: Vec<Cost>,
     pub refused: usize,
+    /// `None` with `--no-server-dry-run`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server_dry_run: Option<DryRun>,
 }
 
 /// What the cluster holds for the namespaces the manifests touch.
@@ -68,13 +98,80 @@ pub struct ClusterState {
     pub accounts: Vec<TelephonyAccount>,
 }
 
+/// One manifest and the file (or kustomization) it came from.
+#[derive(Debug, Clone)]
+pub struct Manifest {
+    pub source: String,
+    pub doc: Value,
+}
+
+impl Manifest {
+    fn kind(&self) -> &str {
+        self.doc["kind"].as_str().unwrap_or("")
+    }
+
+    fn ours(&self) -> bool {
+        self.doc["apiVersion"]
+            .as_str()
+            .is_some_and(|v| v.split_once('/').is_some_and(|(g, _)| g == GROUP))
+    }
+
+    fn name(&self) -> Option<&str> {
+        self.doc
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .filter(|n| !n.is_empty())
+    }
+
+    fn namespace_or<'a>(&'a self, default_ns: &'a str) -> &'a str {
+        self.doc
+            .pointer("/metadata/namespace")
+            .and_then(Value::as_str)
+            .filter(|n| !n.is_empty())
+            .unwrap_or(default_ns)
+    }
+}
+
+/// A manifest refused before the cluster's state is compared: by the API server's dry run, or
+/// because it does not parse.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub kind: String,
+    pub namespace: String,
+    pub name: String,
+    pub account: String,
+    pub note: String,
+}
+
 pub(super) async fn run(
     target: &Target,
     args: &PlanArgs,
     out: &mut (dyn Write + Send),
 ) -> Result<(), PluginError> {
-    let manifests = load(&args.filename, &target.namespace)?;
-    let namespaces: BTreeSet<String> = manifests.iter().filter_map(|m| m.namespace()).collect();
+    let mut manifests = read_files(&args.filename)?;
+    for dir in &args.kustomize {
+        manifests.extend(kustomize(dir).await?);
+    }
+    let default_ns = target.namespace.as_str();
+    let (numbers, mut refusals) = phone_numbers(&manifests, default_ns);
+    let dry_run = if args.no_server_dry_run {
+        None
+    } else {
+        let (server, summary) = dry_run(&target.client, &manifests, default_ns).await?;
+        // The server's word replaces a parse error of the same object.
+        refusals.retain(|r| {
+            !server
+                .iter()
+                .any(|s| (&s.kind, &s.namespace, &s.name) == (&r.kind, &r.namespace, &r.name))
+        });
+        refusals.extend(server);
+        Some(summary)
+    };
+    let namespaces: BTreeSet<String> = manifests
+        .iter()
+        .filter(|m| m.ours() && m.kind() == "PhoneNumber")
+        .map(|m| m.namespace_or(default_ns).to_string())
+        .collect();
     let mut state = ClusterState::default();
     for ns in &namespaces {
         let pns: Api<PhoneNumber> = Api::namespaced(target.client.clone(), ns);
@@ -93,7 +190,8 @@ pub(super) async fn run(
                 .items,
         );
     }
-    let plan = plan(&manifests, &state, &RateCard::default());
+    let mut plan = plan_with(&numbers, &refusals, &state, &RateCard::default());
+    plan.server_dry_run = dry_run;
     let text = match args.output {
         PlanOutput::Text => render_text(&plan),
         PlanOutput::Markdown => render_markdown(&plan),
@@ -109,8 +207,18 @@ pub(super) async fn run(
 }
 
 /// The PhoneNumbers of the files (a directory: its `.yaml`/`.yml`/`.json` files, recursively),
-/// each in its own namespace or `default_ns`. Other kinds are ignored.
+/// each in its own namespace or `default_ns`. Other kinds are ignored; a PhoneNumber that does
+/// not parse is an error.
 pub fn load(paths: &[PathBuf], default_ns: &str) -> Result<Vec<PhoneNumber>, PluginError> {
+    let (numbers, refusals) = phone_numbers(&read_files(paths)?, default_ns);
+    match refusals.first() {
+        Some(r) => Err(PluginError::Invalid(r.note.clone())),
+        None => Ok(numbers),
+    }
+}
+
+/// Every manifest of the files (a directory: its `.yaml`/`.yml`/`.json` files, recursively).
+pub fn read_files(paths: &[PathBuf]) -> Result<Vec<Manifest>, PluginError> {
     let mut files = Vec::new();
     for p in paths {
         collect(p, &mut files)?;
@@ -119,29 +227,251 @@ pub fn load(paths: &[PathBuf], default_ns: &str) -> Result<Vec<PhoneNumber>, Plu
     for file in files {
         let text = std::fs::read_to_string(&file)
             .map_err(|e| PluginError::Invalid(format!("reading {}: {e}", file.display())))?;
-        let docs: Vec<serde_json::Value> = serde_saphyr::from_multiple(&text)
-            .map_err(|e| PluginError::Invalid(format!("{}: not YAML: {e}", file.display())))?;
-        for doc in docs {
-            let is_pn = doc["kind"] == "PhoneNumber"
-                && doc["apiVersion"]
-                    .as_str()
-                    .is_some_and(|v| v.starts_with("telephony.agni.ai/"));
-            if !is_pn {
-                continue;
+        out.extend(parse_stream(&text, &file.display().to_string())?);
+    }
+    Ok(out)
+}
+
+/// The manifests of a YAML (or JSON) stream; the items of a `List` are manifests of their own.
+pub fn parse_stream(text: &str, source: &str) -> Result<Vec<Manifest>, PluginError> {
+    let docs: Vec<Value> = serde_saphyr::from_multiple(text)
+        .map_err(|e| PluginError::Invalid(one_line(&format!("{source}: not YAML: {e}"))))?;
+    let mut out = Vec::new();
+    for doc in docs {
+        let list =
+            doc["kind"].as_str().is_some_and(|k| k.ends_with("List")) && doc["items"].is_array();
+        if list {
+            for item in doc["items"].as_array().into_iter().flatten() {
+                out.push(Manifest {
+                    source: source.to_string(),
+                    doc: item.clone(),
+                });
             }
-            let mut pn: PhoneNumber = serde_json::from_value(doc).map_err(|e| {
-                PluginError::Invalid(format!(
-                    "{}: a PhoneNumber that does not parse: {e}",
-                    file.display()
-                ))
-            })?;
-            if pn.metadata.namespace.is_none() {
-                pn.metadata.namespace = Some(default_ns.to_string());
-            }
-            out.push(pn);
+        } else if doc.is_object() {
+            out.push(Manifest {
+                source: source.to_string(),
+                doc,
+            });
         }
     }
     Ok(out)
+}
+
+/// The manifests of a kustomization directory, rendered as `kubectl apply -k` renders them
+/// (`kubectl kustomize DIR`, kubectl from PATH).
+pub async fn kustomize(dir: &Path) -> Result<Vec<Manifest>, PluginError> {
+    let shown = dir.display().to_string();
+    let output = tokio::process::Command::new("kubectl")
+        .arg("kustomize")
+        .arg(dir)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .await
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => PluginError::KubectlMissing { dir: shown.clone() },
+            _ => PluginError::KustomizeFailed {
+                dir: shown.clone(),
+                stderr: e.to_string(),
+            },
+        })?;
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let stderr = one_line(stderr.trim().trim_start_matches("error: "));
+        return Err(PluginError::KustomizeFailed {
+            dir: shown,
+            stderr: if stderr.is_empty() {
+                format!("exit status {}", output.status)
+            } else {
+                stderr
+            },
+        });
+    }
+    let text = String::from_utf8(output.stdout).map_err(|_| PluginError::KustomizeFailed {
+        dir: shown.clone(),
+        stderr: "its output is not UTF-8".into(),
+    })?;
+    parse_stream(&text, &format!("kustomization {shown}"))
+}
+
+/// The PhoneNumbers among `manifests`, each in its own namespace or `default_ns`, and a refusal
+/// for each one that does not parse.
+pub fn phone_numbers(manifests: &[Manifest], default_ns: &str) -> (Vec<PhoneNumber>, Vec<Refusal>) {
+    let mut numbers = Vec::new();
+    let mut refusals = Vec::new();
+    for m in manifests {
+        if !m.ours() || m.kind() != "PhoneNumber" {
+            continue;
+        }
+        match serde_json::from_value::<PhoneNumber>(m.doc.clone()) {
+            Ok(mut pn) => {
+                if pn.metadata.namespace.as_deref().is_none_or(str::is_empty) {
+                    pn.metadata.namespace = Some(default_ns.to_string());
+                }
+                numbers.push(pn);
+            }
+            Err(e) => refusals.push(Refusal {
+                kind: "PhoneNumber".into(),
+                namespace: m.namespace_or(default_ns).to_string(),
+                name: m.name().unwrap_or_default().to_string(),
+                account: m.doc["spec"]["accountRef"]["name"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+                note: one_line(&format!(
+                    "{}: a PhoneNumber that does not parse: {e}",
+                    m.source
+                )),
+            }),
+        }
+    }
+    (numbers, refusals)
+}
+
+/// `s` on one line.
+fn one_line(s: &str) -> String {
+    s.split('\n')
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// The plural and scope of a telephony kind.
+fn resource_of(kind: &str) -> Option<(String, bool)> {
+    use kube::Resource;
+    Some(match kind {
+        "PhoneNumber" => (PhoneNumber::plural(&()).into_owned(), true),
+        "TelephonyAccount" => (TelephonyAccount::plural(&()).into_owned(), true),
+        "NumberSearch" => (NumberSearchResource::plural(&()).into_owned(), true),
+        "CreditGrant" => (CreditGrant::plural(&()).into_owned(), false),
+        _ => return None,
+    })
+}
+
+/// Each telephony manifest sent as a server-side apply with `dryRun=All`: the API server's
+/// refusals (one line each, its message), and what it accepted or could not check. Nothing is
+/// changed.
+pub async fn dry_run(
+    client: &kube::Client,
+    manifests: &[Manifest],
+    default_ns: &str,
+) -> Result<(Vec<Refusal>, DryRun), PluginError> {
+    let created_namespaces: BTreeSet<&str> = manifests
+        .iter()
+        .filter(|m| m.kind() == "Namespace" && m.doc["apiVersion"] == "v1")
+        .filter_map(Manifest::name)
+        .collect();
+    let mut refusals = Vec::new();
+    let mut summary = DryRun::default();
+    let mut forbidden = BTreeSet::new();
+    for m in manifests.iter().filter(|m| m.ours()) {
+        let kind = m.kind().to_string();
+        let refuse = |namespace: &str, name: &str, note: String| Refusal {
+            kind: kind.clone(),
+            namespace: namespace.to_string(),
+            name: name.to_string(),
+            account: match kind.as_str() {
+                "TelephonyAccount" => name.to_string(),
+                _ => m.doc["spec"]["accountRef"]["name"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+            },
+            note: one_line(&note),
+        };
+        let Some((plural, namespaced)) = resource_of(&kind) else {
+            refusals.push(refuse(
+                m.namespace_or(default_ns),
+                m.name().unwrap_or_default(),
+                format!("{}: the {GROUP} API has no kind {kind:?}", m.source),
+            ));
+            continue;
+        };
+        let ns = if namespaced {
+            m.namespace_or(default_ns)
+        } else {
+            ""
+        };
+        let Some(name) = m.name() else {
+            refusals.push(refuse(
+                ns,
+                "",
+                format!(
+                    "{}: a {kind} without metadata.name (an apply needs one)",
+                    m.source
+                ),
+            ));
+            continue;
+        };
+        let api_version = m.doc["apiVersion"].as_str().unwrap_or_default();
+        let version = api_version.split_once('/').map_or("", |(_, v)| v);
+        let ar = ApiResource {
+            group: GROUP.into(),
+            version: version.into(),
+            api_version: api_version.into(),
+            kind: kind.clone(),
+            plural,
+        };
+        let api: Api<DynamicObject> = if namespaced {
+            Api::namespaced_with(client.clone(), ns, &ar)
+        } else {
+            Api::all_with(client.clone(), &ar)
+        };
+        let mut body = m.doc.clone();
+        if namespaced {
+            body["metadata"]["namespace"] = Value::String(ns.to_string());
+        } else if let Some(meta) = body["metadata"].as_object_mut() {
+            // kustomize's `namespace:` does not know a custom kind is cluster-scoped.
+            meta.remove("namespace");
+        }
+        let params = PatchParams {
+            dry_run: true,
+            force: true,
+            field_manager: Some(FIELD_MANAGER.into()),
+            field_validation: Some(ValidationDirective::Strict),
+        };
+        let shown = if namespaced {
+            format!("{kind} {ns}/{name}")
+        } else {
+            format!("{kind} {name}")
+        };
+        match api.patch(name, &params, &Patch::Apply(&body)).await {
+            Ok(_) => summary.accepted += 1,
+            Err(kube::Error::Api(s)) if s.code == 403 => {
+                // Not the plan's to refuse: the applier may have rights the reader has not.
+                if forbidden.insert((kind.clone(), ns.to_string())) {
+                    summary.warnings.push(one_line(&format!(
+                        "{shown} and others like it not validated: the dry run is forbidden ({}); it needs the rights of an apply",
+                        s.message
+                    )));
+                }
+            }
+            Err(kube::Error::Api(s))
+                if s.code == 404 && namespaced && created_namespaces.contains(ns) =>
+            {
+                summary.warnings.push(format!(
+                    "{shown} not validated: its namespace is created by this apply"
+                ));
+            }
+            Err(kube::Error::Api(s)) => {
+                summary.refused += 1;
+                refusals.push(refuse(
+                    ns,
+                    name,
+                    format!("the API server refuses it: {}", s.message),
+                ));
+            }
+            Err(e) => {
+                return Err(PluginError::Kube {
+                    what: "a dry-run apply",
+                    verb: "validate",
+                    namespace: ns.to_string(),
+                    source: e,
+                });
+            }
+        }
+    }
+    Ok((refusals, summary))
 }
 
 fn collect(path: &Path, files: &mut Vec<PathBuf>) -> Result<(), PluginError> {
@@ -169,6 +499,23 @@ fn collect(path: &Path, files: &mut Vec<PathBuf>) -> Result<(), PluginError> {
 
 /// The plan of `manifests` against `state` (pure).
 pub fn plan(manifests: &[PhoneNumber], state: &ClusterState, card: &RateCard) -> Plan {
+    plan_with(manifests, &[], state, card)
+}
+
+/// The plan of `manifests` against `state`, with the manifests already `refused` (by the API
+/// server's dry run, or unparsable): a refused PhoneNumber is neither bought nor changed nor
+/// pruned (pure).
+pub fn plan_with(
+    manifests: &[PhoneNumber],
+    refused: &[Refusal],
+    state: &ClusterState,
+    card: &RateCard,
+) -> Plan {
+    let refused_numbers: BTreeMap<(String, String), &Refusal> = refused
+        .iter()
+        .filter(|r| r.kind == "PhoneNumber")
+        .map(|r| ((r.namespace.clone(), r.name.clone()), r))
+        .collect();
     let key = |p: &PhoneNumber| (p.namespace().unwrap_or_default(), p.name_any());
     let account_of = |ns: &str, name: &str| {
         state
@@ -211,6 +558,7 @@ pub fn plan(manifests: &[PhoneNumber], state: &ClusterState, card: &RateCard) ->
             .unwrap_or_default();
         let change = |action, note: String, price: Option<&(Decimal, String)>| Change {
             action,
+            kind: "PhoneNumber".into(),
             namespace: ns.clone(),
             name: name.clone(),
             account: account.clone(),
@@ -219,6 +567,10 @@ pub fn plan(manifests: &[PhoneNumber], state: &ClusterState, card: &RateCard) ->
             currency: price.map(|p| p.1.clone()),
             note,
         };
+        if let Some(r) = refused_numbers.get(&(ns.clone(), name.clone())) {
+            changes.push(change("refuse", r.note.clone(), None));
+            continue;
+        }
         if let Some(existing) = cluster.get(&(ns.clone(), name.clone())) {
             if let Some(why) = immutable_change(&existing.spec, &m.spec) {
                 changes.push(change("refuse", why, None));
@@ -310,7 +662,30 @@ pub fn plan(manifests: &[PhoneNumber], state: &ClusterState, card: &RateCard) ->
         let action = if adopt { "adopt" } else { "buy" };
         changes.push(change(action, source, price.as_ref()));
     }
-    let listed: BTreeSet<(String, String)> = manifests.iter().map(key).collect();
+    // Refusals of objects the loop above did not see: other kinds, unparsable PhoneNumbers.
+    let planned: BTreeSet<(String, String)> = manifests.iter().map(key).collect();
+    for r in refused {
+        let seen =
+            r.kind == "PhoneNumber" && planned.contains(&(r.namespace.clone(), r.name.clone()));
+        if !seen {
+            changes.push(Change {
+                action: "refuse",
+                kind: r.kind.clone(),
+                namespace: r.namespace.clone(),
+                name: r.name.clone(),
+                account: r.account.clone(),
+                what: String::new(),
+                monthly: None,
+                currency: None,
+                note: r.note.clone(),
+            });
+        }
+    }
+    let listed: BTreeSet<(String, String)> = manifests
+        .iter()
+        .map(key)
+        .chain(refused_numbers.keys().cloned())
+        .collect();
     let namespaces: BTreeSet<String> = listed.iter().map(|(ns, _)| ns.clone()).collect();
     for pn in &state.numbers {
         let k = key(pn);
@@ -335,6 +710,7 @@ pub fn plan(manifests: &[PhoneNumber], state: &ClusterState, card: &RateCard) ->
         }
         changes.push(Change {
             action: "release",
+            kind: "PhoneNumber".into(),
             namespace: k.0,
             name: k.1,
             account: pn.spec.account_ref.name.clone(),
@@ -355,6 +731,7 @@ pub fn plan(manifests: &[PhoneNumber], state: &ClusterState, card: &RateCard) ->
         changes,
         unchanged,
         refused,
+        server_dry_run: None,
         costs: costs
             .into_iter()
             .map(|((namespace, account, currency), (before, after))| Cost {
@@ -457,6 +834,33 @@ fn symbol(action: &str) -> &'static str {
     }
 }
 
+/// `ns/name` of a PhoneNumber; `Kind ns/name` (or `Kind name`) of another kind.
+fn object_cell(c: &Change) -> String {
+    let id = if c.namespace.is_empty() {
+        c.name.clone()
+    } else {
+        format!("{}/{}", c.namespace, c.name)
+    };
+    if c.kind == "PhoneNumber" {
+        id
+    } else {
+        format!("{} {id}", c.kind)
+    }
+}
+
+/// The dry run's summary lines.
+fn dry_run_lines(plan: &Plan) -> Vec<String> {
+    let Some(d) = &plan.server_dry_run else {
+        return vec!["Not validated by the API server (--no-server-dry-run).".into()];
+    };
+    let mut lines = vec![format!(
+        "API server dry run: {} accepted, {} refused.",
+        d.accepted, d.refused
+    )];
+    lines.extend(d.warnings.iter().map(|w| format!("warning: {w}")));
+    lines
+}
+
 fn price_cell(c: &Change) -> String {
     match (&c.monthly, &c.currency) {
         (Some(m), Some(cur)) => format!("{m} {cur}/month"),
@@ -472,7 +876,7 @@ pub fn render_text(plan: &Plan) -> String {
         .map(|c| {
             vec![
                 format!("{} {}", symbol(c.action), c.action),
-                format!("{}/{}", c.namespace, c.name),
+                object_cell(c),
                 c.account.clone(),
                 c.what.clone(),
                 price_cell(c),
@@ -484,14 +888,7 @@ pub fn render_text(plan: &Plan) -> String {
         "No change.\n".to_string()
     } else {
         super::table::render(
-            &[
-                "ACTION",
-                "PHONENUMBER",
-                "ACCOUNT",
-                "NUMBER",
-                "MONTHLY",
-                "NOTE",
-            ],
+            &["ACTION", "OBJECT", "ACCOUNT", "NUMBER", "MONTHLY", "NOTE"],
             &rows,
         )
     };
@@ -505,6 +902,10 @@ pub fn render_text(plan: &Plan) -> String {
             c.namespace, c.account, c.before, c.currency, c.after, c.currency
         ));
     }
+    for line in dry_run_lines(plan) {
+        out.push_str(&line);
+        out.push('\n');
+    }
     out
 }
 
@@ -515,14 +916,13 @@ pub fn render_markdown(plan: &Plan) -> String {
     if plan.changes.is_empty() {
         out.push_str("No change.\n");
     } else {
-        out.push_str("| | Action | PhoneNumber | Account | Number | Monthly | Note |\n|---|---|---|---|---|---|---|\n");
+        out.push_str("| | Action | Object | Account | Number | Monthly | Note |\n|---|---|---|---|---|---|---|\n");
         for c in &plan.changes {
             out.push_str(&format!(
-                "| {} | {} | `{}/{}` | {} | {} | {} | {} |\n",
+                "| {} | {} | `{}` | {} | {} | {} | {} |\n",
                 symbol(c.action),
                 c.action,
-                c.namespace,
-                c.name,
+                object_cell(c),
                 esc(&c.account),
                 esc(&c.what),
                 price_cell(c),
@@ -544,6 +944,11 @@ pub fn render_markdown(plan: &Plan) -> String {
                 c.namespace, c.account, c.currency, c.before, c.after
             ));
         }
+    }
+    out.push('\n');
+    for line in dry_run_lines(plan) {
+        out.push_str(&esc(&line));
+        out.push_str("\n\n");
     }
     out
 }
@@ -732,5 +1137,96 @@ mod tests {
                 ("other".into(), "b".into())
             ]
         );
+    }
+
+    #[test]
+    fn refusals_replace_the_change_and_keep_the_number_from_the_prune() {
+        let refused = [
+            Refusal {
+                kind: "PhoneNumber".into(),
+                namespace: "t".into(),
+                name: "moved".into(),
+                account: "byo".into(),
+                note: "the API server refuses it: number is immutable".into(),
+            },
+            Refusal {
+                kind: "PhoneNumber".into(),
+                namespace: "t".into(),
+                name: "gone".into(),
+                account: "byo".into(),
+                note: "a PhoneNumber that does not parse".into(),
+            },
+            Refusal {
+                kind: "TelephonyAccount".into(),
+                namespace: "t".into(),
+                name: "byo".into(),
+                account: "byo".into(),
+                note: "the API server refuses it: friendlyName is required".into(),
+            },
+        ];
+        let manifests: Vec<PhoneNumber> = [
+            number("kept", "byo", "+14155550100"),
+            number("voice", "byo", "+14155550101"),
+            number("moved", "byo", "+14155550102"),
+            number("new-byo", "byo", "+14155550111"),
+        ]
+        .into_iter()
+        .map(pn)
+        .collect();
+        let plan = plan_with(&manifests, &refused, &state(), &RateCard::default());
+        let actions: Vec<(&str, &str, &str)> = plan
+            .changes
+            .iter()
+            .map(|c| (c.action, c.kind.as_str(), c.name.as_str()))
+            .collect();
+        assert_eq!(
+            actions,
+            [
+                ("refuse", "PhoneNumber", "moved"),
+                ("buy", "PhoneNumber", "new-byo"),
+                ("refuse", "PhoneNumber", "gone"),
+                ("refuse", "TelephonyAccount", "byo"),
+            ],
+            "gone is listed (its manifest does not parse), not pruned"
+        );
+        assert_eq!((plan.unchanged, plan.refused), (2, 3));
+        let text = render_text(&plan);
+        assert!(text.contains("TelephonyAccount t/byo"), "{text}");
+        assert!(text.contains("Not validated by the API server"), "{text}");
+    }
+
+    #[test]
+    fn a_stream_and_its_lists() {
+        let text = "apiVersion: v1\nkind: List\nitems:\n- {apiVersion: telephony.agni.ai/v1alpha1, kind: PhoneNumber, metadata: {name: a}}\n- {apiVersion: v1, kind: ConfigMap, metadata: {name: b}}\n---\n---\n{\"apiVersion\": \"telephony.agni.ai/v1alpha1\", \"kind\": \"NumberSearch\", \"metadata\": {\"name\": \"c\", \"namespace\": \"x\"}}\n";
+        let ms = parse_stream(text, "f.yaml").expect("parses");
+        let ids: Vec<(bool, &str, Option<&str>, &str)> = ms
+            .iter()
+            .map(|m| (m.ours(), m.kind(), m.name(), m.namespace_or("d")))
+            .collect();
+        assert_eq!(
+            ids,
+            [
+                (true, "PhoneNumber", Some("a"), "d"),
+                (false, "ConfigMap", Some("b"), "d"),
+                (true, "NumberSearch", Some("c"), "x"),
+            ]
+        );
+        let (numbers, refusals) = phone_numbers(&ms, "d");
+        assert_eq!(numbers.len(), 0);
+        assert_eq!(refusals.len(), 1, "a PhoneNumber without a spec");
+        assert!(
+            refusals[0]
+                .note
+                .starts_with("f.yaml: a PhoneNumber that does not parse")
+        );
+        assert!(!refusals[0].note.contains('\n'));
+        assert!(parse_stream("a: [", "bad.yaml").is_err());
+        assert_eq!(one_line("a\n  b\n\nc "), "a; b; c");
+        assert_eq!(
+            resource_of("CreditGrant"),
+            Some(("creditgrants".to_string(), false))
+        );
+        assert_eq!(resource_of("NumberSearch").map(|r| r.1), Some(true));
+        assert_eq!(resource_of("Other"), None);
     }
 }

@@ -100,6 +100,9 @@ pub(super) async fn search(
     );
     obj.metadata.name = None;
     obj.metadata.generate_name = Some(NAME_PREFIX.into());
+    if !target.labels.is_empty() {
+        obj.metadata.labels = Some(target.labels.clone());
+    }
     let created = api
         .create(&PostParams::default(), &obj)
         .await
