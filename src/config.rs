@@ -126,6 +126,12 @@ pub struct OperatorConfig {
     /// operator deletes it then.
     #[arg(long, env = "NUMBER_SEARCH_TTL_SECONDS", default_value_t = 3600)]
     pub number_search_ttl_seconds: u64,
+    /// How long a number whose PhoneNumber was deleted is held by its account before it is
+    /// released at Twilio, in seconds (0: release at once). A PhoneNumber of the same account
+    /// naming the number in `spec.number` within that time adopts it (a rename or a prune in Git
+    /// does not lose it). A Managed number is never held past its paid period.
+    #[arg(long, env = "RELEASE_QUARANTINE_SECONDS", default_value_t = 3600)]
+    pub release_quarantine_seconds: u64,
 }
 
 impl OperatorConfig {
@@ -138,6 +144,11 @@ impl OperatorConfig {
         jiff::SignedDuration::from_secs(
             self.number_search_ttl_seconds.clamp(1, i64::MAX as u64) as i64
         )
+    }
+
+    /// The quarantine window of a deleted PhoneNumber's number (`--release-quarantine-seconds`).
+    pub fn release_quarantine(&self) -> jiff::SignedDuration {
+        jiff::SignedDuration::from_secs(self.release_quarantine_seconds.min(i64::MAX as u64) as i64)
     }
 
     /// Defaults for tests and the sandbox, pointing Twilio at `twilio_base`.
@@ -161,6 +172,7 @@ impl OperatorConfig {
             lease_name: "telephony-operator".into(),
             instance_id: None,
             number_search_ttl_seconds: 3600,
+            release_quarantine_seconds: 3600,
         }
     }
 }

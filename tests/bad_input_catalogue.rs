@@ -133,6 +133,14 @@ impl Effects for Store {
         // A claim buys nothing (an owned number is claimed before it could be adopted).
         Ok(ClaimOutcome::Ours)
     }
+    async fn hold_number(
+        &self,
+        _: &PhoneNumber,
+        _: &telephony_operator::controller::claims::AccountHolder,
+        _: &telephony_operator::api::HeldNumber,
+    ) -> Result<telephony_operator::controller::claims::HoldOutcome, kube::Error> {
+        panic!("bad input never bought a number to hold")
+    }
     async fn release_claims(
         &self,
         _: &PhoneNumber,

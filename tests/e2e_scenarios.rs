@@ -126,8 +126,10 @@ scenario!(
     StackOptions::default()
 );
 
-// delete → released at Twilio; Retain → kept.
+// delete → released at Twilio (no quarantine window); Retain → kept.
 async fn delete_releases_or_retains(stack: &mut Stack) {
+    stack.config.release_quarantine_seconds = 0;
+    stack.start_operator().expect("operator starts");
     let client = stack.client.clone();
     let ns = byo_namespace(&client, "delete").await;
     apply(&client, &ns, search_number("released", 415)).await;
@@ -169,7 +171,139 @@ scenario!(
     emulator_delete_releases_or_retains,
     real_cluster_delete_releases_or_retains,
     delete_releases_or_retains,
-    StackOptions::default()
+    StackOptions {
+        start_operator: false,
+        ..Default::default()
+    }
+);
+
+// A rename must not lose a number: the deleted PhoneNumber goes at once, its number is held by
+// the account (status.heldNumbers, with the release time) and adopted by the renamed manifest
+// — across an operator killed during the window. Deleted again, it is released when the window
+// ends, also when the operator was down at that moment.
+async fn rename_keeps_the_number(stack: &mut Stack) {
+    const WINDOW_SECONDS: u64 = 8;
+    stack.config.release_quarantine_seconds = WINDOW_SECONDS;
+    stack.start_operator().expect("operator starts");
+    let client = stack.client.clone();
+    let ns = byo_namespace(&client, "rename").await;
+    apply(&client, &ns, search_number("old-name", 415)).await;
+    let number = wait_ready(&client, &ns, "old-name")
+        .await
+        .status
+        .unwrap()
+        .phone_number
+        .unwrap();
+    let owned = |stack: &Stack| -> Vec<String> {
+        stack
+            .sim
+            .owned_numbers(BYO_ACCOUNT_SID)
+            .into_iter()
+            .map(|o| o.phone_number)
+            .collect()
+    };
+    let numbers = Api::<PhoneNumber>::namespaced(client.clone(), &ns);
+    let accounts = Api::<TelephonyAccount>::namespaced(client.clone(), &ns);
+    let held_of = async |accounts: &Api<TelephonyAccount>| {
+        accounts
+            .get_opt("acct")
+            .await
+            .ok()
+            .flatten()
+            .and_then(|a| a.status)
+            .map(|s| s.held_numbers)
+    };
+
+    // Deleted: gone at once (well inside the window), the number still in the account.
+    let deleted_at = std::time::Instant::now();
+    numbers
+        .delete("old-name", &DeleteParams::default())
+        .await
+        .unwrap();
+    wait_gone(&client, &ns, "old-name").await;
+    assert!(
+        deleted_at.elapsed() < std::time::Duration::from_secs(WINDOW_SECONDS),
+        "the PhoneNumber is not held back by the window"
+    );
+    assert!(owned(stack).contains(&number), "{number} not released yet");
+    let held = wait_for(
+        "the account lists the held number",
+        CONVERGE,
+        async || held_of(&accounts).await,
+        |h| h.iter().any(|h| h.phone_number == number),
+    )
+    .await;
+    assert_eq!(held[0].deleted_from, "old-name");
+    assert!(held[0].release_at.0 > held[0].held_since.0);
+
+    // The operator is killed during the window and comes back; the renamed manifest adopts it.
+    stack.stop_operator(true).await;
+    stack.start_operator().expect("operator restarts");
+    let mut renamed = search_number("new-name", 415);
+    renamed["spec"].as_object_mut().unwrap().remove("search");
+    renamed["spec"]["number"] = json!(number);
+    apply(&client, &ns, renamed).await;
+    let adopted = wait_ready(&client, &ns, "new-name").await;
+    assert_eq!(
+        adopted.status.unwrap().phone_number.as_deref(),
+        Some(number.as_str())
+    );
+    assert_eq!(
+        stack.sim.purchase_log().len(),
+        1,
+        "adopted, never bought again"
+    );
+    wait_for(
+        "the hold is gone from the account",
+        CONVERGE,
+        async || held_of(&accounts).await,
+        |h| h.is_empty(),
+    )
+    .await;
+    // Past the old window: still the new object's number.
+    tokio::time::sleep(std::time::Duration::from_secs(WINDOW_SECONDS + 1)).await;
+    assert!(
+        owned(stack).contains(&number),
+        "an adopted number is never released"
+    );
+
+    // Deleted for good: held, then released when the window ends — the operator is down then.
+    numbers
+        .delete("new-name", &DeleteParams::default())
+        .await
+        .unwrap();
+    wait_gone(&client, &ns, "new-name").await;
+    stack.stop_operator(true).await;
+    tokio::time::sleep(std::time::Duration::from_secs(WINDOW_SECONDS + 1)).await;
+    assert!(
+        owned(stack).contains(&number),
+        "nothing releases while the operator is down"
+    );
+    stack.start_operator().expect("operator restarts");
+    wait_for(
+        "released when the window ended",
+        CONVERGE,
+        async || Some(owned(stack)),
+        |o| !o.contains(&number),
+    )
+    .await;
+    wait_for(
+        "no hold left",
+        CONVERGE,
+        async || held_of(&accounts).await,
+        |h| h.is_empty(),
+    )
+    .await;
+    assert_eq!(stack.sim.purchase_log().len(), 1);
+}
+scenario!(
+    emulator_rename_keeps_the_number,
+    real_cluster_rename_keeps_the_number,
+    rename_keeps_the_number,
+    StackOptions {
+        start_operator: false,
+        ..Default::default()
+    }
 );
 
 // number released outside → NumberLost, not re-bought.

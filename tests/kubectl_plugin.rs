@@ -246,7 +246,8 @@ async fn search_buy_and_inventory_against_the_sandbox() {
         "support is as applied: {md}"
     );
 
-    // release shows what stops being billed, then deletes the PhoneNumber (released at Twilio).
+    // release shows what stops being billed, then deletes the PhoneNumber (its number held by the
+    // account for the quarantine window).
     let shown = run(&kc, &["release", "sales", "--dry-run"])
         .await
         .expect("release --dry-run");
@@ -261,13 +262,19 @@ async fn search_buy_and_inventory_against_the_sandbox() {
     let released = run(&kc, &["release", "sales"]).await.expect("release");
     assert!(released.contains("phonenumber/sales deleted"), "{released}");
     wait_gone(&client, &ns, "sales").await;
+    // The operator holds the number in its account for the quarantine window (a rename does
+    // not lose it), and the plugin says until when.
     assert!(
-        !stack
+        released.contains(&format!("{number} is held by TelephonyAccount")),
+        "{released}"
+    );
+    assert!(
+        stack
             .sim
             .owned_numbers(telephony_operator::sandbox::examples::BYO_ACCOUNT_SID)
             .iter()
             .any(|o| o.phone_number == number),
-        "released at Twilio"
+        "held, not released yet"
     );
 
     // Managed: priced from the platform's rate card, and buy shows the credits left after it.

@@ -58,8 +58,8 @@ async fn one_number_has_one_owner_across_namespaces() {
 
     // Racing: exactly one wins.
     let (ra, rb) = tokio::join!(
-        claims.claim(SID, "+14155550100", &a),
-        claims.claim(SID, "+14155550100", &b)
+        claims.claim(SID, "+14155550100", &a, None),
+        claims.claim(SID, "+14155550100", &b, None)
     );
     let (ra, rb) = (ra.unwrap(), rb.unwrap());
     let winners = [&ra, &rb]
@@ -74,17 +74,28 @@ async fn one_number_has_one_owner_across_namespaces() {
     };
     // Claiming again is idempotent for the holder, refused to the other.
     assert_eq!(
-        claims.claim(SID, "+14155550100", winner).await.unwrap(),
+        claims
+            .claim(SID, "+14155550100", winner, None)
+            .await
+            .unwrap(),
         ClaimOutcome::Ours
     );
     assert_eq!(
-        claims.claim(SID, "+14155550100", loser).await.unwrap(),
+        claims
+            .claim(SID, "+14155550100", loser, None)
+            .await
+            .unwrap(),
         ClaimOutcome::Taken(winner.clone())
     );
     // The same number in another Twilio account is another claim.
     assert_eq!(
         claims
-            .claim("AC99999999999999999999999999999999", "+14155550100", loser)
+            .claim(
+                "AC99999999999999999999999999999999",
+                "+14155550100",
+                loser,
+                None
+            )
             .await
             .unwrap(),
         ClaimOutcome::Ours
@@ -94,7 +105,10 @@ async fn one_number_has_one_owner_across_namespaces() {
     claims.release_all(&winner.uid).await.unwrap();
     assert_eq!(claims.holder(SID, "+14155550100").await.unwrap(), None);
     assert_eq!(
-        claims.claim(SID, "+14155550100", loser).await.unwrap(),
+        claims
+            .claim(SID, "+14155550100", loser, None)
+            .await
+            .unwrap(),
         ClaimOutcome::Ours
     );
 }
@@ -106,7 +120,10 @@ async fn a_claim_whose_phone_number_is_gone_is_taken_over() {
     let old = phone_number(&client, "team-a", "support").await;
     let holder = Claimant::of(&old);
     assert_eq!(
-        claims.claim(SID, "+14155550100", &holder).await.unwrap(),
+        claims
+            .claim(SID, "+14155550100", &holder, None)
+            .await
+            .unwrap(),
         ClaimOutcome::Ours
     );
     // Force-deleted (no finalizer here): its claim is stale.
@@ -118,7 +135,7 @@ async fn a_claim_whose_phone_number_is_gone_is_taken_over() {
     let new = Claimant::of(&phone_number(&client, "team-a", "support").await);
     assert_ne!(new.uid, holder.uid);
     assert_eq!(
-        claims.claim(SID, "+14155550100", &new).await.unwrap(),
+        claims.claim(SID, "+14155550100", &new, None).await.unwrap(),
         ClaimOutcome::Ours
     );
     assert_eq!(
@@ -128,7 +145,7 @@ async fn a_claim_whose_phone_number_is_gone_is_taken_over() {
 
     // release_all_but keeps the claim on the number it ends up with, drops the others.
     assert_eq!(
-        claims.claim(SID, "+14155550111", &new).await.unwrap(),
+        claims.claim(SID, "+14155550111", &new, None).await.unwrap(),
         ClaimOutcome::Ours
     );
     claims

@@ -13,8 +13,16 @@
 //!
 //! Claims are dropped when their PhoneNumber is done with the number (released, kept by Retain,
 //! lost, or deleted without a purchase).
+//!
+//! A deleted PhoneNumber's number that would be released is held by its TelephonyAccount for
+//! the quarantine window instead (`crate::reconcile::quarantine`): the claim passes to the
+//! account (holder `TelephonyAccount/namespace/name/uid`, the hold as JSON in an annotation) in
+//! one conditional write. A PhoneNumber of that account naming the number takes the claim back
+//! (adopts) with one conditional write; the account marks the hold `releasing` with one before
+//! it releases the number. Both are preconditioned on the claim's resourceVersion, so an
+//! adoption and a release can never both succeed.
 
-use crate::api::PhoneNumber;
+use crate::api::{HeldNumber, PhoneNumber, TelephonyAccount};
 use k8s_openapi::api::coordination::v1::{Lease, LeaseSpec};
 use kube::api::{DeleteParams, ListParams, ObjectMeta, PostParams, Preconditions};
 use kube::{Api, Client, ResourceExt};
@@ -27,6 +35,10 @@ pub const HOLDER_UID_LABEL: &str = "telephony.agni.ai/holder-uid";
 /// Annotations recording what is claimed (for people reading the Lease).
 pub const ACCOUNT_SID_ANNOTATION: &str = "telephony.agni.ai/account-sid";
 pub const NUMBER_ANNOTATION: &str = "telephony.agni.ai/phone-number";
+/// Annotation of a claim held by an account: the hold (`HeldNumber`, JSON).
+pub const HOLD_ANNOTATION: &str = "telephony.agni.ai/hold";
+/// Prefix of the holder identity of a claim held by an account.
+const ACCOUNT_HOLDER_PREFIX: &str = "TelephonyAccount/";
 
 /// How many times a claim is retried after removing a stale one.
 const ATTEMPTS: usize = 3;
@@ -54,6 +66,9 @@ impl Claimant {
     }
 
     fn parse(identity: &str) -> Option<Self> {
+        if identity.starts_with(ACCOUNT_HOLDER_PREFIX) {
+            return None;
+        }
         let mut parts = identity.splitn(3, '/');
         let (namespace, name, uid) = (parts.next()?, parts.next()?, parts.next()?);
         Some(Claimant {
@@ -64,13 +79,96 @@ impl Claimant {
     }
 }
 
-/// The outcome of a claim.
+/// A TelephonyAccount holding a number (after its PhoneNumber was deleted).
 #[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountHolder {
+    pub namespace: String,
+    pub name: String,
+    pub uid: String,
+}
+
+impl AccountHolder {
+    /// The account as a holder.
+    pub fn of(account: &TelephonyAccount) -> Self {
+        AccountHolder {
+            namespace: account.namespace().unwrap_or_default(),
+            name: account.name_any(),
+            uid: account.uid().unwrap_or_default(),
+        }
+    }
+
+    fn identity(&self) -> String {
+        format!(
+            "{ACCOUNT_HOLDER_PREFIX}{}/{}/{}",
+            self.namespace, self.name, self.uid
+        )
+    }
+
+    fn parse(identity: &str) -> Option<Self> {
+        let rest = identity.strip_prefix(ACCOUNT_HOLDER_PREFIX)?;
+        let mut parts = rest.splitn(3, '/');
+        let (namespace, name, uid) = (parts.next()?, parts.next()?, parts.next()?);
+        Some(AccountHolder {
+            namespace: namespace.into(),
+            name: name.into(),
+            uid: uid.into(),
+        })
+    }
+}
+
+/// Who holds a claim, as read from its Lease.
+enum Holder {
+    Number(Claimant),
+    Account(AccountHolder, Option<HeldNumber>),
+    Unknown,
+}
+
+fn holder_of(lease: &Lease) -> Holder {
+    let identity = lease
+        .spec
+        .as_ref()
+        .and_then(|s| s.holder_identity.as_deref())
+        .unwrap_or_default();
+    if let Some(account) = AccountHolder::parse(identity) {
+        let hold = lease
+            .annotations()
+            .get(HOLD_ANNOTATION)
+            .and_then(|j| serde_json::from_str(j).ok());
+        return Holder::Account(account, hold);
+    }
+    Claimant::parse(identity).map_or(Holder::Unknown, Holder::Number)
+}
+
+/// The outcome of a claim.
+#[derive(Debug, Clone, PartialEq)]
 pub enum ClaimOutcome {
     /// The number is ours (just claimed, or already).
     Ours,
+    /// Ours now, taken over from the hold of the claimant's own account: the number was held
+    /// after another PhoneNumber was deleted, and its release is cancelled.
+    Adopted(HeldNumber),
     /// Another live PhoneNumber holds it.
     Taken(Claimant),
+    /// A TelephonyAccount (not the claimant's) holds it after its PhoneNumber was deleted.
+    HeldByAccount(AccountHolder),
+    /// The claimant's account is releasing it (its hold ended): not adoptable any more.
+    Releasing,
+}
+
+/// The outcome of handing a number to its account.
+#[derive(Debug, Clone, PartialEq)]
+pub enum HoldOutcome {
+    /// The account holds it (now, or already: a repeated hold after a crash).
+    Held(HeldNumber),
+    /// Another live PhoneNumber claims the number: neither held nor to be released.
+    ClaimedElsewhere,
+}
+
+/// A claim an account holds, with its hold.
+#[derive(Debug, Clone)]
+pub struct HeldClaim {
+    pub lease: Lease,
+    pub hold: HeldNumber,
 }
 
 /// The claim's name for `number` in `account_sid`: a DNS-1123 subdomain, one per pair.
@@ -99,12 +197,15 @@ impl Claims {
         Api::namespaced(self.client.clone(), &self.namespace)
     }
 
-    /// Claims `number` of `account_sid` for `me`, unless another live PhoneNumber holds it.
+    /// Claims `number` of `account_sid` for `me`, unless another live PhoneNumber holds it, or
+    /// an account other than `me`'s (`account_of`: the TelephonyAccount `me` references, in
+    /// its namespace) holds it; a hold of `me`'s own account is taken over (adopted).
     pub async fn claim(
         &self,
         account_sid: &str,
         number: &str,
         me: &Claimant,
+        account_of: Option<String>,
     ) -> Result<ClaimOutcome, kube::Error> {
         let name = claim_name(account_sid, number);
         let lease = Lease {
@@ -135,22 +236,176 @@ impl Claims {
             let Some(existing) = self.leases().get_opt(&name).await? else {
                 continue; // removed meanwhile: try again
             };
-            let holder = existing
-                .spec
-                .as_ref()
-                .and_then(|s| s.holder_identity.as_deref())
-                .and_then(Claimant::parse);
-            match holder {
-                Some(h) if h.uid == me.uid => return Ok(ClaimOutcome::Ours),
-                Some(h) if self.alive(&h).await => return Ok(ClaimOutcome::Taken(h)),
+            match holder_of(&existing) {
+                Holder::Number(h) if h.uid == me.uid => return Ok(ClaimOutcome::Ours),
+                Holder::Number(h) if self.alive(&h).await => {
+                    return Ok(ClaimOutcome::Taken(h));
+                }
+                Holder::Account(a, hold) if self.account_alive(&a).await => {
+                    let ours = a.namespace == me.namespace && Some(&a.name) == account_of.as_ref();
+                    match hold {
+                        Some(h) if ours && !h.releasing => {
+                            if self.replace_holder(&existing, &lease).await? {
+                                return Ok(ClaimOutcome::Adopted(h));
+                            }
+                            continue; // changed meanwhile: look again
+                        }
+                        _ if ours => return Ok(ClaimOutcome::Releasing),
+                        _ => return Ok(ClaimOutcome::HeldByAccount(a)),
+                    }
+                }
                 _ => self.remove_stale(&existing).await?,
             }
         }
         // Still contested after removing stale claims: someone else keeps winning.
-        Ok(match self.holder(account_sid, number).await? {
-            Some(h) if h.uid != me.uid => ClaimOutcome::Taken(h),
-            _ => ClaimOutcome::Ours,
+        let Some(existing) = self.leases().get_opt(&name).await? else {
+            return Ok(ClaimOutcome::Releasing); // gone again: look again later
+        };
+        Ok(match holder_of(&existing) {
+            Holder::Number(h) if h.uid == me.uid => ClaimOutcome::Ours,
+            Holder::Number(h) => ClaimOutcome::Taken(h),
+            Holder::Account(a, _) => ClaimOutcome::HeldByAccount(a),
+            Holder::Unknown => ClaimOutcome::Releasing,
         })
+    }
+
+    /// Replaces `existing` (exactly that version) by `lease`'s holder, labels and annotations.
+    /// `false` when the claim changed or went meanwhile.
+    async fn replace_holder(&self, existing: &Lease, lease: &Lease) -> Result<bool, kube::Error> {
+        let mut next = lease.clone();
+        next.metadata.resource_version = existing.resource_version();
+        next.metadata.uid = existing.uid();
+        match self
+            .leases()
+            .replace(&existing.name_any(), &PostParams::default(), &next)
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(kube::Error::Api(s)) if s.code == 409 || s.code == 404 => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Hands `number` of `account_sid`, claimed by `from` (a PhoneNumber being deleted), to
+    /// `account`, which holds it as `hold` until its release time. Idempotent: a hold already in
+    /// place (a repeat after a crash) is returned as it is.
+    pub async fn hold(
+        &self,
+        from: &Claimant,
+        account: &AccountHolder,
+        hold: &HeldNumber,
+    ) -> Result<HoldOutcome, kube::Error> {
+        let name = claim_name(&hold.account_sid, &hold.phone_number);
+        let json = serde_json::to_string(hold).unwrap_or_default();
+        let lease = Lease {
+            metadata: ObjectMeta {
+                name: Some(name.clone()),
+                namespace: Some(self.namespace.clone()),
+                labels: Some(BTreeMap::from([
+                    (CLAIM_LABEL.to_string(), "true".to_string()),
+                    (HOLDER_UID_LABEL.to_string(), account.uid.clone()),
+                ])),
+                annotations: Some(BTreeMap::from([
+                    (ACCOUNT_SID_ANNOTATION.to_string(), hold.account_sid.clone()),
+                    (NUMBER_ANNOTATION.to_string(), hold.phone_number.clone()),
+                    (HOLD_ANNOTATION.to_string(), json),
+                ])),
+                ..Default::default()
+            },
+            spec: Some(LeaseSpec {
+                holder_identity: Some(account.identity()),
+                ..Default::default()
+            }),
+        };
+        for _ in 0..ATTEMPTS {
+            let Some(existing) = self.leases().get_opt(&name).await? else {
+                match self.leases().create(&PostParams::default(), &lease).await {
+                    Ok(_) => return Ok(HoldOutcome::Held(hold.clone())),
+                    Err(kube::Error::Api(s)) if s.code == 409 => continue,
+                    Err(e) => return Err(e),
+                }
+            };
+            let take = match holder_of(&existing) {
+                Holder::Account(a, Some(h)) if a.uid == account.uid && h.sid == hold.sid => {
+                    return Ok(HoldOutcome::Held(h));
+                }
+                Holder::Number(h) if h.uid == from.uid => true,
+                Holder::Number(h) => !self.alive(&h).await,
+                Holder::Account(a, _) => !self.account_alive(&a).await,
+                Holder::Unknown => true,
+            };
+            if !take {
+                return Ok(HoldOutcome::ClaimedElsewhere);
+            }
+            if self.replace_holder(&existing, &lease).await? {
+                return Ok(HoldOutcome::Held(hold.clone()));
+            }
+        }
+        Ok(HoldOutcome::ClaimedElsewhere)
+    }
+
+    /// The claims `account_uid` holds, with their holds (claims whose hold cannot be read are
+    /// left alone, and logged).
+    pub async fn holds_of(&self, account_uid: &str) -> Result<Vec<HeldClaim>, kube::Error> {
+        let params = ListParams::default().labels(&format!("{HOLDER_UID_LABEL}={account_uid}"));
+        let mut held = Vec::new();
+        for lease in self.leases().list(&params).await?.items {
+            match holder_of(&lease) {
+                Holder::Account(a, Some(hold)) if a.uid == account_uid => {
+                    held.push(HeldClaim { lease, hold });
+                }
+                _ => {
+                    tracing::warn!(claim = %lease.name_any(), "a held claim without a readable hold");
+                }
+            }
+        }
+        Ok(held)
+    }
+
+    /// Marks `held` as being released (no adoption after this). `None` when the claim changed
+    /// meanwhile (adopted, or already marked): look again.
+    pub async fn mark_releasing(&self, held: &HeldClaim) -> Result<Option<HeldClaim>, kube::Error> {
+        if held.hold.releasing {
+            return Ok(Some(held.clone()));
+        }
+        let mut hold = held.hold.clone();
+        hold.releasing = true;
+        let mut lease = held.lease.clone();
+        lease
+            .metadata
+            .annotations
+            .get_or_insert_with(BTreeMap::new)
+            .insert(
+                HOLD_ANNOTATION.to_string(),
+                serde_json::to_string(&hold).unwrap_or_default(),
+            );
+        lease.metadata.managed_fields = None;
+        match self
+            .leases()
+            .replace(&held.lease.name_any(), &PostParams::default(), &lease)
+            .await
+        {
+            Ok(written) => Ok(Some(HeldClaim {
+                lease: written,
+                hold,
+            })),
+            Err(kube::Error::Api(s)) if s.code == 409 || s.code == 404 => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Drops a hold (after its number was released, or its account is gone).
+    pub async fn drop_hold(&self, held: &HeldClaim) -> Result<(), kube::Error> {
+        self.delete_exact(&held.lease).await
+    }
+
+    async fn account_alive(&self, holder: &AccountHolder) -> bool {
+        let api: Api<TelephonyAccount> = Api::namespaced(self.client.clone(), &holder.namespace);
+        match api.get_opt(&holder.name).await {
+            Ok(Some(a)) => a.uid().as_deref() == Some(holder.uid.as_str()),
+            Ok(None) => false,
+            Err(_) => true,
+        }
     }
 
     /// The live holder of `number` in `account_sid`, if any.

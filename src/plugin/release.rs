@@ -1,9 +1,10 @@
 //! `kubectl telephony release OBJ [--dry-run]`: shows what stops being billed, then deletes the
 //! PhoneNumber (the operator releases the number at Twilio, or keeps it with `deletionPolicy:
-//! Retain`).
+//! Retain`) and says whether the account holds the number for its quarantine window first (and
+//! until when a PhoneNumber naming it can still keep it).
 
 use super::{PluginError, ReleaseArgs, Target};
-use crate::api::{DeletionPolicy, PhoneNumber};
+use crate::api::{DeletionPolicy, PhoneNumber, TelephonyAccount};
 use kube::Api;
 use kube::api::DeleteParams;
 use std::io::Write;
@@ -33,7 +34,52 @@ pub(super) async fn run(
         .await
         .map_err(|e| PluginError::kube(e, "delete", "phonenumbers", ns))?;
     writeln!(out, "phonenumber/{} deleted", args.name)?;
+    if pn.spec.deletion_policy == DeletionPolicy::Release
+        && let Some(number) = pn.status.as_ref().and_then(|s| s.phone_number.clone())
+        && let Some(until) = held_until(target, &pn, &number).await
+    {
+        writeln!(
+            out,
+            "{number} is held by TelephonyAccount {} until {until}: a PhoneNumber of that account naming it in spec.number before then keeps it; it is released at Twilio then",
+            pn.spec.account_ref.name
+        )?;
+    }
     Ok(())
+}
+
+/// When the account's hold on `number` ends, if the operator put it on hold (waits up to 10 s
+/// for the PhoneNumber to go and the account to list it; `None` if it never does).
+async fn held_until(target: &Target, pn: &PhoneNumber, number: &str) -> Option<String> {
+    let accounts: Api<TelephonyAccount> = Api::namespaced(target.client.clone(), &target.namespace);
+    let numbers: Api<PhoneNumber> = Api::namespaced(target.client.clone(), &target.namespace);
+    let name = pn.metadata.name.clone().unwrap_or_default();
+    for _ in 0..20 {
+        let gone = matches!(numbers.get_opt(&name).await, Ok(None));
+        if let Ok(Some(account)) = accounts.get_opt(&pn.spec.account_ref.name).await
+            && let Some(h) = account
+                .status
+                .iter()
+                .flat_map(|s| s.held_numbers.iter())
+                .find(|h| h.phone_number == number && h.deleted_from == name)
+        {
+            return Some(h.release_at.0.to_string());
+        }
+        if gone {
+            // Gone, and the account does not (yet) list it: give the account a moment.
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            if let Ok(Some(account)) = accounts.get_opt(&pn.spec.account_ref.name).await {
+                return account
+                    .status
+                    .iter()
+                    .flat_map(|s| s.held_numbers.iter())
+                    .find(|h| h.phone_number == number && h.deleted_from == name)
+                    .map(|h| h.release_at.0.to_string());
+            }
+            return None;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    None
 }
 
 /// What deleting `pn` stops (pure).
@@ -50,7 +96,7 @@ pub fn describe(pn: &PhoneNumber) -> String {
     let name = pn.metadata.name.as_deref().unwrap_or_default();
     match pn.spec.deletion_policy {
         DeletionPolicy::Release => format!(
-            "phonenumber/{name} ({number}, account {account}): released at Twilio; {} stops being billed",
+            "phonenumber/{name} ({number}, account {account}): released at Twilio (after the account's hold, if the operator keeps deleted numbers for a while); then {} stops being billed",
             fee.unwrap_or_else(|| "nothing known".into())
         ),
         DeletionPolicy::Retain => format!(
@@ -77,7 +123,7 @@ mod tests {
         .expect("number");
         assert_eq!(
             describe(&pn),
-            "phonenumber/sales (+14155550100, account main): released at Twilio; 1.15 USD a month stops being billed"
+            "phonenumber/sales (+14155550100, account main): released at Twilio (after the account's hold, if the operator keeps deleted numbers for a while); then 1.15 USD a month stops being billed"
         );
         pn.spec.deletion_policy = DeletionPolicy::Retain;
         assert!(describe(&pn).contains("still billed (1.15 USD a month)"));

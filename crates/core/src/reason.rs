@@ -246,6 +246,12 @@ reasons! {
     Retained: Info, Normal;
     /// Release skipped.
     ReleaseSkipped: Info, Warning;
+    /// Deleted: the number is held by its account for the quarantine window before release.
+    NumberHeld: Info, Normal;
+    /// A held number was released at Twilio when its window ended (or its account went).
+    HeldNumberReleased: Info, Normal;
+    /// A held number was adopted by a new PhoneNumber: its release is cancelled.
+    HeldNumberAdopted: Info, Normal;
     /// Release blocked on deletion: the account cannot be used (a person fixes it or sets the
     /// skip-release annotation).
     ReleaseBlocked: Person, Warning;

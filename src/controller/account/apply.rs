@@ -6,12 +6,14 @@
 //! time (the credits cycle end) or the resync on success, per-object backoff on a transient wait.
 
 use super::Error;
+use super::holds;
 use super::observe::observe;
 use super::ports::{AccountStore, Ports};
 use super::write::write_status;
 use crate::api::{AccountMode, CreditGrantSpec, TelephonyAccount};
 use crate::controller::credits::current_credits;
 use crate::reconcile::account::{self as decisions, Connection, Gate, Observation, Requeue};
+use crate::reconcile::quarantine;
 use crate::twilio::TwilioConnector;
 use kube::ResourceExt;
 use std::time::Duration;
@@ -47,10 +49,12 @@ pub(super) async fn apply<S: AccountStore, T: TwilioConnector>(
     }
 
     // Observe: every read outside Kubernetes' status happens here, before the write.
-    let obs = match &gate {
-        Gate::ModeRefused { .. } => Observation::new(Connection::NotAttempted),
+    let (obs, port) = match &gate {
+        Gate::ModeRefused { .. } => (Observation::new(Connection::NotAttempted), None),
         Gate::Proceed { terms, .. } => observe(ports, &working, terms).await,
     };
+    // Numbers held after their PhoneNumber was deleted: release those whose window ended.
+    let held = holds::settle(ports, account, port.as_ref(), false).await?;
 
     // Decide and perform. Managed credits are (re)computed from the status the write is based
     // on (holds are written concurrently), so a 409 recomputes from the same observations.
@@ -79,14 +83,25 @@ pub(super) async fn apply<S: AccountStore, T: TwilioConnector>(
                 Err(e) => tracing::warn!(account = %fresh.name_any(), error = %e, "credits ledger"),
             }
         }
-        let d = decisions::decide(&fresh, &terms_version, now, &gate, o);
+        let mut d = decisions::decide(&fresh, &terms_version, now, &gate, o);
+        d.status.held_numbers = held.remaining.clone();
         let cycle_end = d.status.credits.as_ref().and_then(|c| c.cycle_end.clone());
         (d.status, d.events, (d.requeue, cycle_end))
     })
     .await?;
 
-    // Roll the credits cycle at its exact end (on the operator's clock).
-    let deadline = cycle_end.map(|end| ctx.clock.real_until(end.0).max(Duration::from_millis(100)));
+    // Roll the credits cycle at its exact end (on the operator's clock), and release a held
+    // number at the end of its window.
+    let next_release = quarantine::next_release(&held.remaining).filter(|t| *t > now);
+    let deadline = [cycle_end.map(|end| end.0), next_release]
+        .into_iter()
+        .flatten()
+        .min()
+        .map(|t| ctx.clock.real_until(t).max(Duration::from_millis(100)));
+    if held.blocked {
+        // A due release could not be made: retry with backoff.
+        return Ok(Next::Retry { deadline });
+    }
     Ok(match requeue {
         Requeue::Retry => Next::Retry { deadline },
         Requeue::Resync => {

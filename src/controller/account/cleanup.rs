@@ -3,6 +3,7 @@
 //! a Managed account's subaccount is closed once they are gone; then the finalizer goes.
 
 use super::Error;
+use super::holds;
 use super::ports::{AccountStore, Ports};
 use super::write::{publish, write_status};
 use crate::api::TelephonyAccount;
@@ -60,6 +61,9 @@ pub(super) async fn cleanup<S: AccountStore, T: TwilioConnector>(
             .await?;
             Err(Error::DeletionBlocked(message))
         }
+        _ if !released_what_it_holds(ports, account).await? => Err(Error::DeletionBlocked(
+            "releasing the numbers this account holds after their PhoneNumbers were deleted".into(),
+        )),
         DeletionStep::CloseSubaccount { sid } => {
             let master = ports.store.master_credentials().await?;
             let parent = ports.twilio.account(&master, &routing(account));
@@ -100,4 +104,19 @@ pub(super) async fn cleanup<S: AccountStore, T: TwilioConnector>(
         }
         DeletionStep::RemoveFinalizer => Ok(Action::await_change()),
     }
+}
+
+/// Releases every number the account holds (their window no longer matters: the account goes).
+/// `true` once none is left.
+async fn released_what_it_holds<S: AccountStore, T: TwilioConnector>(
+    ports: &Ports<S, T>,
+    account: &TelephonyAccount,
+) -> Result<bool, Error> {
+    let uid = account.uid().unwrap_or_default();
+    if ports.store.held_numbers(&uid).await?.is_empty() {
+        return Ok(true);
+    }
+    let port = holds::connect(ports, account).await?;
+    let settled = holds::settle(ports, account, port.as_ref(), true).await?;
+    Ok(settled.remaining.is_empty())
 }

@@ -12,11 +12,13 @@
 //! namespace whose `credentialsSecretRef.name` matches, the master credentials Secret (operator
 //! namespace) to every Managed account — so credential rotation is picked up without a restart;
 //! CreditGrants (cluster-scoped), mapped by name to their account.
-//! PhoneNumbers are watched only to wake an account whose deletion waits for them. With a
-//! namespace list, one controller runs per namespace (joined).
+//! PhoneNumbers are watched to wake an account whose deletion waits for them, that may now hold
+//! a deleted one's number, or whose held number a new one adopts. With a namespace list, one
+//! controller runs per namespace (joined).
 
 mod apply;
 mod cleanup;
+mod holds;
 mod observe;
 pub mod ports;
 #[cfg(test)]
@@ -194,7 +196,9 @@ pub fn account_of_grant(
         .then(|| ObjectRef::new(name).within(namespace))
 }
 
-/// The account `pn` references, if that account is being deleted (it waits for its numbers).
+/// The account `pn` references, if that account cares about it: the account is being deleted
+/// (it waits for its numbers), `pn` is being deleted (its number may pass to the account's
+/// holds), or `pn` names a number the account holds (an adoption ends the hold).
 pub fn deleting_account_of(
     store: &Store<TelephonyAccount>,
     pn: &PhoneNumber,
@@ -202,7 +206,16 @@ pub fn deleting_account_of(
     let namespace = pn.namespace()?;
     let key = ObjectRef::new(&pn.spec.account_ref.name).within(&namespace);
     let account = store.get(&key)?;
-    account.metadata.deletion_timestamp.is_some().then_some(key)
+    let names_a_held_number = pn.spec.number.as_ref().is_some_and(|n| {
+        account
+            .status
+            .as_ref()
+            .is_some_and(|s| s.held_numbers.iter().any(|h| &h.phone_number == n))
+    });
+    let concerned = account.metadata.deletion_timestamp.is_some()
+        || pn.metadata.deletion_timestamp.is_some()
+        || names_a_held_number;
+    concerned.then_some(key)
 }
 
 /// Every Managed account (they all use the master credentials).

@@ -18,23 +18,27 @@ use kube::ResourceExt;
 /// The account is re-fetched from Twilio at least once per this many resync periods.
 const REVERIFY_RESYNCS: u32 = 10;
 
-/// Reaches Twilio for the account and gathers what the decision needs.
+/// Reaches Twilio for the account and gathers what the decision needs; also returns the
+/// account's Twilio port when it is connected and active.
 pub(super) async fn observe<S: AccountStore, T: TwilioConnector>(
     ports: &Ports<S, T>,
     account: &TelephonyAccount,
     terms: &Terms,
-) -> Observation {
+) -> (Observation, Option<T::Port>) {
     let ctx = &ports.ctx;
     let recorded_sid = account.status.as_ref().and_then(|s| s.account_sid.clone());
     let uid = account.uid().unwrap_or_default();
     let (api, creds, mut obs) = match account.spec.mode {
         AccountMode::BringYourOwn => {
             let Some(secret_ref) = account.spec.credentials_secret_ref.as_ref() else {
-                return access_failed(&account_access::AccessError::NoSecretRef);
+                return (
+                    access_failed(&account_access::AccessError::NoSecretRef),
+                    None,
+                );
             };
             let namespace = account.namespace().unwrap_or_default();
             match ports.store.credentials(&namespace, secret_ref).await {
-                Err(e) => return access_failed(&e),
+                Err(e) => return (access_failed(&e), None),
                 Ok(creds) => (
                     ports.twilio.account(&creds, &routing(account)),
                     creds,
@@ -45,10 +49,10 @@ pub(super) async fn observe<S: AccountStore, T: TwilioConnector>(
         AccountMode::Managed => {
             // No subaccount before the terms are accepted; an existing one is still observed.
             if matches!(terms, Terms::Blocked { .. }) && recorded_sid.is_none() {
-                return Observation::new(Connection::NotAttempted);
+                return (Observation::new(Connection::NotAttempted), None);
             }
             let master = match ports.store.master_credentials().await {
-                Err(e) => return access_failed(&e),
+                Err(e) => return (access_failed(&e), None),
                 Ok(m) => m,
             };
             let mut obs = Observation::new(Connection::NotAttempted);
@@ -56,7 +60,7 @@ pub(super) async fn observe<S: AccountStore, T: TwilioConnector>(
                 Some(sid) => sid,
                 None => match ensure_subaccount(ports, &master, account, &mut obs).await {
                     Ok(sid) => sid,
-                    Err(e) => return Observation::new(Connection::Twilio(e)),
+                    Err(e) => return (Observation::new(Connection::Twilio(e)), None),
                 },
             };
             (
@@ -90,7 +94,7 @@ pub(super) async fn observe<S: AccountStore, T: TwilioConnector>(
             Err(e) => {
                 ctx.verified.forget(&uid);
                 obs.connection = Connection::Twilio(e);
-                return obs;
+                return (obs, None);
             }
         },
     };
@@ -109,7 +113,9 @@ pub(super) async fn observe<S: AccountStore, T: TwilioConnector>(
             }
         }
     }
-    obs
+    // The port is handed on only while the account is usable (to release the numbers it holds).
+    let usable = active && matches!(obs.connection, Connection::Connected(_));
+    (obs, usable.then_some(api))
 }
 
 /// Fetches the account (verifying the credentials) and, for BringYourOwn, its balance.

@@ -2,7 +2,9 @@
 //! write → events, and deletion) run unchanged against Kubernetes and Twilio or against
 //! in-memory fakes in tests:
 //! - `AccountStore`: what the controller reads and writes in Kubernetes (credentials Secrets, the
-//!   account's CreditGrant, its PhoneNumbers (listed, and deleted with the account), the account itself and its status, events);
+//!   account's CreditGrant, its PhoneNumbers (listed, and deleted with the account), the numbers
+//!   it holds after their PhoneNumber was deleted (claims: `controller::claims`), the account
+//!   itself and its status, events);
 //! - a `TwilioConnector` (`crate::twilio`): credentials → an `AccountPort` on one account.
 //!
 //! `KubeAccountStore` + `TwilioClient` are the real pair, bundled with the `Context` in `Ports`.
@@ -10,6 +12,7 @@
 use crate::api::{CredentialsSecretRef, CreditGrant, PhoneNumber, TelephonyAccount};
 use crate::controller::Context;
 use crate::controller::account_access::{self, AccessError};
+use crate::controller::claims::HeldClaim;
 use crate::reconcile::account::Event;
 use crate::twilio::{Credentials, TwilioClient, TwilioConnector};
 use kube::api::{DeleteParams, ListParams, PostParams};
@@ -58,6 +61,19 @@ pub trait AccountStore: Send + Sync {
         namespace: &str,
         name: &str,
     ) -> impl Future<Output = Result<(), kube::Error>> + Send;
+    /// The numbers the account (`account_uid`) holds after their PhoneNumber was deleted.
+    fn held_numbers(
+        &self,
+        account_uid: &str,
+    ) -> impl Future<Output = Result<Vec<HeldClaim>, kube::Error>> + Send;
+    /// Marks a hold as being released (no adoption after this); `None` when it changed
+    /// meanwhile (adopted, or marked already): look again.
+    fn mark_releasing(
+        &self,
+        held: &HeldClaim,
+    ) -> impl Future<Output = Result<Option<HeldClaim>, kube::Error>> + Send;
+    /// Drops a hold once its number is released.
+    fn drop_hold(&self, held: &HeldClaim) -> impl Future<Output = Result<(), kube::Error>> + Send;
     /// The account as stored now.
     fn get(
         &self,
@@ -129,6 +145,18 @@ impl AccountStore for KubeAccountStore {
     async fn delete_phone_number(&self, namespace: &str, name: &str) -> Result<(), kube::Error> {
         let api: Api<PhoneNumber> = Api::namespaced(self.ctx.kube.clone(), namespace);
         api.delete(name, &DeleteParams::default()).await.map(|_| ())
+    }
+
+    async fn held_numbers(&self, account_uid: &str) -> Result<Vec<HeldClaim>, kube::Error> {
+        self.ctx.claims.holds_of(account_uid).await
+    }
+
+    async fn mark_releasing(&self, held: &HeldClaim) -> Result<Option<HeldClaim>, kube::Error> {
+        self.ctx.claims.mark_releasing(held).await
+    }
+
+    async fn drop_hold(&self, held: &HeldClaim) -> Result<(), kube::Error> {
+        self.ctx.claims.drop_hold(held).await
     }
 
     async fn get(&self, namespace: &str, name: &str) -> Result<TelephonyAccount, kube::Error> {

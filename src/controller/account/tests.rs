@@ -12,6 +12,7 @@ use crate::clock::ManualClock;
 use crate::config::OperatorConfig;
 use crate::controller::Context;
 use crate::controller::account_access::AccessError;
+use crate::controller::claims::HeldClaim;
 use crate::controller::conditions::get_condition;
 use crate::reconcile::account::Event;
 use crate::twilio::{
@@ -36,6 +37,10 @@ struct StoreState {
     conflicts: u32,
     writes: u32,
     events: Vec<String>,
+    /// Claims the account holds (numbers of deleted PhoneNumbers).
+    holds: Vec<HeldClaim>,
+    /// Holds an adopter takes over before the account can mark them (by number).
+    adopted_meanwhile: Vec<String>,
 }
 
 #[derive(Default)]
@@ -111,6 +116,29 @@ impl AccountStore for MemoryStore {
                     "2026-03-01T12:05:00Z".parse().unwrap(),
                 ));
         }
+        Ok(())
+    }
+    async fn held_numbers(&self, account_uid: &str) -> Result<Vec<HeldClaim>, kube::Error> {
+        assert_eq!(account_uid, "u-1", "holds are listed by the account's uid");
+        Ok(self.0.lock().unwrap().holds.clone())
+    }
+    async fn mark_releasing(&self, held: &HeldClaim) -> Result<Option<HeldClaim>, kube::Error> {
+        let mut s = self.0.lock().unwrap();
+        let number = held.hold.phone_number.clone();
+        if s.adopted_meanwhile.contains(&number) {
+            s.holds.retain(|h| h.hold.phone_number != number);
+            return Ok(None);
+        }
+        let Some(h) = s.holds.iter_mut().find(|h| h.hold.phone_number == number) else {
+            return Ok(None);
+        };
+        h.hold.releasing = true;
+        Ok(Some(h.clone()))
+    }
+    async fn drop_hold(&self, held: &HeldClaim) -> Result<(), kube::Error> {
+        let mut s = self.0.lock().unwrap();
+        s.holds
+            .retain(|h| h.hold.phone_number != held.hold.phone_number);
         Ok(())
     }
     async fn get(&self, _namespace: &str, _name: &str) -> Result<TelephonyAccount, kube::Error> {
@@ -257,8 +285,16 @@ impl TwilioPort for MemoryAccount {
     ) -> Result<IncomingNumber, TwilioError> {
         Err(unused("update_incoming"))
     }
-    async fn release(&self, _sid: &str) -> Result<(), TwilioError> {
-        Err(unused("release"))
+    async fn release(&self, sid: &str) -> Result<(), TwilioError> {
+        let mut s = self.call("release");
+        let before = s.owned.len();
+        s.owned.retain(|n| n.sid != sid);
+        if s.owned.len() == before {
+            let mut e = TwilioError::new(ErrorClass::Permanent, "release", "no such number");
+            e.status = Some(404);
+            return Err(e);
+        }
+        Ok(())
     }
 }
 
@@ -512,4 +548,148 @@ async fn deletion_waits_for_its_numbers_then_closes_the_subaccount_once() {
         .status
         .clone();
     assert_eq!(closed, "closed");
+}
+
+// ---- numbers held after their PhoneNumber was deleted (issue 14: a rename loses nothing) ----
+
+fn owned_number(sid: &str, e164: &str) -> IncomingNumber {
+    serde_json::from_value(json!({
+        "sid": sid, "account_sid": BYO_SID, "phone_number": e164,
+        "capabilities": {"voice": true, "sms": true, "mms": false},
+    }))
+    .unwrap()
+}
+
+fn held(sid: &str, e164: &str, release_at: &str) -> HeldClaim {
+    use crate::reconcile::phone_number::status::micro;
+    HeldClaim {
+        lease: Default::default(),
+        hold: crate::api::HeldNumber {
+            phone_number: e164.into(),
+            sid: sid.into(),
+            account_sid: BYO_SID.into(),
+            deleted_from: "old-name".into(),
+            held_since: micro("2026-03-01T11:30:00Z".parse().unwrap()),
+            release_at: micro(release_at.parse().unwrap()),
+            purchased_at: None,
+            period: None,
+            period_days: None,
+            releasing: false,
+        },
+    }
+}
+
+#[tokio::test]
+async fn held_numbers_are_listed_until_their_window_ends_then_released_once() {
+    let twilio = MemoryTwilio::new(&[(BYO_SID, BYO_SID, "Acme")]);
+    twilio.0.lock().unwrap().owned = vec![
+        owned_number("PN1", "+14155550101"),
+        owned_number("PN2", "+14155550102"),
+    ];
+    let store = MemoryStore::with(byo());
+    // Clock at 12:00: one hold ended at 11:59, one runs until 12:30.
+    store.0.lock().unwrap().holds = vec![
+        held("PN1", "+14155550101", "2026-03-01T11:59:00Z"),
+        held("PN2", "+14155550102", "2026-03-01T12:30:00Z"),
+    ];
+    let p = ports(store, twilio.clone());
+    let next = apply(&p, &p.store.account()).await.unwrap();
+    assert_eq!(twilio.count("release"), 1, "{:?}", twilio.calls());
+    let owned: Vec<String> = twilio
+        .0
+        .lock()
+        .unwrap()
+        .owned
+        .iter()
+        .map(|n| n.sid.clone())
+        .collect();
+    assert_eq!(
+        owned,
+        ["PN2"],
+        "only the hold whose window ended is released"
+    );
+    let status = p.store.account().status.unwrap();
+    let listed: Vec<&str> = status
+        .held_numbers
+        .iter()
+        .map(|h| h.phone_number.as_str())
+        .collect();
+    assert_eq!(
+        listed,
+        ["+14155550102"],
+        "the running hold is shown with its release time"
+    );
+    assert!(p.store.events().iter().any(|r| r == "HeldNumberReleased"));
+    // Woken for the next release (30 minutes), not only at the resync.
+    match next {
+        Next::Requeue(wait) => assert!(wait <= std::time::Duration::from_secs(30 * 60), "{wait:?}"),
+        other => panic!("{other:?}"),
+    }
+    // Again before 12:30: nothing released; the inventory summary catches up with the release
+    // once, then nothing is written.
+    apply(&p, &p.store.account()).await.unwrap();
+    let inventory = p.store.account().status.unwrap().inventory.unwrap();
+    assert_eq!(
+        inventory.unclaimed_numbers,
+        ["+14155550102"],
+        "{inventory:?}"
+    );
+    let writes = p.store.writes();
+    apply(&p, &p.store.account()).await.unwrap();
+    assert_eq!(twilio.count("release"), 1);
+    assert_eq!(p.store.writes(), writes);
+}
+
+#[tokio::test]
+async fn a_hold_adopted_meanwhile_is_never_released() {
+    let twilio = MemoryTwilio::new(&[(BYO_SID, BYO_SID, "Acme")]);
+    twilio.0.lock().unwrap().owned = vec![owned_number("PN1", "+14155550101")];
+    let store = MemoryStore::with(byo());
+    store.0.lock().unwrap().holds = vec![held("PN1", "+14155550101", "2026-03-01T11:59:00Z")];
+    store.0.lock().unwrap().adopted_meanwhile = vec!["+14155550101".into()];
+    let p = ports(store, twilio.clone());
+    apply(&p, &p.store.account()).await.unwrap();
+    assert_eq!(twilio.count("release"), 0, "{:?}", twilio.calls());
+    assert!(p.store.account().status.unwrap().held_numbers.is_empty());
+}
+
+#[tokio::test]
+async fn a_deleted_account_releases_what_it_holds_before_it_goes() {
+    let twilio = MemoryTwilio::new(&[(BYO_SID, BYO_SID, "Acme")]);
+    twilio.0.lock().unwrap().owned = vec![owned_number("PN1", "+14155550101")];
+    let store = MemoryStore::with(byo());
+    let p = ports(store, twilio.clone());
+    apply(&p, &p.store.account()).await.unwrap();
+    // Held until well after now: the account's deletion does not wait for the window.
+    p.store.0.lock().unwrap().holds = vec![held("PN1", "+14155550101", "2026-03-01T13:00:00Z")];
+    let mut deleting = p.store.account();
+    deleting.metadata.deletion_timestamp =
+        Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
+            "2026-03-01T12:05:00Z".parse().unwrap(),
+        ));
+    p.store.0.lock().unwrap().account = Some(deleting.clone());
+    cleanup(&p, &deleting).await.unwrap();
+    assert_eq!(twilio.count("release"), 1, "{:?}", twilio.calls());
+    assert!(twilio.0.lock().unwrap().owned.is_empty());
+    assert!(p.store.0.lock().unwrap().holds.is_empty());
+}
+
+#[tokio::test]
+async fn a_release_interrupted_by_a_crash_is_finished_not_undone() {
+    let twilio = MemoryTwilio::new(&[(BYO_SID, BYO_SID, "Acme")]);
+    // Crashed after marking the hold releasing (window not even over yet) and after the Twilio
+    // release (the number is gone already): both are finished, neither is adoptable again.
+    twilio.0.lock().unwrap().owned = vec![owned_number("PN1", "+14155550101")];
+    let mut marked = held("PN1", "+14155550101", "2026-03-01T13:00:00Z");
+    marked.hold.releasing = true;
+    let mut gone = held("PN2", "+14155550102", "2026-03-01T11:00:00Z");
+    gone.hold.releasing = true;
+    let store = MemoryStore::with(byo());
+    store.0.lock().unwrap().holds = vec![marked, gone];
+    let p = ports(store, twilio.clone());
+    apply(&p, &p.store.account()).await.unwrap();
+    assert_eq!(twilio.count("release"), 2, "{:?}", twilio.calls());
+    assert!(twilio.0.lock().unwrap().owned.is_empty());
+    assert!(p.store.0.lock().unwrap().holds.is_empty());
+    assert!(p.store.account().status.unwrap().held_numbers.is_empty());
 }

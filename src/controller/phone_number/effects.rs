@@ -3,9 +3,10 @@
 //! `controller::claims`) and events. A trait, so the purchase steps run unchanged against
 //! Kubernetes (`KubeEffects`) or an in-memory store in tests.
 
+use crate::api::HeldNumber;
 use crate::api::{ChargeKind, PhoneNumber, PhoneNumberStatus};
 use crate::controller::Context;
-use crate::controller::claims::{ClaimOutcome, Claimant};
+use crate::controller::claims::{AccountHolder, ClaimOutcome, Claimant, HoldOutcome as NumberHold};
 use crate::controller::credits::{self, CreditsError, HoldOutcome};
 use crate::reconcile::phone_number::{Event, EventType};
 use kube::api::PostParams;
@@ -55,13 +56,22 @@ pub trait Effects: Send + Sync {
         key: &str,
     ) -> impl Future<Output = Result<(), CreditsError>> + Send;
     /// Claims `number` of the Twilio account `account_sid` for `pn`, unless another live
-    /// PhoneNumber (of any namespace) holds it.
+    /// PhoneNumber (of any namespace) or another account holds it; a hold of `pn`'s own
+    /// account is taken over (`ClaimOutcome::Adopted`).
     fn claim(
         &self,
         pn: &PhoneNumber,
         account_sid: &str,
         number: &str,
     ) -> impl Future<Output = Result<ClaimOutcome, kube::Error>> + Send;
+    /// Hands `pn`'s number to its account (`account`), which holds it as `hold`
+    /// (`crate::reconcile::quarantine`).
+    fn hold_number(
+        &self,
+        pn: &PhoneNumber,
+        account: &AccountHolder,
+        hold: &HeldNumber,
+    ) -> impl Future<Output = Result<NumberHold, kube::Error>> + Send;
     /// Drops `pn`'s claims, except the one on `keep` (`(account SID, number)`).
     fn release_claims(
         &self,
@@ -134,10 +144,20 @@ impl Effects for KubeEffects {
         account_sid: &str,
         number: &str,
     ) -> Result<ClaimOutcome, kube::Error> {
+        let account = Some(pn.spec.account_ref.name.clone());
         self.ctx
             .claims
-            .claim(account_sid, number, &Claimant::of(pn))
+            .claim(account_sid, number, &Claimant::of(pn), account)
             .await
+    }
+
+    async fn hold_number(
+        &self,
+        pn: &PhoneNumber,
+        account: &AccountHolder,
+        hold: &HeldNumber,
+    ) -> Result<NumberHold, kube::Error> {
+        self.ctx.claims.hold(&Claimant::of(pn), account, hold).await
     }
 
     async fn release_claims(

@@ -17,7 +17,7 @@ use super::effects::{Effects, WriteError};
 use crate::api::{ChargeKind, PhoneNumber};
 use crate::billing::charge_key;
 use crate::clock::Clock;
-use crate::controller::claims::ClaimOutcome;
+use crate::controller::claims::{AccountHolder, ClaimOutcome, HoldOutcome as NumberHold};
 use crate::controller::conditions::Reason;
 use crate::controller::conditions::ReasonMessage;
 use crate::controller::credits::CreditsError;
@@ -141,6 +141,35 @@ async fn claim<E: Effects, T: TwilioPort>(
         .map_err(EngineError::Claim)?
     {
         ClaimOutcome::Ours => Ok(true),
+        ClaimOutcome::Adopted(hold) => {
+            // Taken back from the account's hold: the decision carries the hold (its renewal
+            // cycle) into the adoption.
+            obs.held = Some(hold);
+            Ok(true)
+        }
+        ClaimOutcome::Releasing => Err(EngineError::Blocked(format!(
+            "{number} is being released by its account (its hold after a PhoneNumber's deletion ended); looking again shortly"
+        ))),
+        ClaimOutcome::HeldByAccount(account) => {
+            if !obs.claimed_numbers.iter().any(|n| n == number) {
+                obs.claimed_numbers.push(number.to_string());
+            }
+            if let Some(found) = obs.search.as_mut() {
+                found.retain(|a| a.phone_number != number);
+                obs.search_contended |= found.is_empty();
+            }
+            if pn.spec.number.as_deref() == Some(number) && obs.claimed_by.is_none() {
+                obs.claimed_by = Some(if account.namespace == pn.namespace().unwrap_or_default() {
+                    format!(
+                        "TelephonyAccount {:?}, which holds it after its PhoneNumber was deleted",
+                        account.name
+                    )
+                } else {
+                    "an account of another namespace using the same Twilio account".to_string()
+                });
+            }
+            Ok(false)
+        }
         ClaimOutcome::Taken(holder) => {
             if !obs.claimed_numbers.iter().any(|n| n == number) {
                 obs.claimed_numbers.push(number.to_string());
@@ -237,12 +266,19 @@ pub async fn drive<E: Effects, T: TwilioPort>(
                     continue;
                 }
                 // ... nor does any other PhoneNumber, of any namespace or replica.
+                let was_held = obs.held.is_some();
                 if !claim(env, &pn, &number, &mut obs).await? {
                     env.inventory
                         .unreserve(env.api.account_sid(), &number, &uid(&pn));
                     continue;
                 }
                 claimed = Some(number.clone());
+                if !was_held && obs.held.is_some() {
+                    // The account holds this number: it is owned, adopt it (a targeted lookup
+                    // first), never buy it.
+                    obs.owned = None;
+                    continue;
+                }
                 env.checkpoint(Step::WriteIntent)?;
                 pn = env.effects.write_status(&pn, &d.status).await?;
                 // A new attempt: nothing of it sent yet.
@@ -311,6 +347,7 @@ pub async fn drive<E: Effects, T: TwilioPort>(
             } => {
                 // Adopted, or found after a crash: confirmed only for the number's claimant.
                 if claimed.as_deref() != Some(number.phone_number.as_str()) {
+                    let was_held = obs.held.is_some();
                     if !claim(env, &pn, &number.phone_number, &mut obs).await? {
                         if !adopted {
                             // Someone else's number: not this object's purchase.
@@ -323,6 +360,10 @@ pub async fn drive<E: Effects, T: TwilioPort>(
                         continue;
                     }
                     claimed = Some(number.phone_number.clone());
+                    if !was_held && obs.held.is_some() {
+                        // Taken back from the account's hold: decide again with it.
+                        continue;
+                    }
                 }
                 if settle {
                     env.checkpoint(Step::Settle)?;
@@ -467,17 +508,34 @@ pub async fn drive<E: Effects, T: TwilioPort>(
     Ok((pn, Some(env.clock.now())))
 }
 
-/// Runs deletion: returns when the finalizer may be removed. `api` is `None` when the account
-/// cannot be reached (then only Retain, skip-release or nothing-bought can complete).
+/// What a deletion acts through.
+pub struct CleanupEnv<'a, E: Effects, T: TwilioPort = AccountApi> {
+    pub effects: &'a E,
+    /// `None` when the account cannot be reached (then only Retain, skip-release or
+    /// nothing-bought can complete).
+    pub api: Option<&'a T>,
+    /// The account that may hold the number for its quarantine window (`None`: it is being
+    /// deleted, or gone).
+    pub account: Option<&'a AccountHolder>,
+    pub inventory: &'a InventoryCache,
+    pub clock: &'a dyn Clock,
+    pub metrics: Option<&'a Metrics>,
+}
+
+/// Runs deletion: returns when the finalizer may be removed.
 pub async fn drive_cleanup<E: Effects, T: TwilioPort>(
-    effects: &E,
-    api: Option<&T>,
-    inventory: &InventoryCache,
-    clock: &dyn Clock,
-    metrics: Option<&Metrics>,
+    env: &CleanupEnv<'_, E, T>,
     pn: &PhoneNumber,
     mut obs: CleanupObserved,
 ) -> Result<(), EngineError> {
+    let CleanupEnv {
+        effects,
+        api,
+        account,
+        inventory,
+        clock,
+        metrics,
+    } = *env;
     for _ in 0..MAX_ROUNDS {
         match decide_cleanup(pn, &obs) {
             CleanupAction::Done {
@@ -522,6 +580,26 @@ pub async fn drive_cleanup<E: Effects, T: TwilioPort>(
                 let api = api
                     .ok_or_else(|| EngineError::Blocked("the account cannot be reached".into()))?;
                 obs.owned = Some(lookup(api, &number, clock.now()).await?);
+            }
+            CleanupAction::Hold(hold) => {
+                let Some(account) = account else {
+                    // No account to hold it (not expected here): release at once.
+                    obs.hold_window = jiff::SignedDuration::ZERO;
+                    continue;
+                };
+                match effects
+                    .hold_number(pn, account, &hold)
+                    .await
+                    .map_err(EngineError::Claim)?
+                {
+                    NumberHold::Held(h) => {
+                        if let Some(m) = metrics {
+                            m.action("hold");
+                        }
+                        obs.held = Some(h);
+                    }
+                    NumberHold::ClaimedElsewhere => obs.claimed_elsewhere = true,
+                }
             }
             CleanupAction::Release { sid, number } => {
                 let api = api

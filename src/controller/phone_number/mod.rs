@@ -260,22 +260,22 @@ async fn drive_without_twilio(
 async fn cleanup(data: &Data, pn: Arc<PhoneNumber>) -> Result<Action, Error> {
     let ctx = &data.ctx;
     let effects = KubeEffects { ctx: ctx.clone() };
-    let (view, account_api) = observe::account_for_release(ctx, &pn).await?;
-    let obs = CleanupObserved {
-        account: view,
-        owned: None,
-        released: false,
+    let (view, account_api, holder) = observe::account_for_release(ctx, &pn).await?;
+    // An account being deleted holds nothing: its numbers are released at once.
+    let window = match holder {
+        Some(_) => ctx.config.release_quarantine(),
+        None => jiff::SignedDuration::ZERO,
     };
-    engine::drive_cleanup(
-        &effects,
-        account_api.as_ref(),
-        &ctx.inventory,
-        ctx.clock.as_ref(),
-        Some(&ctx.metrics),
-        &pn,
-        obs,
-    )
-    .await?;
+    let obs = CleanupObserved::new(view, ctx.clock.now(), window);
+    let env = engine::CleanupEnv {
+        effects: &effects,
+        api: account_api.as_ref(),
+        account: holder.as_ref(),
+        inventory: &ctx.inventory,
+        clock: ctx.clock.as_ref(),
+        metrics: Some(&ctx.metrics),
+    };
+    engine::drive_cleanup(&env, &pn, obs).await?;
     Ok(Action::await_change())
 }
 

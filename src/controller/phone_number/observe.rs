@@ -5,6 +5,7 @@
 use crate::api::{AccountMode, NumberType, PhoneNumber, TelephonyAccount};
 use crate::controller::Context;
 use crate::controller::account_access::access_for;
+use crate::controller::claims::AccountHolder;
 use crate::controller::conditions::Reason;
 use crate::controller::conditions::ReasonMessage;
 use crate::controller::inventory::InventoryCache;
@@ -254,16 +255,24 @@ pub fn minimal(now: Timestamp, account: AccountView) -> Observed {
 /// `usable`, so a number can be released through an account that is itself being deleted (it
 /// deletes its PhoneNumbers first) or whose Managed terms lapsed (a release spends nothing) —
 /// never through another Twilio account than the number's own.
+/// The account that may hold the number for its quarantine window is returned too, unless it
+/// is being deleted (it then releases at once).
 pub async fn account_for_release(
     ctx: &Context,
     pn: &PhoneNumber,
-) -> Result<(AccountView, Option<AccountApi>), kube::Error> {
+) -> Result<(AccountView, Option<AccountApi>, Option<AccountHolder>), kube::Error> {
     let ns = pn.namespace().unwrap_or_default();
     let accounts: Api<TelephonyAccount> = Api::namespaced(ctx.kube.clone(), &ns);
     let Some(acct) = accounts.get_opt(&pn.spec.account_ref.name).await? else {
-        return Ok((AccountView::Missing, None));
+        return Ok((AccountView::Missing, None, None));
     };
     let check =
         crate::reconcile::account::releasable(&acct).and_then(|()| same_twilio_account(pn, &acct));
-    Ok(view_of(ctx, &acct, check).await)
+    let holder = acct
+        .metadata
+        .deletion_timestamp
+        .is_none()
+        .then(|| AccountHolder::of(&acct));
+    let (view, api) = view_of(ctx, &acct, check).await;
+    Ok((view, api, holder))
 }

@@ -1,7 +1,7 @@
 //! `TelephonyAccount` (short name `tacct`): how a workspace (namespace) reaches Twilio.
 
 use super::common::{Conditions, conditions_schema};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, Time};
 use kube_derive::{CustomResource, KubeSchema};
 use serde::{Deserialize, Serialize};
 
@@ -240,6 +240,12 @@ pub struct TelephonyAccountStatus {
     /// Numbers in the Twilio account.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inventory: Option<InventoryStatus>,
+    /// Numbers whose PhoneNumber was deleted, held by this account until `releaseAt` before they
+    /// are released at Twilio (the operator's `--release-quarantine-seconds`): a new PhoneNumber
+    /// of this account naming one in `spec.number` before then adopts it and cancels the release.
+    /// Deleting the account releases them at once.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub held_numbers: Vec<HeldNumber>,
     /// kstatus conditions: Ready, Reconciling, Stalled, CredentialsValid, TermsAccepted, ModeLocked.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(schema_with = "conditions_schema")]
@@ -249,6 +255,41 @@ pub struct TelephonyAccountStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(extend("default" = -1))]
     pub observed_generation: Option<i64>,
+}
+
+/// A number held by its account after its PhoneNumber was deleted (a rename or prune in Git must
+/// not lose a customer-facing number): released at `releaseAt` unless a PhoneNumber of the same
+/// account names it in `spec.number` first, which adopts it.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[x_kube(crates(kube_core = "::kube_core"))]
+#[serde(rename_all = "camelCase")]
+pub struct HeldNumber {
+    /// The E.164 number.
+    pub phone_number: String,
+    /// Twilio's SID of the number (`PN…`).
+    pub sid: String,
+    /// The Twilio account (or subaccount) SID it is in.
+    pub account_sid: String,
+    /// The PhoneNumber whose deletion put it on hold.
+    pub deleted_from: String,
+    /// When it was put on hold.
+    pub held_since: MicroTime,
+    /// When it is released at Twilio unless adopted first. For a Managed number, never later
+    /// than the end of its paid period (no renewal is charged while it is held).
+    pub release_at: MicroTime,
+    /// Managed: when the number was bought (its renewal cycle runs from there), carried to the
+    /// PhoneNumber that adopts it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purchased_at: Option<MicroTime>,
+    /// Managed: the paid period it was in (1 = the purchase period).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub period: Option<u32>,
+    /// Managed: the length of its renewal periods in days.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub period_days: Option<u32>,
+    /// The account has started releasing it: it can no longer be adopted.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub releasing: bool,
 }
 
 /// A money amount with its currency.

@@ -4,3 +4,4 @@
 pub mod account;
 pub mod number_search;
 pub mod phone_number;
+pub mod quarantine;

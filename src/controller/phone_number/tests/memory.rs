@@ -2,8 +2,8 @@
 //! injectable foreign writes), a credits ledger (hold/settle/release by key, balance never below
 //! zero), and a record of events. Lets the engine's step sequence run without a Kubernetes API.
 
-use crate::api::{ChargeKind, PhoneNumber, PhoneNumberStatus};
-use crate::controller::claims::{ClaimOutcome, Claimant};
+use crate::api::{ChargeKind, HeldNumber, PhoneNumber, PhoneNumberStatus};
+use crate::controller::claims::{AccountHolder, ClaimOutcome, Claimant, HoldOutcome as NumberHold};
 use crate::controller::credits::{CreditsError, HoldOutcome};
 use crate::controller::phone_number::effects::{Effects, WriteError};
 use crate::reconcile::phone_number::Event;
@@ -27,8 +27,10 @@ pub struct State {
     pub balance: Decimal,
     pub ledger: BTreeMap<String, (Decimal, ChargeState)>,
     pub events: Vec<Event>,
-    /// Number claims: `(account SID, number)` → holder uid.
+    /// Number claims: `(account SID, number)` → holder uid (`account:<uid>` for an account).
     pub claims: BTreeMap<(String, String), String>,
+    /// Holds of accounts, by claim.
+    pub holds: BTreeMap<(String, String), HeldNumber>,
 }
 
 pub struct MemoryEffects {
@@ -49,6 +51,7 @@ impl MemoryEffects {
                 ledger: BTreeMap::new(),
                 events: Vec::new(),
                 claims: BTreeMap::new(),
+                holds: BTreeMap::new(),
             }),
         }
     }
@@ -177,10 +180,23 @@ impl Effects for MemoryEffects {
     ) -> Result<ClaimOutcome, kube::Error> {
         let me = Claimant::of(pn);
         let mut s = self.state.lock().unwrap();
-        let holder = s
-            .claims
-            .entry((account_sid.to_string(), number.to_string()))
-            .or_insert_with(|| me.uid.clone());
+        let key = (account_sid.to_string(), number.to_string());
+        // The PhoneNumber's own account's hold (the only account here) is taken over.
+        if s.claims
+            .get(&key)
+            .is_some_and(|h| h.starts_with("account:"))
+        {
+            let hold = s.holds.get(&key).cloned();
+            return Ok(match hold {
+                Some(h) if !h.releasing => {
+                    s.holds.remove(&key);
+                    s.claims.insert(key, me.uid.clone());
+                    ClaimOutcome::Adopted(h)
+                }
+                _ => ClaimOutcome::Releasing,
+            });
+        }
+        let holder = s.claims.entry(key).or_insert_with(|| me.uid.clone());
         Ok(if *holder == me.uid {
             ClaimOutcome::Ours
         } else {
@@ -190,6 +206,28 @@ impl Effects for MemoryEffects {
                 uid: holder.clone(),
             })
         })
+    }
+
+    async fn hold_number(
+        &self,
+        pn: &PhoneNumber,
+        account: &AccountHolder,
+        hold: &HeldNumber,
+    ) -> Result<NumberHold, kube::Error> {
+        let me = Claimant::of(pn).uid;
+        let mut s = self.state.lock().unwrap();
+        let key = (hold.account_sid.clone(), hold.phone_number.clone());
+        let account_uid = format!("account:{}", account.uid);
+        match s.claims.get(&key) {
+            Some(h) if *h == account_uid => {
+                return Ok(NumberHold::Held(s.holds[&key].clone()));
+            }
+            Some(h) if *h != me => return Ok(NumberHold::ClaimedElsewhere),
+            _ => {}
+        }
+        s.claims.insert(key.clone(), account_uid);
+        s.holds.insert(key, hold.clone());
+        Ok(NumberHold::Held(hold.clone()))
     }
 
     async fn release_claims(

@@ -4,12 +4,13 @@
 
 mod claims;
 mod fake_twilio;
+mod holds;
 mod lifecycle;
 mod memory;
 mod purchase;
 mod stack;
 
-use super::engine::{EngineError, Env, Step, drive, drive_cleanup};
+use super::engine::{CleanupEnv, EngineError, Env, Step, drive, drive_cleanup};
 use super::observe;
 use crate::api::{AccountMode, Phase, PhoneNumber, PhoneNumberSpec};
 use crate::clock::{Clock, ManualClock};
@@ -220,14 +221,37 @@ pub async fn cleanup(
     fx: &MemoryEffects,
     inventory: &InventoryCache,
 ) -> Result<(), EngineError> {
-    let pn = fx.get();
-    let obs = CleanupObserved {
-        account: AccountView::Usable {
-            mode: h.mode,
-            account_sid: SID.into(),
-        },
-        owned: None,
-        released: false,
-    };
-    drive_cleanup(fx, Some(&h.api), inventory, &h.clock, None, &pn, obs).await
+    cleanup_held(h, fx, inventory, jiff::SignedDuration::ZERO).await
 }
+
+/// Deletion with a quarantine window: the number is handed to the account (`ACCOUNT`) first.
+pub async fn cleanup_held(
+    h: &Harness,
+    fx: &MemoryEffects,
+    inventory: &InventoryCache,
+    window: jiff::SignedDuration,
+) -> Result<(), EngineError> {
+    let pn = fx.get();
+    let account = AccountView::Usable {
+        mode: h.mode,
+        account_sid: SID.into(),
+    };
+    let obs = CleanupObserved::new(account, h.clock.now(), window);
+    let holder = crate::controller::claims::AccountHolder {
+        namespace: kube::ResourceExt::namespace(&pn).unwrap_or_default(),
+        name: pn.spec.account_ref.name.clone(),
+        uid: ACCOUNT_UID.into(),
+    };
+    let env = CleanupEnv {
+        effects: fx,
+        api: Some(&h.api),
+        account: Some(&holder),
+        inventory,
+        clock: &h.clock,
+        metrics: None,
+    };
+    drive_cleanup(&env, &pn, obs).await
+}
+
+/// The uid of the account in these tests.
+pub const ACCOUNT_UID: &str = "account-uid-1";

@@ -7,11 +7,20 @@
 //! BringYourOwn numbers, which the workspace's own account pays for), and skip-release only
 //! applies while the account cannot be reached (the subaccount's closure, when the account is
 //! deleted, releases what is left).
+//!
+//! A number that would be released is first held by its account for the quarantine window
+//! (`crate::reconcile::quarantine`): the PhoneNumber goes at once, the account releases the
+//! number when the window ends unless a new PhoneNumber adopts it. An account being deleted
+//! holds nothing (its numbers are released at once).
 
 use super::{AccountView, Ownership};
-use crate::api::{AccountMode, DeletionPolicy, Phase, PhoneNumber, SKIP_RELEASE_ANNOTATION};
+use crate::api::{
+    AccountMode, DeletionPolicy, HeldNumber, Phase, PhoneNumber, SKIP_RELEASE_ANNOTATION,
+};
 use crate::conditions::ReasonMessage;
 use crate::reason::Reason;
+use crate::reconcile::quarantine;
+use jiff::{SignedDuration, Timestamp};
 use kube_core::ResourceExt;
 
 /// What deletion observed so far.
@@ -22,6 +31,29 @@ pub struct CleanupObserved {
     pub owned: Option<Ownership>,
     /// The release call succeeded (or answered 404).
     pub released: bool,
+    /// How long the account holds a number before releasing it: the operator's quarantine
+    /// window, zero when it is off or the account is being deleted (release at once).
+    pub hold_window: SignedDuration,
+    pub now: Timestamp,
+    /// The number is now held by the account (the hold was recorded).
+    pub held: Option<HeldNumber>,
+    /// The hold could not be recorded because another live PhoneNumber claims the number.
+    pub claimed_elsewhere: bool,
+}
+
+impl CleanupObserved {
+    /// Nothing observed yet beyond the account, at `now`, with the quarantine `hold_window`.
+    pub fn new(account: AccountView, now: Timestamp, hold_window: SignedDuration) -> Self {
+        CleanupObserved {
+            account,
+            owned: None,
+            released: false,
+            hold_window,
+            now,
+            held: None,
+            claimed_elsewhere: false,
+        }
+    }
 }
 
 /// The next step of deletion.
@@ -37,6 +69,8 @@ pub enum CleanupAction {
     Lookup { number: String },
     /// Release `sid` at Twilio, then decide again.
     Release { sid: String, number: String },
+    /// Hand the number to the account, which holds it until `hold.releaseAt`, then decide again.
+    Hold(HeldNumber),
     /// Cannot proceed: retry with backoff; the message says how to unblock.
     Blocked(ReasonMessage),
 }
@@ -122,6 +156,32 @@ pub fn decide_cleanup(pn: &PhoneNumber, obs: &CleanupObserved) -> CleanupAction 
                 "cannot release {number}: {why}. Fix the account, or set the annotation {SKIP_RELEASE_ANNOTATION}=\"true\" to delete without releasing"
             ),
         ));
+    }
+    if let Some(held) = &obs.held {
+        return CleanupAction::Done {
+            release_hold: false,
+            event: Some((
+                Reason::NumberHeld,
+                format!(
+                    "{number} is held by TelephonyAccount {:?} until {}: a PhoneNumber of that account naming it in spec.number before then adopts it; otherwise it is released at Twilio then",
+                    pn.spec.account_ref.name, held.release_at.0
+                ),
+            )),
+        };
+    }
+    if obs.claimed_elsewhere {
+        return CleanupAction::Done {
+            release_hold: false,
+            event: Some((
+                Reason::ReleaseSkipped,
+                format!("{number} was not released at Twilio: another PhoneNumber claims it"),
+            )),
+        };
+    }
+    if let (Some(_), AccountView::Usable { mode, account_sid }) = (&st.sid, &obs.account)
+        && let Some(hold) = quarantine::hold_for(pn, *mode, account_sid, obs.now, obs.hold_window)
+    {
+        return CleanupAction::Hold(hold);
     }
     if let Some(sid) = &st.sid {
         return CleanupAction::Release {

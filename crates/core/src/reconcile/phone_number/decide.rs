@@ -14,6 +14,7 @@ use crate::api::{
 };
 use crate::conditions::{ReasonMessage, money_with_currency, time};
 use crate::reason::Reason;
+use crate::reconcile::quarantine;
 use crate::twilio::SearchQuery;
 use jiff::Timestamp;
 use kube_core::ResourceExt;
@@ -192,10 +193,34 @@ fn pending(
                 if let Some(owned) = &o.number {
                     let mut st2 = st.clone();
                     record_owned(&mut st2, spec, owned, account_sid, None, true, cx.now);
-                    let event = Event::normal(
-                        Reason::Adopted,
-                        format!("{n} is already in account {account_sid}: adopted, not bought"),
-                    );
+                    let held = obs
+                        .held
+                        .as_ref()
+                        .filter(|h| quarantine::adopts(h, n, &owned.sid));
+                    let event = match held {
+                        Some(h) => {
+                            // The deleted PhoneNumber's renewal cycle goes on (Managed).
+                            let auto = spec.renewal.as_ref().is_none_or(|r| r.auto_renew);
+                            if mode == AccountMode::Managed
+                                && let Some((bought, renewal)) =
+                                    quarantine::carried_renewal(h, auto)
+                            {
+                                st2.purchased_at = Some(super::status::micro(bought));
+                                st2.renewal = Some(renewal);
+                            }
+                            Event::normal(
+                                Reason::HeldNumberAdopted,
+                                format!(
+                                    "{n} was held by the account after PhoneNumber {:?} was deleted: adopted, its release is cancelled",
+                                    h.deleted_from
+                                ),
+                            )
+                        }
+                        None => Event::normal(
+                            Reason::Adopted,
+                            format!("{n} is already in account {account_sid}: adopted, not bought"),
+                        ),
+                    };
                     let d = active::confirm_status(cx, st2, mode, account_sid);
                     return Decision {
                         action: Action::Confirm {

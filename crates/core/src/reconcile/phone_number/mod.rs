@@ -158,6 +158,9 @@ pub struct Observed {
     pub released: bool,
     /// See [`DEFAULT_INTENT_SETTLE`].
     pub intent_settle: SignedDuration,
+    /// The hold this PhoneNumber took its number over from (its account held it after another
+    /// PhoneNumber was deleted: `crate::reconcile::quarantine`).
+    pub held: Option<crate::api::HeldNumber>,
 }
 
 impl Observed {
@@ -182,6 +185,7 @@ impl Observed {
             renewal: None,
             released: false,
             intent_settle: DEFAULT_INTENT_SETTLE,
+            held: None,
         }
     }
 }

@@ -666,3 +666,59 @@ fn a_managed_number_adopted_after_its_period_is_recorded_then_renewed_at_once() 
         next.action
     );
 }
+
+/// Issue 14: a Managed number deleted in period 3 and re-declared under a new name within the
+/// quarantine window is adopted with the same renewal cycle: no renewal is charged for the
+/// periods the deleted PhoneNumber already paid, and the next one falls when it would have.
+#[test]
+fn a_held_managed_number_is_adopted_with_its_paid_period() {
+    use crate::api::{HeldNumber, RenewalPolicy};
+    use crate::reconcile::phone_number::status::{micro, micro_ts};
+    let bought = t0() - SignedDuration::from_hours(60 * 24);
+    let mut old = incoming("+14155550100");
+    old.date_created = Some(bought);
+    let paid_until = crate::billing::renewal::due_at_every(bought, 3, 28);
+    let hold = HeldNumber {
+        phone_number: "+14155550100".into(),
+        sid: old.sid.clone(),
+        account_sid: ACC.into(),
+        deleted_from: "old-name".into(),
+        held_since: micro(t0()),
+        release_at: micro(t0() + SignedDuration::from_hours(1)),
+        purchased_at: Some(micro(bought)),
+        period: Some(3),
+        period_days: Some(28),
+        releasing: false,
+    };
+    let p = pn(spec_number("+14155550100"), None);
+    let mut o = obs(AccountMode::Managed);
+    o.owned = owned(old.clone(), t0(), true);
+    // Without the hold, the number's age would charge renewals at once (see above).
+    o.held = Some(hold.clone());
+    let d = decide(&p, &o);
+    assert!(
+        matches!(d.action, Action::Confirm { adopted: true, .. }),
+        "{:?}",
+        d.action
+    );
+    assert_eq!(d.event.as_ref().unwrap().reason, "HeldNumberAdopted");
+    let r = d.status.renewal.clone().expect("renewal recorded");
+    assert_eq!((r.policy, r.period), (RenewalPolicy::Managed, Some(3)));
+    assert_eq!(r.next_renewal_at.as_ref().map(micro_ts), Some(paid_until));
+
+    // The next reconcile of the adopted number charges nothing before the paid period ends.
+    let recorded = pn(spec_number("+14155550100"), Some(d.status.clone()));
+    let mut o2 = obs(AccountMode::Managed);
+    o2.owned = owned(old.clone(), t0(), true);
+    let next = decide(&recorded, &o2);
+    assert!(
+        !matches!(next.action, Action::Renew { .. }),
+        "{:?}",
+        next.action
+    );
+    // A hold of another SID (the number was released and bought again) is not adopted from.
+    let mut other = hold;
+    other.sid = "PN-other".into();
+    o.held = Some(other);
+    assert_eq!(decide(&p, &o).event.unwrap().reason, "Adopted");
+}
