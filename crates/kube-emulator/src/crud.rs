@@ -386,6 +386,7 @@ pub fn create(shared: &Arc<Shared>, req: &Req, t: &Target) -> Result<Response, A
             opts.status_only,
         );
         shared.counters.creates.fetch_add(1, Ordering::Relaxed);
+        shared.counters.count_write(res);
     }
     shared.notify(st.rv);
     drop(st);
@@ -477,6 +478,7 @@ pub fn update(shared: &Arc<Shared>, req: &Req, t: &Target) -> Result<Response, A
             opts.status_only,
         );
         shared.counters.updates.fetch_add(1, Ordering::Relaxed);
+        shared.counters.count_write(res);
     }
     shared.notify(st.rv);
     drop(st);

@@ -246,6 +246,7 @@ pub fn delete_one(shared: &Arc<Shared>, req: &Req, t: &Target) -> Result<Respons
         return Ok(json_response(200, &res.to_view(&obj), &[]));
     }
     shared.counters.deletes.fetch_add(1, Ordering::Relaxed);
+    shared.counters.count_write(res);
     let (out, removed) = start_delete(&mut st, res, &ns, name, obj, opts.propagation);
     shared.notify(st.rv);
     drop(st);
@@ -285,6 +286,7 @@ pub fn delete_collection(
     if !opts.dry_run {
         for ((ns, name), obj) in targets {
             shared.counters.deletes.fetch_add(1, Ordering::Relaxed);
+            shared.counters.count_write(res);
             start_delete(&mut st, res, &ns, &name, obj, opts.propagation);
         }
     }

@@ -42,6 +42,9 @@ pub struct Counters {
     pub patches: AtomicU64,
     pub deletes: AtomicU64,
     pub watches_open: AtomicUsize,
+    /// Committed writes (create, update, patch, delete) per resource (`plural` for the core
+    /// group, `plural.group` otherwise).
+    pub writes_by_resource: std::sync::Mutex<std::collections::BTreeMap<String, u64>>,
 }
 
 /// A snapshot of the emulator's counters.
@@ -57,6 +60,9 @@ pub struct Stats {
     pub watches_open: usize,
     /// The current global resourceVersion.
     pub resource_version: u64,
+    /// Writes per resource (`events`, `secrets`, `phonenumbers.telephony.agni.ai`, ...); the sum
+    /// is `creates + updates + patches + deletes`.
+    pub writes_by_resource: std::collections::BTreeMap<String, u64>,
 }
 
 /// Test control over injected faults. Cheap to clone.
@@ -118,6 +124,30 @@ impl Counters {
             deletes: self.deletes.load(Ordering::Relaxed),
             watches_open: self.watches_open.load(Ordering::Relaxed),
             resource_version: rv,
+            writes_by_resource: self
+                .writes_by_resource
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone(),
+        }
+    }
+
+    /// Counts one committed write of `res`.
+    pub fn count_write(&self, res: &crate::resources::ResourceInfo) {
+        let key = if res.group.is_empty() {
+            res.plural.clone()
+        } else {
+            format!("{}.{}", res.plural, res.group)
+        };
+        let mut m = self
+            .writes_by_resource
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        match m.get_mut(&key) {
+            Some(n) => *n += 1,
+            None => {
+                m.insert(key, 1);
+            }
         }
     }
 }

@@ -329,6 +329,7 @@ pub fn handle(shared: &Arc<Shared>, req: &Req, t: &Target) -> Result<Response, A
     }
     if out.changed {
         shared.counters.patches.fetch_add(1, Ordering::Relaxed);
+        shared.counters.count_write(res);
     }
     shared.notify(st.rv);
     drop(st);

@@ -93,4 +93,7 @@ pub struct Counters {
     pub faults: FaultCounts,
     /// Highest number of concurrent in-flight API requests seen per account (credentials' account).
     pub max_in_flight: BTreeMap<String, u64>,
+    /// API requests received per account (the credentials' account), including failed ones.
+    #[serde(default)]
+    pub requests_by_account: BTreeMap<String, u64>,
 }

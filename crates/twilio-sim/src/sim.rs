@@ -38,6 +38,8 @@ pub(crate) struct Inner {
     pub fault_concurrency: AtomicU64,
     /// Per account: (in flight now, highest seen).
     pub in_flight: Mutex<HashMap<String, (u64, u64)>>,
+    /// Requests per account since the last `reset_counters`.
+    pub account_requests: Mutex<HashMap<String, u64>>,
 }
 
 /// Decrements an account's in-flight count when the request ends.
@@ -81,6 +83,13 @@ impl Simulator {
             .in_flight
             .lock()
             .unwrap_or_else(|p| p.into_inner());
+        *self
+            .inner
+            .account_requests
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(account.clone())
+            .or_insert(0) += 1;
         let e = m.entry(account.clone()).or_insert((0, 0));
         e.0 += 1;
         e.1 = e.1.max(e.0);
@@ -163,6 +172,7 @@ impl Simulator {
             clock_offset_secs: AtomicI64::new(0),
             fault_concurrency: AtomicU64::new(0),
             in_flight: Mutex::new(HashMap::new()),
+            account_requests: Mutex::new(HashMap::new()),
         };
         {
             let mut st = inner.lock();
@@ -285,6 +295,14 @@ impl Simulator {
                 .iter()
                 .map(|(k, v)| (k.clone(), v.1))
                 .collect(),
+            requests_by_account: self
+                .inner
+                .account_requests
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .iter()
+                .map(|(k, v)| (k.clone(), *v))
+                .collect(),
         }
     }
 
@@ -301,6 +319,11 @@ impl Simulator {
         ] {
             c.store(0, Ordering::Relaxed);
         }
+        self.inner
+            .account_requests
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
         let mut st = self.inner.lock();
         st.purchases = 0;
         st.releases = 0;
