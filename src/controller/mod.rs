@@ -11,6 +11,7 @@
 pub mod account;
 pub mod account_access;
 pub mod backoff;
+pub mod cache_trim;
 pub mod claims;
 pub mod conditions;
 pub mod context;

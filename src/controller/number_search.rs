@@ -77,7 +77,9 @@ async fn run_one(ctx: Arc<Context>, namespace: Option<String>, shutdown: Cancell
         ctx,
         failures: Failures::default(),
     });
-    Controller::new(api, wc)
+    // The cache holds searches without the fields no reconcile reads (managedFields, ...).
+    let (store, trigger) = super::cache_trim::trimmed_reflector(api, wc);
+    Controller::for_stream(trigger, store)
         .with_config(config)
         .graceful_shutdown_on(shutdown.cancelled_owned())
         .run(reconcile, error_policy, data)

@@ -98,8 +98,9 @@ async fn run_one(ctx: Arc<Context>, namespace: Option<String>, shutdown: Cancell
     if let Some(sel) = &ctx.config.label_selector {
         wc = wc.labels(sel);
     }
-    let controller = Controller::new(accounts, wc.clone());
-    let store = controller.store();
+    // The cache holds accounts without the fields no reconcile reads (managedFields, ...).
+    let (store, trigger) = super::cache_trim::trimmed_reflector(accounts, wc.clone());
+    let controller = Controller::for_stream(trigger, store.clone());
     // The account gauges of /metrics read this cache while the controller runs.
     let _metrics_cache = ctx.metrics.watch_accounts(store.clone());
     let master_ns = ctx.config.operator_namespace.clone();

@@ -81,8 +81,9 @@ async fn run_one(ctx: Arc<Context>, namespace: Option<String>, shutdown: Cancell
     if let Some(sel) = &ctx.config.label_selector {
         wc = wc.labels(sel);
     }
-    let controller = Controller::new(numbers, wc.clone());
-    let store = controller.store();
+    // The cache holds PhoneNumbers without the fields no reconcile reads (managedFields, ...).
+    let (store, trigger) = super::cache_trim::trimmed_reflector(numbers, wc.clone());
+    let controller = Controller::for_stream(trigger, store.clone());
     let mapper_store = store.clone();
     // The number gauges of /metrics read this cache while the controller runs.
     let _metrics_cache = ctx.metrics.watch_numbers(store.clone());
