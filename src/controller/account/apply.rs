@@ -76,6 +76,9 @@ pub(super) async fn apply<S: AccountStore, T: TwilioConnector>(
             decisions::adopt_mode_change(fresh.status.get_or_insert_with(Default::default), to);
         }
         let mut o = obs.clone();
+        o.inventory = o
+            .inventory
+            .map(|inv| decisions::without_held(inv, &held.remaining));
         if let Some(m) = &managed {
             let prev = fresh.status.as_ref().and_then(|s| s.credits.as_ref());
             match current_credits(prev, m, now) {

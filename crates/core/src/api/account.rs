@@ -396,7 +396,8 @@ pub struct InventoryStatus {
     /// Numbers owned by the account and claimed by a PhoneNumber.
     #[serde(default)]
     pub managed: u32,
-    /// Numbers owned by the account that no PhoneNumber claims.
+    /// Numbers owned by the account that no PhoneNumber claims (and the account does not hold:
+    /// see `heldNumbers`).
     #[serde(default)]
     pub unclaimed: u32,
     /// Up to 20 of the unclaimed numbers.

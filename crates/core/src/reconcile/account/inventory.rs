@@ -95,3 +95,36 @@ pub fn summarize(
         observed_at: Some(time(observed_at)),
     }
 }
+
+/// `inv` without the numbers the account holds after their PhoneNumber was deleted: they are
+/// listed in `status.heldNumbers`, not as unclaimed.
+pub fn without_held(mut inv: InventoryStatus, held: &[crate::api::HeldNumber]) -> InventoryStatus {
+    let before = inv.unclaimed_numbers.len();
+    inv.unclaimed_numbers
+        .retain(|n| !held.iter().any(|h| &h.phone_number == n));
+    let removed = (before - inv.unclaimed_numbers.len()) as u32;
+    inv.unclaimed = inv.unclaimed.saturating_sub(removed);
+    inv
+}
+
+#[cfg(test)]
+mod held_tests {
+    use super::*;
+
+    #[test]
+    fn held_numbers_are_not_unclaimed() {
+        let now: jiff::Timestamp = "2026-03-01T12:00:00Z".parse().unwrap();
+        let owned = ["+14155550101".to_string(), "+14155550102".to_string()];
+        let inv = summarize(&owned, &[], now);
+        assert_eq!(inv.unclaimed, 2);
+        let held: crate::api::HeldNumber = serde_json::from_value(serde_json::json!({
+            "phoneNumber": "+14155550102", "sid": "PN2", "accountSid": "AC1",
+            "deletedFrom": "old", "heldSince": "2026-03-01T11:00:00Z",
+            "releaseAt": "2026-03-01T13:00:00Z"
+        }))
+        .unwrap();
+        let inv = without_held(inv, &[held]);
+        assert_eq!(inv.unclaimed, 1);
+        assert_eq!(inv.unclaimed_numbers, ["+14155550101"]);
+    }
+}
