@@ -54,10 +54,11 @@ pub struct Claimant {
 impl Claimant {
     /// The PhoneNumber as a claimant.
     pub fn of(pn: &PhoneNumber) -> Self {
+        let (namespace, name, uid) = object_id(pn);
         Claimant {
-            namespace: pn.namespace().unwrap_or_default(),
-            name: pn.name_any(),
-            uid: pn.uid().unwrap_or_default(),
+            namespace,
+            name,
+            uid,
         }
     }
 
@@ -69,14 +70,29 @@ impl Claimant {
         if identity.starts_with(ACCOUNT_HOLDER_PREFIX) {
             return None;
         }
-        let mut parts = identity.splitn(3, '/');
-        let (namespace, name, uid) = (parts.next()?, parts.next()?, parts.next()?);
+        let (namespace, name, uid) = split_id(identity)?;
         Some(Claimant {
-            namespace: namespace.into(),
-            name: name.into(),
-            uid: uid.into(),
+            namespace,
+            name,
+            uid,
         })
     }
+}
+
+/// `(namespace, name, uid)` of an object.
+fn object_id<K: ResourceExt>(obj: &K) -> (String, String, String) {
+    (
+        obj.namespace().unwrap_or_default(),
+        obj.name_any(),
+        obj.uid().unwrap_or_default(),
+    )
+}
+
+/// `namespace/name/uid` split (the uid may not contain `/`, the others cannot).
+fn split_id(identity: &str) -> Option<(String, String, String)> {
+    let mut parts = identity.splitn(3, '/');
+    let (namespace, name, uid) = (parts.next()?, parts.next()?, parts.next()?);
+    Some((namespace.into(), name.into(), uid.into()))
 }
 
 /// A TelephonyAccount holding a number (after its PhoneNumber was deleted).
@@ -90,10 +106,11 @@ pub struct AccountHolder {
 impl AccountHolder {
     /// The account as a holder.
     pub fn of(account: &TelephonyAccount) -> Self {
+        let (namespace, name, uid) = object_id(account);
         AccountHolder {
-            namespace: account.namespace().unwrap_or_default(),
-            name: account.name_any(),
-            uid: account.uid().unwrap_or_default(),
+            namespace,
+            name,
+            uid,
         }
     }
 
@@ -105,13 +122,11 @@ impl AccountHolder {
     }
 
     fn parse(identity: &str) -> Option<Self> {
-        let rest = identity.strip_prefix(ACCOUNT_HOLDER_PREFIX)?;
-        let mut parts = rest.splitn(3, '/');
-        let (namespace, name, uid) = (parts.next()?, parts.next()?, parts.next()?);
+        let (namespace, name, uid) = split_id(identity.strip_prefix(ACCOUNT_HOLDER_PREFIX)?)?;
         Some(AccountHolder {
-            namespace: namespace.into(),
-            name: name.into(),
-            uid: uid.into(),
+            namespace,
+            name,
+            uid,
         })
     }
 }
@@ -511,5 +526,18 @@ mod tests {
         };
         assert_eq!(Claimant::parse(&c.identity()), Some(c));
         assert_eq!(Claimant::parse("no-slashes"), None);
+    }
+
+    #[test]
+    fn an_account_holder_is_never_read_as_a_phone_number() {
+        let a = AccountHolder {
+            namespace: "team-a".into(),
+            name: "acct".into(),
+            uid: "9a8b".into(),
+        };
+        assert_eq!(AccountHolder::parse(&a.identity()), Some(a.clone()));
+        // Read as a PhoneNumber it would look stale (no such PhoneNumber) and be taken over.
+        assert_eq!(Claimant::parse(&a.identity()), None);
+        assert_eq!(AccountHolder::parse("team-a/acct/9a8b"), None);
     }
 }
