@@ -1,4 +1,4 @@
-//! The ValidatingAdmissionPolicies shipped in `deploy/admission-policy.yaml` (the mode lock and
+//! The ValidatingAdmissionPolicies shipped in `deploy/base/admission-policy.yaml` (the mode lock and
 //! the skip-release guard), checked twice:
 //! - offline: their CEL expressions (read from the YAML file itself) run with `kube_cel`'s VAP
 //!   evaluator against admission requests from admins and non-admins;

@@ -9,7 +9,7 @@
 //!   real-cluster install check runs;
 //! - with `kubectl` on PATH, `kubectl kustomize` of the base and each overlay: the objects parse
 //!   as their Kubernetes types, the base holds no Secret, the namespaced overlay grants
-//!   deploy/rbac.yaml's rules per watched namespace and nothing cluster-wide, the shard overlay
+//!   deploy/base/rbac.yaml's rules per watched namespace and nothing cluster-wide, the shard overlay
 //!   runs two operators on disjoint objects, pods and Leases;
 //! - with helm (`TELEPHONY_HELM`, or the one tools/helm/build.sh builds), `helm template` of the
 //!   chart with default and with ci/ values: the same RBAC rules, admission policies, tenant
@@ -128,23 +128,6 @@ fn the_crd_copies_are_crds() {
     }
 }
 
-#[test]
-fn deploys_top_level_files_are_the_bases() {
-    for name in [
-        "namespace.yaml",
-        "rbac.yaml",
-        "tenant-roles.yaml",
-        "admission-policy.yaml",
-        "deployment.yaml",
-    ] {
-        assert!(
-            read(&format!("deploy/{name}")) == read(&format!("deploy/base/{name}")),
-            "deploy/{name} differs from deploy/base/{name} (what `kubectl apply -k deploy/` \
-             installs): make the same change in both"
-        );
-    }
-}
-
 // --- versions ---------------------------------------------------------------------------------
 
 #[test]
@@ -167,7 +150,7 @@ fn versions_follow_the_crate() {
         "values.yaml image.tag: leave it empty, it defaults to appVersion"
     );
 
-    for file in ["deploy/base/deployment.yaml", "deploy/deployment.yaml"] {
+    for file in ["deploy/base/deployment.yaml", "deploy/base/deployment.yaml"] {
         let deployment = docs(&read(file), file).pop().expect("a Deployment");
         let image = deployment["spec"]["template"]["spec"]["containers"][0]["image"]
             .as_str()
@@ -343,7 +326,7 @@ fn assert_operator_pods(objects: &[Value], deployment: &str, pdb: &str, what: &s
     );
 }
 
-/// deploy/rbac.yaml's ClusterRole rules: what the operator uses (tests/rbac_least_privilege.rs).
+/// deploy/base/rbac.yaml's ClusterRole rules: what the operator uses (tests/rbac_least_privilege.rs).
 fn operator_rules() -> Value {
     let rbac = docs(&read("deploy/base/rbac.yaml"), "rbac.yaml");
     get(&rbac, "ClusterRole", "telephony-operator")["rules"].clone()
@@ -358,7 +341,7 @@ fn cluster_scoped_resources() -> Vec<String> {
         .collect()
 }
 
-/// deploy/rbac.yaml's ClusterRole rules split by scope: those a namespaced install grants with
+/// deploy/base/rbac.yaml's ClusterRole rules split by scope: those a namespaced install grants with
 /// a Role per watched namespace, and those on cluster-scoped kinds, which only a ClusterRole can
 /// grant (a namespaced install then has a ClusterRole `…-cluster-scoped` with exactly these).
 fn operator_rules_by_scope() -> (Vec<Value>, Vec<Value>) {
@@ -375,7 +358,7 @@ fn operator_rules_by_scope() -> (Vec<Value>, Vec<Value>) {
             0 => namespaced.push(rule.clone()),
             n if n == resources.len() => cluster_rules.push(rule.clone()),
             _ => panic!(
-                "deploy/rbac.yaml: split the rule {rule} into namespaced and cluster-scoped kinds"
+                "deploy/base/rbac.yaml: split the rule {rule} into namespaced and cluster-scoped kinds"
             ),
         }
     }
@@ -392,11 +375,11 @@ fn assert_same_rules(actual: &Value, expected: &[Value], what: &str) {
     assert_eq!(
         sorted(actual.as_array().cloned().unwrap_or_default()),
         sorted(expected.to_vec()),
-        "{what}: not deploy/rbac.yaml's rules"
+        "{what}: not deploy/base/rbac.yaml's rules"
     );
 }
 
-/// A namespaced install grants the cluster-scoped rules (if deploy/rbac.yaml has any) with a
+/// A namespaced install grants the cluster-scoped rules (if deploy/base/rbac.yaml has any) with a
 /// ClusterRole `name` bound to the operator, and nothing else cluster-wide.
 fn assert_cluster_scoped_grant(objects: &[Value], name: &str, what: &str) {
     let (_, cluster_rules) = operator_rules_by_scope();
@@ -404,12 +387,12 @@ fn assert_cluster_scoped_grant(objects: &[Value], name: &str, what: &str) {
     if cluster_rules.is_empty() {
         assert!(
             role.is_none(),
-            "{what}: ClusterRole {name}, but no cluster-scoped rule in deploy/rbac.yaml"
+            "{what}: ClusterRole {name}, but no cluster-scoped rule in deploy/base/rbac.yaml"
         );
     } else {
         let role = role.unwrap_or_else(|| {
             panic!(
-                "{what}: no ClusterRole {name} with deploy/rbac.yaml's rules on cluster-scoped kinds: {}",
+                "{what}: no ClusterRole {name} with deploy/base/rbac.yaml's rules on cluster-scoped kinds: {}",
                 Value::from(cluster_rules.clone())
             )
         });

@@ -5,7 +5,7 @@
 //! `TELEPHONY_E2E_AUDIT_LOG`. After the other real-cluster suites have run, this test checks:
 //! - **enough**: no request of the operator was denied (HTTP 403) — so every scenario passed on
 //!   deploy/'s RBAC alone, not on an admin's rights;
-//! - **no more**: every (API group, resource, verb) that `deploy/rbac.yaml` grants the operator
+//! - **no more**: every (API group, resource, verb) that `deploy/base/rbac.yaml` grants the operator
 //!   was used by it at least once with success. A grant nothing uses must go; removing one that
 //!   is used turns that request into a 403, which the first check would catch.
 //!
@@ -14,16 +14,16 @@
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
-const RBAC: &str = include_str!("../deploy/rbac.yaml");
+const RBAC: &str = include_str!("../deploy/base/rbac.yaml");
 const OPERATOR: &str = "system:serviceaccount:telephony-system:telephony-operator";
 
 /// One permission: API group, resource (with `/subresource`), verb, and the namespace a Role
 /// limits it to (`None` for a ClusterRole).
 type Grant = (String, String, String, Option<String>);
 
-/// Every permission deploy/rbac.yaml gives the operator's ServiceAccount.
+/// Every permission deploy/base/rbac.yaml gives the operator's ServiceAccount.
 fn granted() -> BTreeSet<Grant> {
-    let docs: Vec<Value> = serde_saphyr::from_multiple(RBAC).expect("deploy/rbac.yaml parses");
+    let docs: Vec<Value> = serde_saphyr::from_multiple(RBAC).expect("deploy/base/rbac.yaml parses");
     let bound_roles: BTreeSet<(String, String, Option<String>)> = docs
         .iter()
         .filter(|d| d["kind"] == "ClusterRoleBinding" || d["kind"] == "RoleBinding")
@@ -52,7 +52,7 @@ fn granted() -> BTreeSet<Grant> {
         .collect();
     assert!(
         !bound_roles.is_empty(),
-        "deploy/rbac.yaml binds nothing to the operator's ServiceAccount"
+        "deploy/base/rbac.yaml binds nothing to the operator's ServiceAccount"
     );
     let mut grants = BTreeSet::new();
     for (kind, name, ns) in &bound_roles {
@@ -60,7 +60,7 @@ fn granted() -> BTreeSet<Grant> {
             .iter()
             .find(|d| d["kind"] == kind.as_str() && d["metadata"]["name"] == name.as_str())
             .unwrap_or_else(|| {
-                panic!("deploy/rbac.yaml binds {kind} {name}, which it does not define")
+                panic!("deploy/base/rbac.yaml binds {kind} {name}, which it does not define")
             });
         for rule in role["rules"].as_array().into_iter().flatten() {
             let strings = |key: &str| -> Vec<String> {
@@ -159,7 +159,7 @@ fn the_operator_uses_every_grant_of_deploy_rbac_and_is_never_denied() {
         .collect();
     assert!(
         denied.is_empty(),
-        "deploy/rbac.yaml is not enough: the operator was denied\n  {}",
+        "deploy/base/rbac.yaml is not enough: the operator was denied\n  {}",
         denied.into_iter().collect::<Vec<_>>().join("\n  ")
     );
 
@@ -192,7 +192,7 @@ fn the_operator_uses_every_grant_of_deploy_rbac_and_is_never_denied() {
     }
     assert!(
         unused.is_empty(),
-        "deploy/rbac.yaml grants the operator more than it uses; remove these or add the scenario that needs them:\n  {}",
+        "deploy/base/rbac.yaml grants the operator more than it uses; remove these or add the scenario that needs them:\n  {}",
         unused.join("\n  ")
     );
 }

@@ -5,7 +5,7 @@
 //!   structural, no warning about CEL rule cost; `kubectl explain` shows the field docs;
 //!   `kubectl get` shows the printer columns the CRDs declare, filled from status, also under
 //!   the short names.
-//! - **Tenant roles** (`deploy/tenant-roles.yaml`): bound in a namespace, the edit role lets the
+//! - **Tenant roles** (`deploy/base/tenant-roles.yaml`): bound in a namespace, the edit role lets the
 //!   tenant create, read, change and delete TelephonyAccounts and PhoneNumbers there and nowhere
 //!   else, never their status (prices, phase, credits ledger are the operator's), and no Secrets;
 //!   the view role only reads.

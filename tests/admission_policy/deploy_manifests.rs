@@ -1,20 +1,23 @@
-//! Every manifest in `deploy/` (not only the admission policy) parses as its Kubernetes type,
+//! Every manifest of the kustomize base `deploy/base/` (not only the admission policy) parses as its Kubernetes type,
 //! and the Deployment and RBAC say what the operator needs: leader election, its pod identity,
 //! Secrets only read, no wildcards.
 
 use serde_json::Value;
 
-/// Every manifest in `deploy/` parses as its Kubernetes type (catches typos before a cluster does).
+/// Every manifest in `deploy/base/` parses as its Kubernetes type (catches typos before a cluster does).
 #[test]
 fn deploy_manifests_are_valid_kubernetes_objects() {
     use k8s_openapi::api::apps::v1::Deployment;
     use k8s_openapi::api::core::v1::{Namespace, Secret, ServiceAccount};
     use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy");
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/base");
     let mut kinds = Vec::new();
     for entry in std::fs::read_dir(&dir).unwrap() {
         let path = entry.unwrap().path();
-        if path.extension().and_then(|e| e.to_str()) != Some("yaml") {
+        // kustomization.yaml lists them (kustomize's own file, not an object).
+        if path.extension().and_then(|e| e.to_str()) != Some("yaml")
+            || path.file_name().is_some_and(|n| n == "kustomization.yaml")
+        {
             continue;
         }
         let text = std::fs::read_to_string(&path).unwrap();
@@ -31,6 +34,14 @@ fn deploy_manifests_are_valid_kubernetes_objects() {
                 "RoleBinding" => serde_json::from_value::<RoleBinding>(doc.clone()).map(drop),
                 "Deployment" => serde_json::from_value::<Deployment>(doc.clone()).map(drop),
                 "Secret" => serde_json::from_value::<Secret>(doc.clone()).map(drop),
+                "Service" => {
+                    serde_json::from_value::<k8s_openapi::api::core::v1::Service>(doc.clone())
+                        .map(drop)
+                }
+                "PodDisruptionBudget" => serde_json::from_value::<
+                    k8s_openapi::api::policy::v1::PodDisruptionBudget,
+                >(doc.clone())
+                .map(drop),
                 "ConfigMap" => {
                     serde_json::from_value::<k8s_openapi::api::core::v1::ConfigMap>(doc.clone())
                         .map(drop)
@@ -56,7 +67,7 @@ fn deploy_manifests_are_valid_kubernetes_objects() {
         "Deployment",
         "ValidatingAdmissionPolicy",
     ] {
-        assert!(kinds.iter().any(|x| x == k), "deploy/ lacks a {k}");
+        assert!(kinds.iter().any(|x| x == k), "deploy/base/ lacks a {k}");
     }
 
     // The Deployment runs the operator with leader election and its pod identity.

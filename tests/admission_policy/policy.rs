@@ -1,11 +1,11 @@
-//! `deploy/admission-policy.yaml`, the file under test: the names it uses (annotations,
+//! `deploy/base/admission-policy.yaml`, the file under test: the names it uses (annotations,
 //! policies), its documents, and its validations as `kube_cel` VAP expressions. Shared by the
 //! offline checks and the real-server ones.
 
 use kube_cel::VapExpression;
 use serde_json::{Value, json};
 
-const POLICY: &str = include_str!("../../deploy/admission-policy.yaml");
+const POLICY: &str = include_str!("../../deploy/base/admission-policy.yaml");
 pub const ANNOTATION: &str = "telephony.agni.ai/mode-change-approved";
 pub const SKIP_RELEASE: &str = "telephony.agni.ai/skip-release";
 pub const MODE_LOCK_POLICY: &str = "telephonyaccount-mode-lock.telephony.agni.ai";
@@ -14,21 +14,21 @@ pub const ACCOUNT_CHANGE: &str = "telephony.agni.ai/account-change-approved";
 pub const CREDIT_GRANTS_POLICY: &str = "telephony-credit-grants.telephony.agni.ai";
 
 pub fn documents() -> Vec<Value> {
-    serde_saphyr::from_multiple::<Value>(POLICY).expect("deploy/admission-policy.yaml parses")
+    serde_saphyr::from_multiple::<Value>(POLICY).expect("deploy/base/admission-policy.yaml parses")
 }
 
 fn doc(kind: &str) -> Value {
     documents()
         .into_iter()
         .find(|d| d["kind"] == kind)
-        .unwrap_or_else(|| panic!("no {kind} in deploy/admission-policy.yaml"))
+        .unwrap_or_else(|| panic!("no {kind} in deploy/base/admission-policy.yaml"))
 }
 
 pub fn named(kind: &str, name: &str) -> Value {
     documents()
         .into_iter()
         .find(|d| d["kind"] == kind && d["metadata"]["name"] == name)
-        .unwrap_or_else(|| panic!("no {kind} {name} in deploy/admission-policy.yaml"))
+        .unwrap_or_else(|| panic!("no {kind} {name} in deploy/base/admission-policy.yaml"))
 }
 
 /// kube-cel 0.8 escapes EVERY map key of the bound objects the way Kubernetes escapes schema

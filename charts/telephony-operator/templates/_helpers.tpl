@@ -48,7 +48,7 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | 
 {{- end }}
 
 {{/*
-The operator's rules: deploy/rbac.yaml's ClusterRole (a test keeps them identical), split in
+The operator's rules: deploy/base/rbac.yaml's ClusterRole (a test keeps them identical), split in
 two. "rules": on namespaced kinds (with watchNamespaces, a Role per watched namespace);
 "clusterRules": on cluster-scoped kinds (with watchNamespaces, a ClusterRole of their own).
 */}}

@@ -72,7 +72,7 @@ async fn admin_group(admin: &Client) -> String {
         .get(name)
         .await
         .unwrap_or_else(|e| {
-            panic!("ConfigMap {ns}/{name} (apply deploy/admission-policy.yaml): {e}")
+            panic!("ConfigMap {ns}/{name} (apply deploy/base/admission-policy.yaml): {e}")
         });
     cm.data
         .and_then(|d| d.get("adminGroup").cloned())
@@ -106,12 +106,12 @@ pub async fn require_policies(admin: &Client) {
         for d in documents().into_iter().filter(|d| d["kind"] == kind) {
             let name = d["metadata"]["name"].as_str().expect("name");
             let server = api.get(name).await.unwrap_or_else(|e| {
-                panic!("{kind} {name} is not on the server (kubectl apply -f deploy/admission-policy.yaml): {e}")
+                panic!("{kind} {name} is not on the server (kubectl apply -f deploy/base/admission-policy.yaml): {e}")
             });
             let mismatch = first_difference(&d["spec"], &server.data["spec"], "spec");
             assert!(
                 mismatch.is_none(),
-                "{kind} {name} on the server differs from deploy/admission-policy.yaml at {}: re-apply the file",
+                "{kind} {name} on the server differs from deploy/base/admission-policy.yaml at {}: re-apply the file",
                 mismatch.unwrap_or_default()
             );
         }
@@ -150,7 +150,9 @@ pub async fn bind_edit_role(ids: &Identities, ns: &str) {
     Api::<RoleBinding>::namespaced(ids.admin.clone(), ns)
         .create(&PostParams::default(), &rb)
         .await
-        .expect("RoleBinding to telephony-operator-edit (is deploy/tenant-roles.yaml applied?)");
+        .expect(
+            "RoleBinding to telephony-operator-edit (is deploy/base/tenant-roles.yaml applied?)",
+        );
     for who in [&ids.tenant, &ids.approver] {
         for resource in ["telephonyaccounts", "phonenumbers"] {
             eventually(&format!("RBAC: patch {resource} in {ns}"), || async {

@@ -9,22 +9,22 @@ use kube::Client;
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
 
-const TENANT_ROLES: &str = include_str!("../../../deploy/tenant-roles.yaml");
+const TENANT_ROLES: &str = include_str!("../../../deploy/base/tenant-roles.yaml");
 
-/// The tenant roles on the server are deploy/tenant-roles.yaml's (start.sh applies the file).
+/// The tenant roles on the server are deploy/base/tenant-roles.yaml's (start.sh applies the file).
 pub async fn require_tenant_roles(admin: &Client) {
     let docs: Vec<Value> =
-        serde_saphyr::from_multiple(TENANT_ROLES).expect("deploy/tenant-roles.yaml parses");
+        serde_saphyr::from_multiple(TENANT_ROLES).expect("deploy/base/tenant-roles.yaml parses");
     let api = Api::<ClusterRole>::all(admin.clone());
     for d in docs.iter().filter(|d| d["kind"] == "ClusterRole") {
         let name = d["metadata"]["name"].as_str().expect("name");
         let server = api.get(name).await.unwrap_or_else(|e| {
-            panic!("ClusterRole {name} is not on the server (kubectl apply -f deploy/tenant-roles.yaml): {e}")
+            panic!("ClusterRole {name} is not on the server (kubectl apply -f deploy/base/tenant-roles.yaml): {e}")
         });
         assert_eq!(
             serde_json::to_value(&server.rules).unwrap(),
             d["rules"],
-            "ClusterRole {name} on the server differs from deploy/tenant-roles.yaml: re-apply it"
+            "ClusterRole {name} on the server differs from deploy/base/tenant-roles.yaml: re-apply it"
         );
     }
 }
