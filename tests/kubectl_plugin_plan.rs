@@ -124,11 +124,12 @@ async fn plan_kustomize_and_server_dry_run_against_the_sandbox() {
     let pns = Api::<PhoneNumber>::namespaced(client.clone(), &ns);
 
     // The cluster before: three numbers bought by searches, all with the kustomization's prefix.
-    for (name, area) in [("team-sales", 415), ("team-moved", 646), ("team-gone", 312)] {
+    let before_names = ["team-sales", "team-moved", "team-gone", "team-old"];
+    for (name, area) in before_names.into_iter().zip([415, 646, 312, 303]) {
         apply(&client, &ns, search_number(name, area)).await;
     }
     let mut bought = Vec::new();
-    for name in ["team-sales", "team-moved", "team-gone"] {
+    for name in before_names {
         let pn = wait_ready(&client, &ns, name).await;
         let st = pn.status.clone().expect("status");
         bought.push((
@@ -176,7 +177,10 @@ async fn plan_kustomize_and_server_dry_run_against_the_sandbox() {
     let mut bad_url = search_number("bad-url", 214);
     bad_url["spec"]["voice"]["url"] = json!("not a url");
     let moved = exact("moved", "+12125550199");
-    let accepted = [sales, support, exact("adopted", PRE_OWNED_NUMBER)];
+    // team-old renamed: the same number under another name.
+    let mut renamed = exact("renamed", &bought[3].0);
+    renamed["spec"]["voice"] = json!({"url": "https://example.test/voice"});
+    let accepted = [sales, support, exact("adopted", PRE_OWNED_NUMBER), renamed];
     let refused = [pricey, bad_url, moved];
     let all: Vec<Value> = accepted.iter().chain(refused.iter()).cloned().collect();
     std::fs::write(k.join("numbers.yaml"), yaml(&all)).expect("numbers.yaml");
@@ -223,6 +227,13 @@ async fn plan_kustomize_and_server_dry_run_against_the_sandbox() {
     assert_eq!(change(&plan, "team-adopted")["action"], "adopt", "{plan:#}");
     assert_eq!(change(&plan, "team-gone")["action"], "release");
     assert_eq!(change(&plan, "team-gone")["what"], bought[2].0.as_str());
+    assert_eq!(change(&plan, "team-renamed")["action"], "adopt", "{plan:#}");
+    assert!(
+        change(&plan, "team-old")["note"]
+            .as_str()
+            .is_some_and(|n| n.contains("adopted by PhoneNumber team-renamed")),
+        "{plan:#}"
+    );
     let pricey = change(&plan, "team-pricey");
     assert_eq!(pricey["action"], "refuse");
     assert!(
@@ -251,8 +262,8 @@ async fn plan_kustomize_and_server_dry_run_against_the_sandbox() {
     assert_eq!(plan["refused"], 3, "{plan:#}");
     assert_eq!(
         plan["serverDryRun"],
-        json!({"accepted": 5, "refused": 2, "warnings": []}),
-        "six PhoneNumbers and the account: {plan:#}"
+        json!({"accepted": 6, "refused": 2, "warnings": []}),
+        "seven PhoneNumbers and the account: {plan:#}"
     );
     // The plan changed nothing: the same objects at the same versions.
     let after: Vec<(String, Option<String>)> = pns
@@ -275,7 +286,7 @@ async fn plan_kustomize_and_server_dry_run_against_the_sandbox() {
     let (code, text, _) = plugin(dir.path(), &kc, &["plan", "-k", &kdir]).await;
     assert_eq!(code, Some(2), "{text}");
     assert!(
-        text.contains("API server dry run: 4 accepted, 2 refused."),
+        text.contains("API server dry run: 5 accepted, 2 refused."),
         "{text}"
     );
     assert!(
@@ -305,9 +316,11 @@ async fn plan_kustomize_and_server_dry_run_against_the_sandbox() {
         String::from_utf8_lossy(&applied.stdout),
         String::from_utf8_lossy(&applied.stderr)
     );
-    pns.delete("team-gone", &Default::default())
-        .await
-        .expect("pruned");
+    for pruned in ["team-gone", "team-old"] {
+        pns.delete(pruned, &Default::default())
+            .await
+            .expect("pruned");
+    }
     let support = wait_ready(&client, &ns, "team-support").await;
     assert_eq!(
         support
@@ -324,6 +337,18 @@ async fn plan_kustomize_and_server_dry_run_against_the_sandbox() {
         "adopted"
     );
     wait_gone(&client, &ns, "team-gone").await;
+    let owned_before = stack.sim.owned_numbers(BYO_ACCOUNT_SID).len();
+    let renamed = wait_ready(&client, &ns, "team-renamed").await;
+    assert_eq!(
+        renamed.status.and_then(|s| s.phone_number),
+        Some(bought[3].0.clone()),
+        "the rename keeps its number"
+    );
+    assert_eq!(
+        stack.sim.owned_numbers(BYO_ACCOUNT_SID).len(),
+        owned_before,
+        "nothing bought for the rename"
+    );
     let sales_number = bought[0].0.clone();
     wait_for(
         "the reconfigured webhook at Twilio",
@@ -371,7 +396,7 @@ async fn plan_kustomize_and_server_dry_run_against_the_sandbox() {
     let next: Value = serde_json::from_str(&stdout).unwrap_or_else(|_| panic!("{stdout}{stderr}"));
     assert_eq!(code, Some(0), "{next:#}");
     assert_eq!(next["changes"], json!([]), "{next:#}");
-    assert_eq!(next["unchanged"], 4, "{next:#}");
+    assert_eq!(next["unchanged"], 5, "{next:#}");
     let (next_before, next_after) = cost(&next, "acct");
     assert_eq!(
         next_before, byo_after,

@@ -538,6 +538,40 @@ pub fn plan_with(
             e.1 += fee;
         }
     }
+    let listed: BTreeSet<(String, String)> = manifests
+        .iter()
+        .map(key)
+        .chain(refused_numbers.keys().cloned())
+        .collect();
+    let namespaces: BTreeSet<String> = listed.iter().map(|(ns, _)| ns.clone()).collect();
+    let pruned = |pn: &PhoneNumber| {
+        let k = key(pn);
+        namespaces.contains(&k.0) && !listed.contains(&k)
+    };
+    // The numbers the prune hands back to their accounts (held for the quarantine window, or
+    // released): a manifest naming one adopts it — a rename. (ns, account, number) -> its name.
+    let handed_back: BTreeMap<(String, String, String), String> = state
+        .numbers
+        .iter()
+        .filter(|pn| pruned(pn))
+        .filter_map(|pn| {
+            let number = pn
+                .status
+                .as_ref()
+                .and_then(|s| s.phone_number.clone())
+                .or_else(|| pn.spec.number.clone())?;
+            Some((
+                (
+                    pn.namespace().unwrap_or_default(),
+                    pn.spec.account_ref.name.clone(),
+                    number,
+                ),
+                pn.name_any(),
+            ))
+        })
+        .collect();
+    // Who adopts a pruned number: (ns, old name) -> new name.
+    let mut adopters: BTreeMap<(String, String), String> = BTreeMap::new();
     let mut changes = Vec::new();
     let mut unchanged = 0;
     // Credits each Managed account has left for this plan's buys.
@@ -593,13 +627,36 @@ pub fn plan_with(
             continue;
         };
         let managed = acct.spec.mode == AccountMode::Managed;
-        let adopt = m.spec.number.as_ref().is_some_and(|n| {
+        let unclaimed = m.spec.number.as_ref().is_some_and(|n| {
             acct.status
                 .as_ref()
                 .and_then(|s| s.inventory.as_ref())
                 .is_some_and(|i| i.unclaimed_numbers.contains(n))
         });
+        let held = m.spec.number.as_ref().and_then(|n| {
+            acct.status.as_ref().and_then(|s| {
+                s.held_numbers
+                    .iter()
+                    .find(|h| h.phone_number == *n && !h.releasing)
+            })
+        });
+        let renamed = m
+            .spec
+            .number
+            .as_ref()
+            .and_then(|n| handed_back.get(&(ns.clone(), account.clone(), n.clone())));
+        let adopt = unclaimed || held.is_some() || renamed.is_some();
         let (price, source) = price_of(m, acct, state, card);
+        let source = match (held, renamed) {
+            (Some(h), _) => format!(
+                "{source}; held by the account since PhoneNumber {} was deleted: this adopts it and cancels its release",
+                h.deleted_from
+            ),
+            (None, Some(old)) => format!(
+                "{source}; PhoneNumber {old} is pruned and this adopts its number (a rename: nothing is bought)"
+            ),
+            (None, None) => source,
+        };
         if managed && !acct.spec.managed.as_ref().is_some_and(|s| s.terms_accepted) {
             changes.push(change(
                 "refuse",
@@ -659,6 +716,9 @@ pub fn plan_with(
                 .or_default()
                 .1 += *fee;
         }
+        if let Some(old) = renamed {
+            adopters.insert((ns.clone(), old.clone()), name.clone());
+        }
         let action = if adopt { "adopt" } else { "buy" };
         changes.push(change(action, source, price.as_ref()));
     }
@@ -681,17 +741,11 @@ pub fn plan_with(
             });
         }
     }
-    let listed: BTreeSet<(String, String)> = manifests
-        .iter()
-        .map(key)
-        .chain(refused_numbers.keys().cloned())
-        .collect();
-    let namespaces: BTreeSet<String> = listed.iter().map(|(ns, _)| ns.clone()).collect();
     for pn in &state.numbers {
-        let k = key(pn);
-        if !namespaces.contains(&k.0) || listed.contains(&k) {
+        if !pruned(pn) {
             continue;
         }
+        let k = key(pn);
         let st = pn.status.clone().unwrap_or_default();
         let price = st.pricing.as_ref().and_then(|p| {
             p.monthly_fee
@@ -708,6 +762,11 @@ pub fn plan_with(
         {
             e.1 -= *fee;
         }
+        let note = release_note(
+            pn,
+            account_of(&k.0, &pn.spec.account_ref.name),
+            adopters.get(&k),
+        );
         changes.push(Change {
             action: "release",
             kind: "PhoneNumber".into(),
@@ -720,10 +779,7 @@ pub fn plan_with(
                 .unwrap_or_default(),
             monthly: price.as_ref().map(|p| money(p.0)),
             currency: price.map(|p| p.1),
-            note: format!(
-                "not in the manifests (pruned); deletionPolicy {:?}",
-                pn.spec.deletion_policy
-            ),
+            note,
         });
     }
     let refused = changes.iter().filter(|c| c.action == "refuse").count();
@@ -743,6 +799,27 @@ pub fn plan_with(
             })
             .collect(),
     }
+}
+
+/// What happens to a pruned PhoneNumber's number.
+fn release_note(
+    pn: &PhoneNumber,
+    account: Option<&TelephonyAccount>,
+    adopter: Option<&String>,
+) -> String {
+    let acct = &pn.spec.account_ref.name;
+    let managed = account.is_some_and(|a| a.spec.mode == AccountMode::Managed);
+    let what = match adopter {
+        Some(new) => format!("its number is adopted by PhoneNumber {new} (a rename)"),
+        None if pn.spec.deletion_policy == crate::api::DeletionPolicy::Retain && !managed => {
+            "deletionPolicy Retain: the number stays in the Twilio account (still billed there)"
+                .into()
+        }
+        None => format!(
+            "held by TelephonyAccount {acct} for the operator's quarantine window, then released at Twilio (a PhoneNumber naming it in spec.number adopts it before then)"
+        ),
+    };
+    format!("not in the manifests (pruned); {what}")
 }
 
 fn immutable_change(
@@ -1228,5 +1305,71 @@ mod tests {
         );
         assert_eq!(resource_of("NumberSearch").map(|r| r.1), Some(true));
         assert_eq!(resource_of("Other"), None);
+    }
+
+    #[test]
+    fn a_rename_and_a_held_number_are_adopted_not_bought() {
+        let mut st = state();
+        st.accounts[0].status.as_mut().expect("status").held_numbers = vec![
+            serde_json::from_value(json!({
+                "phoneNumber": "+14155550198", "sid": "PN1", "accountSid": "AC1",
+                "deletedFrom": "old-line", "heldSince": "2026-12-01T00:00:00.000000Z",
+                "releaseAt": "2026-12-01T01:00:00.000000Z"
+            }))
+            .expect("held number"),
+        ];
+        let mut retained = active("kept-at-twilio", "byo", "+14155550104", "1.00");
+        retained.spec.deletion_policy = crate::api::DeletionPolicy::Retain;
+        st.numbers.push(retained);
+        // "gone" becomes "renamed" (same number); "voice" is pruned; the held number comes back.
+        let manifests: Vec<PhoneNumber> = [
+            number("kept", "byo", "+14155550100"),
+            number("moved", "byo", "+14155550102"),
+            number("renamed", "byo", "+14155550103"),
+            number("back", "byo", "+14155550198"),
+        ]
+        .into_iter()
+        .map(pn)
+        .collect();
+        let plan = plan(&manifests, &st, &RateCard::default());
+        let by_name = |n: &str| {
+            plan.changes
+                .iter()
+                .find(|c| c.name == n)
+                .unwrap_or_else(|| panic!("{n} in {:#?}", plan.changes))
+        };
+        assert_eq!(by_name("renamed").action, "adopt");
+        assert!(
+            by_name("renamed")
+                .note
+                .contains("PhoneNumber gone is pruned"),
+            "{:?}",
+            by_name("renamed")
+        );
+        assert_eq!(by_name("gone").action, "release");
+        assert!(
+            by_name("gone")
+                .note
+                .contains("adopted by PhoneNumber renamed"),
+            "{:?}",
+            by_name("gone")
+        );
+        assert_eq!(by_name("back").action, "adopt");
+        assert!(
+            by_name("back")
+                .note
+                .contains("since PhoneNumber old-line was deleted")
+        );
+        assert!(
+            by_name("voice").note.contains("quarantine window"),
+            "{:?}",
+            by_name("voice")
+        );
+        assert!(
+            by_name("kept-at-twilio")
+                .note
+                .contains("deletionPolicy Retain")
+        );
+        assert_eq!(plan.refused, 0);
     }
 }
