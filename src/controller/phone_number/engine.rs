@@ -151,9 +151,7 @@ async fn claim<E: Effects, T: TwilioPort>(
             "{number} is being released by its account (its hold after a PhoneNumber's deletion ended); looking again shortly"
         ))),
         ClaimOutcome::HeldByAccount(account) => {
-            if !obs.claimed_numbers.iter().any(|n| n == number) {
-                obs.claimed_numbers.push(number.to_string());
-            }
+            obs.claimed_numbers.push(number.to_string());
             if let Some(found) = obs.search.as_mut() {
                 found.retain(|a| a.phone_number != number);
                 obs.search_contended |= found.is_empty();
@@ -171,9 +169,7 @@ async fn claim<E: Effects, T: TwilioPort>(
             Ok(false)
         }
         ClaimOutcome::Taken(holder) => {
-            if !obs.claimed_numbers.iter().any(|n| n == number) {
-                obs.claimed_numbers.push(number.to_string());
-            }
+            obs.claimed_numbers.push(number.to_string());
             if !obs.claimed_elsewhere.iter().any(|n| n == number) {
                 obs.claimed_elsewhere.push(number.to_string());
             }

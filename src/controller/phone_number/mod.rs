@@ -9,6 +9,7 @@
 //! namespace list, one controller runs per namespace (joined). Requeues at the next deadline
 //! (renewal, grace) through `ctx.clock.real_until`, and at least every resync period for drift.
 
+mod claim_index;
 pub mod effects;
 pub mod engine;
 pub mod observe;
@@ -51,6 +52,7 @@ pub struct Data {
     pub ctx: Arc<Context>,
     pub store: Store<PhoneNumber>,
     failures: Failures<PhoneNumber>,
+    claim_indexes: claim_index::ClaimIndexes,
 }
 
 /// Runs the controller until `shutdown` is cancelled.
@@ -91,6 +93,7 @@ async fn run_one(ctx: Arc<Context>, namespace: Option<String>, shutdown: Cancell
         ctx: ctx.clone(),
         store,
         failures: Failures::default(),
+        claim_indexes: Default::default(),
     });
     let config =
         kube::runtime::controller::Config::default().concurrency(ctx.config.reconcile_concurrency);
@@ -214,11 +217,10 @@ async fn apply(data: &Data, api: &Api<PhoneNumber>, pn: Arc<PhoneNumber>) -> Res
         Err(e) if e.is_auth() => obs.refusal = Some(engine::refusal_of(&e)),
         Err(e) => return Err(EngineError::Twilio(e).into()),
     }
-    // Claims only matter before a number is recorded (an O(objects) scan of the cache).
+    // Claims only matter before a number is recorded (a shared index of the cache).
     if pn.status.as_ref().is_none_or(|s| s.sid.is_none()) {
-        let (claimed_by, claimed_numbers) = observe::claims(&data.store, &pn);
-        obs.claimed_by = claimed_by;
-        obs.claimed_numbers = claimed_numbers;
+        obs.claimed_by = observe::claimed_by(&data.store, &pn);
+        obs.claimed_numbers = data.claim_indexes.claimed(&data.store, &pn);
     }
     let env = Env {
         effects: &effects,

@@ -200,39 +200,25 @@ pub async fn ownership<T: TwilioPort>(
     }))
 }
 
-/// The numbers other PhoneNumbers of the same account claim, and which of them claims ours.
-pub fn claims(store: &Store<PhoneNumber>, pn: &PhoneNumber) -> (Option<String>, Vec<String>) {
-    let ns = pn.namespace();
-    let me = pn.name_any();
-    let mine = pn.spec.number.clone();
-    let mut claimed_by = None;
-    let mut numbers = Vec::new();
-    for other in store.state() {
-        if other.namespace() != ns
-            || other.name_any() == me
-            || other.spec.account_ref != pn.spec.account_ref
-        {
-            continue;
-        }
-        let st = other.status.as_ref();
-        let theirs = st
-            .and_then(|s| {
-                s.phone_number
-                    .clone()
-                    .or_else(|| s.purchase_intent.as_ref().map(|i| i.phone_number.clone()))
-            })
-            .or_else(|| other.spec.number.clone());
-        if let Some(n) = theirs {
-            if mine.as_deref() == Some(n.as_str()) && claimed_by.is_none() && older(&other, pn) {
-                claimed_by = Some(format!(
-                    "PhoneNumber {:?} of this namespace",
-                    other.name_any()
-                ));
-            }
-            numbers.push(n);
-        }
-    }
-    (claimed_by, numbers)
+/// The older PhoneNumber of the same namespace and account that names `pn`'s exact number, if
+/// any (a walk of the fresh cache, only for a `spec.number` not yet recorded).
+pub fn claimed_by(store: &Store<PhoneNumber>, pn: &PhoneNumber) -> Option<String> {
+    let mine = pn.spec.number.as_deref()?;
+    let (ns, me) = (pn.namespace(), pn.name_any());
+    store
+        .state()
+        .into_iter()
+        .filter(|o| o.namespace() == ns && o.name_any() != me)
+        .filter(|o| o.spec.account_ref == pn.spec.account_ref)
+        .filter(|o| super::claim_index::claimed_number(o).as_deref() == Some(mine))
+        .filter(|o| older(o, pn))
+        .min_by_key(|o| {
+            (
+                o.metadata.creation_timestamp.clone().map(|t| t.0),
+                o.name_any(),
+            )
+        })
+        .map(|o| format!("PhoneNumber {:?} of this namespace", o.name_any()))
 }
 
 /// Whether `a` was created before `b` (ties: name order), so exactly one of two claimants wins.

@@ -364,7 +364,7 @@ pub struct Pricing {
     pub outbound_per_minute: Option<String>,
     /// `TwilioPricingAPI` (BringYourOwn) or `RateCard` (Managed).
     pub source: String,
-    /// When the prices were read.
+    /// When these prices were read (a later read of the same prices keeps this time).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fetched_at: Option<Time>,
 }

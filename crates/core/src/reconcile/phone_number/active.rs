@@ -6,7 +6,7 @@ use super::config::{diff, field_names};
 use super::decide::Ctx;
 use super::renewal;
 use super::status::{micro, micro_ts};
-use super::status::{pricing, ready, set_config_synced, set_purchased, set_renewal_due, stalled};
+use super::status::{ready, set_config_synced, set_purchased, set_renewal_due, stalled};
 use super::{Action, Decision, Event, RenewalOutcome};
 use crate::api::{AccountMode, Phase, PhoneNumberStatus, RenewalPolicy};
 use crate::conditions::ReasonMessage;
@@ -103,7 +103,7 @@ pub(crate) fn decide_owned(
         now,
     );
     if let Some(q) = &obs.price {
-        st.pricing = Some(pricing(q));
+        st.pricing = Some(super::status::pricing_since(st.pricing.as_ref(), q));
     }
 
     // Drift: only a targeted lookup, or a snapshot whose list started after the purchase

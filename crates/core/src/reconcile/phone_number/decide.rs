@@ -353,7 +353,7 @@ fn pending(
         buy_sent: false,
     });
     if let Some(q) = quote {
-        st.pricing = Some(super::status::pricing(q));
+        st.pricing = Some(super::status::pricing_since(st.pricing.as_ref(), q));
     }
     set_purchased(
         &mut st,

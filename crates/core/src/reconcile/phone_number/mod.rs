@@ -12,6 +12,7 @@
 //! (deletion).
 
 pub mod active;
+pub mod claimed;
 pub mod cleanup;
 pub mod config;
 pub mod decide;
@@ -136,7 +137,7 @@ pub struct Observed {
     /// namespace's PhoneNumber over the same Twilio account, unnamed): the number is refused.
     pub claimed_by: Option<String>,
     /// Numbers other PhoneNumbers of the account claim (a search skips them).
-    pub claimed_numbers: Vec<String>,
+    pub claimed_numbers: claimed::ClaimedNumbers,
     /// Numbers whose recorded claim (one per Twilio account and number, taken before any intent
     /// or adoption) another PhoneNumber holds: whatever the account shows, they are not this
     /// object's, so an intent for one is abandoned.
@@ -175,7 +176,7 @@ impl Observed {
             price: None,
             price_problem: None,
             claimed_by: None,
-            claimed_numbers: Vec::new(),
+            claimed_numbers: Default::default(),
             claimed_elsewhere: Vec::new(),
             buy_failure: None,
             buy_sent: false,

@@ -143,6 +143,22 @@ pub fn set_renewal_due(
     );
 }
 
+/// The status form of a price quote, keeping `prev`'s `fetchedAt` when the prices are the same:
+/// a re-fetch that changes nothing (every restart fetches the Pricing API again) writes nothing.
+pub fn pricing_since(prev: Option<&Pricing>, q: &PriceQuote) -> Pricing {
+    let next = pricing(q);
+    if let Some(prev) = prev {
+        let same = Pricing {
+            fetched_at: prev.fetched_at.clone(),
+            ..next.clone()
+        };
+        if &same == prev {
+            return same;
+        }
+    }
+    next
+}
+
 /// The status form of a price quote.
 pub fn pricing(q: &PriceQuote) -> Pricing {
     Pricing {

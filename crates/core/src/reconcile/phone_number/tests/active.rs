@@ -329,3 +329,25 @@ fn a_snapshot_listed_before_the_purchase_in_the_same_second_is_no_proof_of_loss(
     let d = decide(&p, &o);
     assert_eq!(cond(&d.status, READY), Some(("False", "NumberLost")));
 }
+
+/// Issue 12: a restart fetches the Pricing API again; the same prices must not rewrite every
+/// PhoneNumber's status (only `fetchedAt` would change).
+#[test]
+fn the_same_prices_fetched_again_keep_their_time() {
+    use crate::reconcile::phone_number::status::{pricing, pricing_since};
+    let mut q = quote("1.15", PriceSource::TwilioPricingApi);
+    let first = pricing(&q);
+    q.fetched_at = Some(t0() + SignedDuration::from_hours(1));
+    assert_eq!(
+        pricing_since(Some(&first), &q),
+        first,
+        "unchanged: nothing to write"
+    );
+    q.monthly_fee = "1.25".parse().unwrap();
+    let changed = pricing_since(Some(&first), &q);
+    assert_eq!(changed.monthly_fee, "1.25");
+    assert_ne!(
+        changed.fetched_at, first.fetched_at,
+        "a new price has its own time"
+    );
+}

@@ -211,7 +211,7 @@ fn search_then_intent_with_first_unclaimed_result() {
         other => panic!("{other:?}"),
     }
     o.search = Some(vec![available("+14155550101"), available("+14155550102")]);
-    o.claimed_numbers = vec!["+14155550101".into()];
+    o.claimed_numbers = vec!["+14155550101".into()].into();
     assert!(
         matches!(decide(&p, &o).action, Action::RecordIntent { ref number, .. } if number == "+14155550102")
     );
@@ -414,7 +414,7 @@ fn all_results_claimed_means_search_again_not_stalled() {
     let p = pn(spec_search("US"), None);
     let mut o = obs(AccountMode::BringYourOwn);
     o.search = Some(vec![available("+14155550101")]);
-    o.claimed_numbers = vec!["+14155550101".into()];
+    o.claimed_numbers = vec!["+14155550101".into()].into();
     let d = decide(&p, &o);
     assert_eq!(d.action, Action::Wait);
     assert_eq!(stalled_reason(&d), None);
@@ -442,7 +442,7 @@ fn a_searched_number_another_object_bought_is_not_adopted() {
         message: "owned".into(),
     });
     o.owned = owned(incoming("+14155550100"), t0(), true);
-    o.claimed_numbers = vec!["+14155550100".into()];
+    o.claimed_numbers = vec!["+14155550100".into()].into();
     let d = decide(&p, &o);
     assert!(matches!(d.action, Action::Abandon { .. }), "{:?}", d.action);
     assert_eq!(cond(&d.status, RECONCILING), Some(("True", "NumberTaken")));
