@@ -8,28 +8,15 @@
 
 #[path = "e2e/common.rs"]
 mod common;
+#[path = "plugin/support.rs"]
+mod support;
 
 use clap::Parser;
 use common::*;
-use std::path::{Path, PathBuf};
+use std::path::Path;
+use support::kubeconfig;
 use telephony_operator::plugin::{self, PluginArgs};
 use telephony_operator::sandbox::stack::StackOptions;
-
-/// A kubeconfig whose current context is the emulator, namespace `ns`.
-fn kubeconfig(dir: &Path, server: &str, ns: &str) -> PathBuf {
-    let path = dir.join("kubeconfig");
-    std::fs::write(
-        &path,
-        format!(
-            "apiVersion: v1\nkind: Config\ncurrent-context: sandbox\n\
-             clusters:\n- name: sandbox\n  cluster: {{server: \"{server}\"}}\n\
-             users:\n- name: me\n  user: {{}}\n\
-             contexts:\n- name: sandbox\n  context: {{cluster: sandbox, user: me, namespace: {ns}}}\n"
-        ),
-    )
-    .expect("kubeconfig written");
-    path
-}
 
 async fn run(kubeconfig: &Path, args: &[&str]) -> Result<String, plugin::PluginError> {
     let kc = kubeconfig.display().to_string();

@@ -17,30 +17,17 @@
 
 #[path = "e2e/common.rs"]
 mod common;
+#[path = "plugin/support.rs"]
+mod support;
 
 use common::*;
 use kube::{Api, ResourceExt};
 use serde_json::{Value, json};
-use std::path::{Path, PathBuf};
+use std::path::Path;
+use support::kubeconfig;
 use telephony_operator::api::PhoneNumber;
 use telephony_operator::sandbox::examples::{BYO_ACCOUNT_SID, PRE_OWNED_NUMBER};
 use telephony_operator::sandbox::stack::StackOptions;
-
-/// A kubeconfig whose current context is the emulator, namespace `ns`.
-fn kubeconfig(dir: &Path, server: &str, ns: &str) -> PathBuf {
-    let path = dir.join("kubeconfig");
-    std::fs::write(
-        &path,
-        format!(
-            "apiVersion: v1\nkind: Config\ncurrent-context: sandbox\n\
-             clusters:\n- name: sandbox\n  cluster: {{server: \"{server}\"}}\n\
-             users:\n- name: me\n  user: {{}}\n\
-             contexts:\n- name: sandbox\n  context: {{cluster: sandbox, user: me, namespace: {ns}}}\n"
-        ),
-    )
-    .expect("kubeconfig written");
-    path
-}
 
 /// Whether kubectl is on PATH; without it (and without `CI`) the test is skipped.
 fn kubectl_available() -> bool {
@@ -58,25 +45,14 @@ fn kubectl_available() -> bool {
     found
 }
 
-/// Runs the binary as `kubectl-telephony` (a symlink in `dir`): exit code, stdout, stderr.
+/// Runs the plugin with the kubeconfig `kc`: exit code, stdout, stderr.
 async fn plugin(dir: &Path, kc: &Path, args: &[&str]) -> (Option<i32>, String, String) {
-    let bin = dir.join("kubectl-telephony");
-    if !bin.exists() {
-        std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_telephony-operator"), &bin)
-            .expect("symlink");
-    }
-    let out = tokio::process::Command::new(&bin)
-        .arg("--kubeconfig")
-        .arg(kc)
-        .args(args)
-        .output()
-        .await
-        .expect("kubectl-telephony runs");
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let kc = kc.display().to_string();
+    let argv: Vec<&str> = ["--kubeconfig", kc.as_str()]
+        .into_iter()
+        .chain(args.iter().copied())
+        .collect();
+    support::plugin(dir, &argv).await
 }
 
 fn change<'a>(plan: &'a Value, name: &str) -> &'a Value {

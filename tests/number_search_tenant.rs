@@ -9,6 +9,8 @@
 
 #[path = "e2e/common.rs"]
 mod common;
+#[path = "plugin/support.rs"]
+mod support;
 
 use common::*;
 use k8s_openapi::api::authorization::v1::SelfSubjectAccessReview;
@@ -18,6 +20,7 @@ use kube::api::{Patch, PatchParams, PostParams};
 use kube::{Api, Client, ResourceExt};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
+use support::plugin;
 use telephony_operator::api::{NumberSearchResource, PhoneNumber, TelephonyAccount};
 use telephony_operator::sandbox::stack::StackOptions;
 
@@ -86,25 +89,6 @@ fn search(name: &str, labels: &Value) -> NumberSearchResource {
                  "limit": 3}
     }))
     .expect("NumberSearch")
-}
-
-/// Runs the binary as `kubectl-telephony` (a symlink in `dir`): exit code, stdout, stderr.
-async fn plugin(dir: &Path, args: &[&str]) -> (Option<i32>, String, String) {
-    let bin = dir.join("kubectl-telephony");
-    if !bin.exists() {
-        std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_telephony-operator"), &bin)
-            .expect("symlink");
-    }
-    let out = tokio::process::Command::new(&bin)
-        .args(args)
-        .output()
-        .await
-        .expect("kubectl-telephony runs");
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
