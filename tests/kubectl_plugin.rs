@@ -341,6 +341,57 @@ async fn search_buy_and_inventory_against_the_sandbox() {
         "{dry}"
     );
 
+    // plan prices Managed numbers from the card the operator runs with (--rate-card).
+    // The first monthlyFee of the built-in card is US Local's.
+    let custom = telephony_operator::billing::DEFAULT_RATE_CARD_YAML.replacen(
+        &format!("monthlyFee: \"{fee}\""),
+        "monthlyFee: \"7.35\"",
+        1,
+    );
+    assert_ne!(custom, telephony_operator::billing::DEFAULT_RATE_CARD_YAML);
+    let card_path = dir.path().join("rate-card.yaml");
+    std::fs::write(&card_path, custom).expect("card written");
+    let managed_dir = dir.path().join("managed-manifests");
+    std::fs::create_dir_all(&managed_dir).expect("dir");
+    std::fs::write(
+        managed_dir.join("m2.yaml"),
+        format!(
+            "apiVersion: telephony.agni.ai/v1alpha1\nkind: PhoneNumber\n\
+             metadata: {{name: m2, namespace: {ns}}}\n\
+             spec: {{accountRef: {{name: managed}}, search: {{country: US, type: Local, areaCode: 212}}}}\n"
+        ),
+    )
+    .expect("manifest written");
+    let (md, card_arg) = (
+        managed_dir.display().to_string(),
+        card_path.display().to_string(),
+    );
+    let priced = run(
+        &kc,
+        &[
+            "plan",
+            "-f",
+            &md,
+            "--no-server-dry-run",
+            "--rate-card",
+            &card_arg,
+        ],
+    )
+    .await
+    .expect("plan with the operator's card");
+    assert!(
+        priced.contains("7.35 USD/month") && priced.contains("the rate card "),
+        "{priced}"
+    );
+    let unreadable = run(
+        &kc,
+        &["plan", "-f", &md, "--rate-card", "/nonexistent/card.yaml"],
+    )
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(unreadable.contains("--rate-card"), "{unreadable}");
+
     // Errors are one line a person can act on.
     let no_account = run(&kc, &["search", "--account", "nope"])
         .await
@@ -363,7 +414,7 @@ async fn search_buy_and_inventory_against_the_sandbox() {
         no_context.contains("no usable kubeconfig context"),
         "{no_context}"
     );
-    for e in [&no_account, &not_e164, &no_context] {
+    for e in [&no_account, &not_e164, &no_context, &unreadable] {
         assert_eq!(e.lines().count(), 1, "{e}");
     }
     stack.shutdown().await;

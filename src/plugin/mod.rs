@@ -95,6 +95,10 @@ pub struct PlanArgs {
     /// and needs only the view role).
     #[arg(long)]
     pub no_server_dry_run: bool,
+    /// The Managed rate card (YAML) the operator runs with (its `--rate-card`), so Managed
+    /// prices are the ones it will charge; default: the embedded card.
+    #[arg(long, value_name = "FILE")]
+    pub rate_card: Option<std::path::PathBuf>,
 }
 
 /// `plan`'s output formats.

@@ -190,7 +190,18 @@ pub(super) async fn run(
                 .items,
         );
     }
-    let mut plan = plan_with(&numbers, &refusals, &state, &RateCard::default());
+    let card = match &args.rate_card {
+        None => RateCard::default(),
+        Some(path) => RateCard::from_file(path)
+            .map_err(|e| PluginError::Invalid(format!("--rate-card {}: {e}", path.display())))?,
+    };
+    let mut plan = plan_with(&numbers, &refusals, &state, &card);
+    if let Some(path) = &args.rate_card {
+        let named = format!("the rate card {}", path.display());
+        for c in &mut plan.changes {
+            c.note = c.note.replace(BUILT_IN_CARD, &named);
+        }
+    }
     plan.server_dry_run = dry_run;
     let text = match args.output {
         PlanOutput::Text => render_text(&plan),
@@ -853,6 +864,9 @@ fn changed_fields(
         .collect()
 }
 
+/// Where a Managed price comes from when no `--rate-card` is given.
+const BUILT_IN_CARD: &str = "the built-in rate card (the operator may use another: --rate-card)";
+
 /// A price for a new PhoneNumber: what a PhoneNumber of the same account, country and type
 /// pays, else the built-in rate card (Managed), else unknown.
 fn price_of(
@@ -893,7 +907,7 @@ fn price_of(
     {
         return (
             Some((r.monthly_fee, r.currency)),
-            format!("{country} {kind}: the built-in rate card (the operator may use another)"),
+            format!("{country} {kind}: {BUILT_IN_CARD}"),
         );
     }
     (
