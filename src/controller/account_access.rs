@@ -1,8 +1,14 @@
 //! From a `TelephonyAccount` to an authenticated Twilio API for the account it names.
 //!
-//! BringYourOwn: credentials read from the tenant's Secret on every call, so a rotated Secret is
-//! used at once. Managed: the platform's master credentials (a Secret in the operator's own
-//! namespace, never readable by tenants) acting on the account's subaccount.
+//! BringYourOwn: credentials read from the tenant's Secret. Managed: the platform's master
+//! credentials (a Secret in the operator's own namespace, never readable by tenants) acting on
+//! the account's subaccount.
+//!
+//! A PhoneNumber reconcile reaches its account's API through `access_for`, and thousands of them
+//! run within seconds (a restart, a burst of purchases): the credentials read there are kept for
+//! `CREDENTIALS_TTL` per (Secret, account resourceVersion), so they share one Secret read instead
+//! of one each. A rotated Secret is used within that time (at once when the account's status
+//! changes with it); the account controller always reads the Secret itself.
 
 use super::Context;
 use crate::api::{AccountMode, CredentialsSecretRef, TelephonyAccount};
@@ -10,6 +16,53 @@ use crate::controller::conditions::Reason;
 use crate::twilio::{AccountApi, Credentials, Routing, Secret as TwilioSecret};
 use k8s_openapi::api::core::v1::Secret;
 use kube::{Api, ResourceExt};
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// How long `access_for` reuses credentials it read.
+pub const CREDENTIALS_TTL: Duration = Duration::from_secs(2);
+
+/// Credentials read recently by `access_for`, by (namespace, Secret name, the account's
+/// resourceVersion). Expired entries are dropped on every insert (bounded by the accounts
+/// reconciled within the TTL).
+#[derive(Default)]
+pub struct CredentialsCache {
+    entries: Mutex<HashMap<CredentialsKey, (Instant, Credentials)>>,
+}
+
+/// (namespace, Secret name, the account's resourceVersion).
+type CredentialsKey = (String, String, String);
+
+impl CredentialsCache {
+    fn get(&self, key: &CredentialsKey) -> Option<Credentials> {
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries
+            .get(key)
+            .filter(|(at, _)| at.elapsed() < CREDENTIALS_TTL)
+            .map(|(_, c)| c.clone())
+    }
+
+    fn put(&self, key: CredentialsKey, creds: &Credentials) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries.retain(|_, (at, _)| at.elapsed() < CREDENTIALS_TTL);
+        entries.insert(key, (Instant::now(), creds.clone()));
+    }
+
+    /// `read`'s credentials, or those read for the same key within the TTL.
+    async fn get_or_read(
+        &self,
+        key: CredentialsKey,
+        read: impl Future<Output = Result<Credentials, AccessError>>,
+    ) -> Result<Credentials, AccessError> {
+        if let Some(c) = self.get(&key) {
+            return Ok(c);
+        }
+        let creds = read.await?;
+        self.put(key, &creds);
+        Ok(creds)
+    }
+}
 
 /// Why an account cannot be reached. Each variant has a condition reason and a message a person
 /// can act on; none of them carries a secret value.
@@ -101,7 +154,15 @@ pub async fn access_for(
                 .as_ref()
                 .ok_or(AccessError::NoSecretRef)?;
             let namespace = account.namespace().unwrap_or_default();
-            let creds = byo_credentials(ctx, &namespace, secret_ref).await?;
+            let key = (
+                namespace.clone(),
+                secret_ref.name.clone(),
+                account.resource_version().unwrap_or_default(),
+            );
+            let creds = ctx
+                .credentials
+                .get_or_read(key, byo_credentials(ctx, &namespace, secret_ref))
+                .await?;
             Ok(AccountAccess {
                 api: ctx.twilio.account(&creds, &routing),
                 mode: AccountMode::BringYourOwn,
@@ -113,7 +174,15 @@ pub async fn access_for(
                 .as_ref()
                 .and_then(|s| s.account_sid.clone())
                 .ok_or(AccessError::NotConnected)?;
-            let master = master_credentials(ctx).await?;
+            let key = (
+                ctx.config.operator_namespace.clone(),
+                ctx.config.master_credentials_secret.clone(),
+                String::new(),
+            );
+            let master = ctx
+                .credentials
+                .get_or_read(key, master_credentials(ctx))
+                .await?;
             Ok(AccountAccess {
                 api: ctx.twilio.subaccount(&master, &sub, &routing),
                 mode: AccountMode::Managed,
@@ -336,5 +405,38 @@ mod tests {
             ..default_ref()
         };
         assert!(credentials_from_secret("ns", &s, &r).is_ok());
+    }
+
+    #[tokio::test]
+    async fn credentials_are_read_once_per_account_version_within_the_ttl() {
+        let cache = CredentialsCache::default();
+        let reads = std::sync::atomic::AtomicU32::new(0);
+        let read = || async {
+            reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Ok(Credentials::AuthToken {
+                account_sid: "AC1".into(),
+                auth_token: TwilioSecret::new("t".to_string()),
+            })
+        };
+        let key = |rv: &str| ("ns".to_string(), "twilio".to_string(), rv.to_string());
+        for _ in 0..3 {
+            cache.get_or_read(key("7"), read()).await.unwrap();
+        }
+        assert_eq!(reads.load(std::sync::atomic::Ordering::SeqCst), 1);
+        // The account changed (a new resourceVersion): read again.
+        cache.get_or_read(key("8"), read()).await.unwrap();
+        assert_eq!(reads.load(std::sync::atomic::Ordering::SeqCst), 2);
+        // A failed read is not kept.
+        let failed = cache
+            .get_or_read(key("9"), async {
+                Err(AccessError::SecretNotFound {
+                    namespace: "ns".into(),
+                    name: "twilio".into(),
+                })
+            })
+            .await;
+        assert!(failed.is_err());
+        cache.get_or_read(key("9"), read()).await.unwrap();
+        assert_eq!(reads.load(std::sync::atomic::Ordering::SeqCst), 3);
     }
 }

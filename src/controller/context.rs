@@ -58,6 +58,8 @@ pub struct Context {
     pub credit_queues: CreditQueues,
     /// One number, one owner: claims per Twilio account SID (Leases in the operator's namespace).
     pub claims: Claims,
+    /// Credentials `account_access::access_for` read recently (shared by a burst of reconciles).
+    pub credentials: super::account_access::CredentialsCache,
 }
 
 impl Context {
@@ -85,6 +87,7 @@ impl Context {
             inventory: InventoryCache::with_clock(clock.clone()),
             verified: VerifiedAccounts::new(clock.clone()),
             credit_queues: CreditQueues::default(),
+            credentials: Default::default(),
             clock,
             config,
             rate_card,
