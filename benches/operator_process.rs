@@ -446,7 +446,10 @@ impl Bench {
                 let api = pns.clone();
                 let pn = json!({"apiVersion": "telephony.agni.ai/v1alpha1", "kind": "PhoneNumber",
                     "metadata": {"name": format!("n{i:06}"), "namespace": NAMESPACE},
+                    // A declared voice URL: a field the spec leaves out is not managed, so a
+                    // voice URL changed outside is drift only when the spec names one.
                     "spec": {"accountRef": {"name": format!("acct{:03}", i % accounts_n)},
+                             "voice": {"url": "https://bench.example.com/voice"},
                              "search": {"country": "US", "type": "Local",
                                         "areaCode": AREAS[(i / accounts_n) % AREAS.len()]}}});
                 async move {
