@@ -223,25 +223,7 @@ impl Claims {
         account_of: Option<String>,
     ) -> Result<ClaimOutcome, kube::Error> {
         let name = claim_name(account_sid, number);
-        let lease = Lease {
-            metadata: ObjectMeta {
-                name: Some(name.clone()),
-                namespace: Some(self.namespace.clone()),
-                labels: Some(BTreeMap::from([
-                    (CLAIM_LABEL.to_string(), "true".to_string()),
-                    (HOLDER_UID_LABEL.to_string(), me.uid.clone()),
-                ])),
-                annotations: Some(BTreeMap::from([
-                    (ACCOUNT_SID_ANNOTATION.to_string(), account_sid.to_string()),
-                    (NUMBER_ANNOTATION.to_string(), number.to_string()),
-                ])),
-                ..Default::default()
-            },
-            spec: Some(LeaseSpec {
-                holder_identity: Some(me.identity()),
-                ..Default::default()
-            }),
-        };
+        let lease = self.lease(account_sid, number, &me.identity(), &me.uid, None);
         for _ in 0..ATTEMPTS {
             match self.leases().create(&PostParams::default(), &lease).await {
                 Ok(_) => return Ok(ClaimOutcome::Ours),
@@ -284,6 +266,41 @@ impl Claims {
         })
     }
 
+    /// The claim of `number` in `account_sid` for the holder `identity` (uid `holder_uid`), with
+    /// the hold (JSON) when an account holds it.
+    fn lease(
+        &self,
+        account_sid: &str,
+        number: &str,
+        identity: &str,
+        holder_uid: &str,
+        hold: Option<String>,
+    ) -> Lease {
+        let mut annotations = BTreeMap::from([
+            (ACCOUNT_SID_ANNOTATION.to_string(), account_sid.to_string()),
+            (NUMBER_ANNOTATION.to_string(), number.to_string()),
+        ]);
+        if let Some(json) = hold {
+            annotations.insert(HOLD_ANNOTATION.to_string(), json);
+        }
+        Lease {
+            metadata: ObjectMeta {
+                name: Some(claim_name(account_sid, number)),
+                namespace: Some(self.namespace.clone()),
+                labels: Some(BTreeMap::from([
+                    (CLAIM_LABEL.to_string(), "true".to_string()),
+                    (HOLDER_UID_LABEL.to_string(), holder_uid.to_string()),
+                ])),
+                annotations: Some(annotations),
+                ..Default::default()
+            },
+            spec: Some(LeaseSpec {
+                holder_identity: Some(identity.to_string()),
+                ..Default::default()
+            }),
+        }
+    }
+
     /// Replaces `existing` (exactly that version) by `lease`'s holder, labels and annotations.
     /// `false` when the claim changed or went meanwhile.
     async fn replace_holder(&self, existing: &Lease, lease: &Lease) -> Result<bool, kube::Error> {
@@ -312,26 +329,13 @@ impl Claims {
     ) -> Result<HoldOutcome, kube::Error> {
         let name = claim_name(&hold.account_sid, &hold.phone_number);
         let json = serde_json::to_string(hold).unwrap_or_default();
-        let lease = Lease {
-            metadata: ObjectMeta {
-                name: Some(name.clone()),
-                namespace: Some(self.namespace.clone()),
-                labels: Some(BTreeMap::from([
-                    (CLAIM_LABEL.to_string(), "true".to_string()),
-                    (HOLDER_UID_LABEL.to_string(), account.uid.clone()),
-                ])),
-                annotations: Some(BTreeMap::from([
-                    (ACCOUNT_SID_ANNOTATION.to_string(), hold.account_sid.clone()),
-                    (NUMBER_ANNOTATION.to_string(), hold.phone_number.clone()),
-                    (HOLD_ANNOTATION.to_string(), json),
-                ])),
-                ..Default::default()
-            },
-            spec: Some(LeaseSpec {
-                holder_identity: Some(account.identity()),
-                ..Default::default()
-            }),
-        };
+        let lease = self.lease(
+            &hold.account_sid,
+            &hold.phone_number,
+            &account.identity(),
+            &account.uid,
+            Some(json),
+        );
         for _ in 0..ATTEMPTS {
             let Some(existing) = self.leases().get_opt(&name).await? else {
                 match self.leases().create(&PostParams::default(), &lease).await {

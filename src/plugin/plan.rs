@@ -195,13 +195,11 @@ pub(super) async fn run(
         Some(path) => RateCard::from_file(path)
             .map_err(|e| PluginError::Invalid(format!("--rate-card {}: {e}", path.display())))?,
     };
-    let mut plan = plan_with(&numbers, &refusals, &state, &card);
-    if let Some(path) = &args.rate_card {
-        let named = format!("the rate card {}", path.display());
-        for c in &mut plan.changes {
-            c.note = c.note.replace(BUILT_IN_CARD, &named);
-        }
-    }
+    let card_name = match &args.rate_card {
+        Some(path) => format!("the rate card {}", path.display()),
+        None => BUILT_IN_CARD.to_string(),
+    };
+    let mut plan = plan_priced(&numbers, &refusals, &state, &card, &card_name);
     plan.server_dry_run = dry_run;
     let text = match args.output {
         PlanOutput::Text => render_text(&plan),
@@ -522,6 +520,17 @@ pub fn plan_with(
     state: &ClusterState,
     card: &RateCard,
 ) -> Plan {
+    plan_priced(manifests, refused, state, card, BUILT_IN_CARD)
+}
+
+/// [`plan_with`], Managed prices from `card`, which the notes call `card_name`.
+pub fn plan_priced(
+    manifests: &[PhoneNumber],
+    refused: &[Refusal],
+    state: &ClusterState,
+    card: &RateCard,
+    card_name: &str,
+) -> Plan {
     let refused_numbers: BTreeMap<(String, String), &Refusal> = refused
         .iter()
         .filter(|r| r.kind == "PhoneNumber")
@@ -657,7 +666,7 @@ pub fn plan_with(
             .as_ref()
             .and_then(|n| handed_back.get(&(ns.clone(), account.clone(), n.clone())));
         let adopt = unclaimed || held.is_some() || renamed.is_some();
-        let (price, source) = price_of(m, acct, state, card);
+        let (price, source) = price_of(m, acct, state, card, card_name);
         let source = match (held, renamed) {
             (Some(h), _) => format!(
                 "{source}; held by the account since PhoneNumber {} was deleted: this adopts it and cancels its release",
@@ -874,6 +883,7 @@ fn price_of(
     acct: &TelephonyAccount,
     state: &ClusterState,
     card: &RateCard,
+    card_name: &str,
 ) -> (Option<(Decimal, String)>, String) {
     let (country, kind) = country_and_type(&m.spec, m.spec.number.as_deref().unwrap_or(""), None);
     let (Some(country), Some(kind)) = (country, kind) else {
@@ -907,7 +917,7 @@ fn price_of(
     {
         return (
             Some((r.monthly_fee, r.currency)),
-            format!("{country} {kind}: {BUILT_IN_CARD}"),
+            format!("{country} {kind}: {card_name}"),
         );
     }
     (

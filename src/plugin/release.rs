@@ -53,29 +53,26 @@ async fn held_until(target: &Target, pn: &PhoneNumber, number: &str) -> Option<S
     let accounts: Api<TelephonyAccount> = Api::namespaced(target.client.clone(), &target.namespace);
     let numbers: Api<PhoneNumber> = Api::namespaced(target.client.clone(), &target.namespace);
     let name = pn.metadata.name.clone().unwrap_or_default();
+    let held_until = async || {
+        let account = accounts.get_opt(&pn.spec.account_ref.name).await.ok()??;
+        let status = account.status?;
+        status
+            .held_numbers
+            .into_iter()
+            .find(|h| h.phone_number == number && h.deleted_from == name)
+            .map(|h| h.release_at.0.to_string())
+    };
+    // Once the PhoneNumber is gone, the account gets one more look (it lists the hold then).
+    let mut looks_after_gone = 0;
     for _ in 0..20 {
-        let gone = matches!(numbers.get_opt(&name).await, Ok(None));
-        if let Ok(Some(account)) = accounts.get_opt(&pn.spec.account_ref.name).await
-            && let Some(h) = account
-                .status
-                .iter()
-                .flat_map(|s| s.held_numbers.iter())
-                .find(|h| h.phone_number == number && h.deleted_from == name)
-        {
-            return Some(h.release_at.0.to_string());
+        if let Some(until) = held_until().await {
+            return Some(until);
         }
-        if gone {
-            // Gone, and the account does not (yet) list it: give the account a moment.
-            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-            if let Ok(Some(account)) = accounts.get_opt(&pn.spec.account_ref.name).await {
-                return account
-                    .status
-                    .iter()
-                    .flat_map(|s| s.held_numbers.iter())
-                    .find(|h| h.phone_number == number && h.deleted_from == name)
-                    .map(|h| h.release_at.0.to_string());
+        if matches!(numbers.get_opt(&name).await, Ok(None)) {
+            looks_after_gone += 1;
+            if looks_after_gone > 1 {
+                return None;
             }
-            return None;
         }
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     }

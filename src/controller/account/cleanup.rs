@@ -112,11 +112,14 @@ async fn released_what_it_holds<S: AccountStore, T: TwilioConnector>(
     ports: &Ports<S, T>,
     account: &TelephonyAccount,
 ) -> Result<bool, Error> {
-    let uid = account.uid().unwrap_or_default();
-    if ports.store.held_numbers(&uid).await?.is_empty() {
+    let held = ports
+        .store
+        .held_numbers(&account.uid().unwrap_or_default())
+        .await?;
+    if held.is_empty() {
         return Ok(true);
     }
     let port = holds::connect(ports, account).await?;
-    let settled = holds::settle(ports, account, port.as_ref(), true).await?;
+    let settled = holds::settle_listed(ports, account, held, port.as_ref(), true).await?;
     Ok(settled.remaining.is_empty())
 }

@@ -11,6 +11,7 @@ use super::Error;
 use super::ports::{AccountStore, Ports};
 use crate::api::{AccountMode, HeldNumber, SKIP_RELEASE_ANNOTATION, TelephonyAccount};
 use crate::controller::account_access::{AccessError, routing};
+use crate::controller::claims::HeldClaim;
 use crate::controller::conditions::Reason;
 use crate::reconcile::account::Event;
 use crate::reconcile::quarantine::{self, HoldStep};
@@ -34,13 +35,21 @@ pub(super) async fn settle<S: AccountStore, T: TwilioConnector, P: TwilioPort>(
     port: Option<&P>,
     deleting: bool,
 ) -> Result<Settled, Error> {
-    let ctx = &ports.ctx;
     let uid = account.uid().unwrap_or_default();
     let held = ports.store.held_numbers(&uid).await?;
-    let skip_release = account
-        .annotations()
-        .get(SKIP_RELEASE_ANNOTATION)
-        .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
+    settle_listed(ports, account, held, port, deleting).await
+}
+
+/// [`settle`] for holds already listed.
+pub(super) async fn settle_listed<S: AccountStore, T: TwilioConnector, P: TwilioPort>(
+    ports: &Ports<S, T>,
+    account: &TelephonyAccount,
+    held: Vec<HeldClaim>,
+    port: Option<&P>,
+    deleting: bool,
+) -> Result<Settled, Error> {
+    let ctx = &ports.ctx;
+    let skip_release = crate::reconcile::phone_number::cleanup::skip_release(account);
     let bound = account.status.as_ref().and_then(|s| s.account_sid.clone());
     let mut out = Settled::default();
     let mut events = Vec::new();

@@ -151,42 +151,53 @@ async fn claim<E: Effects, T: TwilioPort>(
             "{number} is being released by its account (its hold after a PhoneNumber's deletion ended); looking again shortly"
         ))),
         ClaimOutcome::HeldByAccount(account) => {
-            obs.claimed_numbers.push(number.to_string());
-            if let Some(found) = obs.search.as_mut() {
-                found.retain(|a| a.phone_number != number);
-                obs.search_contended |= found.is_empty();
-            }
-            if pn.spec.number.as_deref() == Some(number) && obs.claimed_by.is_none() {
-                obs.claimed_by = Some(if account.namespace == pn.namespace().unwrap_or_default() {
+            let same_namespace = account.namespace == pn.namespace().unwrap_or_default();
+            refuse_claimed(pn, number, obs, false, || {
+                if same_namespace {
                     format!(
                         "TelephonyAccount {:?}, which holds it after its PhoneNumber was deleted",
                         account.name
                     )
                 } else {
                     "an account of another namespace using the same Twilio account".to_string()
-                });
-            }
+                }
+            });
             Ok(false)
         }
         ClaimOutcome::Taken(holder) => {
-            obs.claimed_numbers.push(number.to_string());
-            if !obs.claimed_elsewhere.iter().any(|n| n == number) {
-                obs.claimed_elsewhere.push(number.to_string());
-            }
-            if let Some(found) = obs.search.as_mut() {
-                found.retain(|a| a.phone_number != number);
-                obs.search_contended |= found.is_empty();
-            }
-            if pn.spec.number.as_deref() == Some(number) && obs.claimed_by.is_none() {
-                // Another namespace's objects are not named to this one.
-                obs.claimed_by = Some(if holder.namespace == pn.namespace().unwrap_or_default() {
+            let same_namespace = holder.namespace == pn.namespace().unwrap_or_default();
+            // Another namespace's objects are not named to this one.
+            refuse_claimed(pn, number, obs, true, || {
+                if same_namespace {
                     format!("PhoneNumber {:?} of this namespace", holder.name)
                 } else {
                     "a PhoneNumber of another namespace using the same Twilio account".to_string()
-                });
-            }
+                }
+            });
             Ok(false)
         }
+    }
+}
+
+/// Records that someone else holds `number`: a search skips it, an exact number is refused
+/// naming `who` (`elsewhere`: a PhoneNumber's recorded claim, so an intent for it is abandoned).
+fn refuse_claimed(
+    pn: &PhoneNumber,
+    number: &str,
+    obs: &mut Observed,
+    elsewhere: bool,
+    who: impl FnOnce() -> String,
+) {
+    obs.claimed_numbers.push(number.to_string());
+    if elsewhere && !obs.claimed_elsewhere.iter().any(|n| n == number) {
+        obs.claimed_elsewhere.push(number.to_string());
+    }
+    if let Some(found) = obs.search.as_mut() {
+        found.retain(|a| a.phone_number != number);
+        obs.search_contended |= found.is_empty();
+    }
+    if pn.spec.number.as_deref() == Some(number) && obs.claimed_by.is_none() {
+        obs.claimed_by = Some(who());
     }
 }
 

@@ -3,8 +3,7 @@
 //! the account's credentials still work; a Managed account's subaccount is closed only after its
 //! numbers are gone; a BringYourOwn account (the workspace's own Twilio account) is never closed.
 
-use crate::api::{AccountMode, SKIP_RELEASE_ANNOTATION, TelephonyAccount};
-use kube_core::ResourceExt;
+use crate::api::{AccountMode, TelephonyAccount};
 
 /// The next step of the deletion.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,11 +47,7 @@ pub fn deletion_step(account: &TelephonyAccount, referencing: &[String]) -> Dele
                 .and_then(|s| s.account_status.as_deref())
                 .is_some_and(|s| s.eq_ignore_ascii_case("closed")) =>
         {
-            let skip = account
-                .annotations()
-                .get(SKIP_RELEASE_ANNOTATION)
-                .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
-            if skip {
+            if crate::reconcile::phone_number::cleanup::skip_release(account) {
                 DeletionStep::LeaveSubaccountOpen { sid }
             } else {
                 DeletionStep::CloseSubaccount { sid }

@@ -75,9 +75,9 @@ pub enum CleanupAction {
     Blocked(ReasonMessage),
 }
 
-/// Whether the skip-release annotation is set.
-pub fn skip_release(pn: &PhoneNumber) -> bool {
-    pn.annotations()
+/// Whether the skip-release annotation is set (on a PhoneNumber, or on a TelephonyAccount).
+pub fn skip_release(obj: &impl ResourceExt) -> bool {
+    obj.annotations()
         .get(SKIP_RELEASE_ANNOTATION)
         .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
 }
