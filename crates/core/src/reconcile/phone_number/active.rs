@@ -94,14 +94,6 @@ pub(crate) fn decide_owned(
         };
     }
 
-    set_purchased(
-        &mut st,
-        true,
-        Reason::Purchased,
-        &format!("{number} ({sid}) is in account {account_sid}"),
-        generation,
-        now,
-    );
     if let Some(q) = &obs.price {
         st.pricing = Some(super::status::pricing_since(st.pricing.as_ref(), q));
     }
@@ -182,6 +174,17 @@ pub(crate) fn decide_owned(
         };
     }
 
+    // Only now, once the number is known not lost: setting it True first and False again in
+    // one decision would move the condition's lastTransitionTime to every reconcile's time,
+    // a status write (and a NumberLost event) at every resync of a lost number.
+    set_purchased(
+        &mut st,
+        true,
+        Reason::Purchased,
+        &format!("{number} ({sid}) is in account {account_sid}"),
+        generation,
+        now,
+    );
     match mode {
         AccountMode::BringYourOwn => {
             let r = renewal::billed_by_twilio(purchased_at, now);

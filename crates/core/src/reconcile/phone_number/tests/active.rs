@@ -128,6 +128,13 @@ fn number_missing_from_a_newer_inventory_is_lost_not_rebought() {
     // Every later decision keeps it lost: never a Search/RecordIntent/RetryBuy.
     let d = decide(&p, &o);
     assert_eq!(d.action, Action::Wait);
+    // ... and writes nothing again: a resync an hour later (a newer snapshot, still without the
+    // number) decides the very status already written (no new transition time, no new event).
+    let mut later = o.clone();
+    later.now = ts("2026-03-02T01:00:00Z");
+    later.owned = not_owned(later.now, false);
+    assert_eq!(decide(&p, &later).status, d.status);
+    assert_eq!(p.status.as_ref(), Some(&decide(&p, &later).status));
     // And if the number comes back, it is Active again.
     o.owned = owned(incoming("+14155550100"), o.now, false);
     let d = decide(&p, &o);
