@@ -26,8 +26,8 @@ use engine::{EngineError, Env};
 use futures::StreamExt;
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::finalizer::{Event as FinalizerEvent, finalizer};
-use kube::runtime::reflector::{ObjectRef, Store};
-use kube::runtime::watcher;
+use kube::runtime::reflector::{self, ObjectRef, Store, reflector};
+use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, ResourceExt};
 use std::sync::Arc;
 use std::time::Duration;
@@ -51,6 +51,9 @@ pub enum Error {
 pub struct Data {
     pub ctx: Arc<Context>,
     pub store: Store<PhoneNumber>,
+    /// The TelephonyAccounts of the watched namespaces (what a recorded number reads its account
+    /// from; see `observe::account_and_credits_cached`).
+    pub accounts: Store<TelephonyAccount>,
     failures: Failures<PhoneNumber>,
     claim_indexes: claim_index::ClaimIndexes,
 }
@@ -87,11 +90,21 @@ async fn run_one(ctx: Arc<Context>, namespace: Option<String>, shutdown: Cancell
     let (store, trigger) = super::cache_trim::trimmed_reflector(numbers, wc.clone());
     let controller = Controller::for_stream(trigger, store.clone());
     let mapper_store = store.clone();
+    // Accounts are cached by the same watch that maps their changes (deletions too) to
+    // PhoneNumbers: the reflector stores a change before it yields it, so a reconcile the change
+    // triggers reads the changed account from the cache.
+    let (account_store, account_writer) = reflector::store();
+    let account_changes = reflector(
+        account_writer,
+        watcher(accounts, wc).modify(super::cache_trim::trim::<TelephonyAccount>),
+    )
+    .touched_objects();
     // The number gauges of /metrics read this cache while the controller runs.
     let _metrics_cache = ctx.metrics.watch_numbers(store.clone());
     let data = Arc::new(Data {
         ctx: ctx.clone(),
         store,
+        accounts: account_store,
         failures: Failures::default(),
         claim_indexes: Default::default(),
     });
@@ -99,7 +112,7 @@ async fn run_one(ctx: Arc<Context>, namespace: Option<String>, shutdown: Cancell
         kube::runtime::controller::Config::default().concurrency(ctx.config.reconcile_concurrency);
     controller
         .with_config(config)
-        .watches(accounts, wc, move |account: TelephonyAccount| {
+        .watches_stream(account_changes, move |account: TelephonyAccount| {
             numbers_of_account(&mapper_store, &account)
         })
         .graceful_shutdown_on(shutdown.cancelled_owned())
@@ -181,7 +194,7 @@ async fn apply(data: &Data, api: &Api<PhoneNumber>, pn: Arc<PhoneNumber>) -> Res
     }
     let now = ctx.clock.now();
     let (view, account_api, credits_balance) = if validate(&pn.spec).is_ok() {
-        observe::account_and_credits(ctx, &pn).await?
+        observe::account_and_credits_cached(ctx, Some(&data.accounts), &pn).await?
     } else {
         (AccountView::Missing, None, None)
     };

@@ -15,7 +15,7 @@ use crate::reconcile::phone_number::status::country_and_type;
 use crate::reconcile::phone_number::{AccountView, Observed, Ownership, PriceQuote};
 use crate::twilio::{AccountApi, TwilioError, TwilioPort};
 use jiff::Timestamp;
-use kube::runtime::reflector::Store;
+use kube::runtime::reflector::{ObjectRef, Store};
 use kube::{Api, ResourceExt};
 use rust_decimal::Decimal;
 use std::time::Duration;
@@ -42,10 +42,34 @@ pub async fn account_and_credits(
     ctx: &Context,
     pn: &PhoneNumber,
 ) -> Result<(AccountView, Option<AccountApi>, Option<Decimal>), kube::Error> {
+    account_and_credits_cached(ctx, None, pn).await
+}
+
+/// [`account_and_credits`], reading the account from `cache` (the controller's reflector of
+/// TelephonyAccounts) when the PhoneNumber already holds a number: a resync or a restart of N
+/// recorded numbers then reads no account from the API server (N GETs before). Before a number
+/// is recorded (a purchase or an adoption may follow), and whenever the cache lacks the account,
+/// the account is read from the API server, as fresh as the PhoneNumber itself is read.
+pub async fn account_and_credits_cached(
+    ctx: &Context,
+    cache: Option<&Store<TelephonyAccount>>,
+    pn: &PhoneNumber,
+) -> Result<(AccountView, Option<AccountApi>, Option<Decimal>), kube::Error> {
     let ns = pn.namespace().unwrap_or_default();
-    let accounts: Api<TelephonyAccount> = Api::namespaced(ctx.kube.clone(), &ns);
-    let Some(acct) = accounts.get_opt(&pn.spec.account_ref.name).await? else {
-        return Ok((AccountView::Missing, None, None));
+    let name = &pn.spec.account_ref.name;
+    let recorded = pn.status.as_ref().is_some_and(|s| s.sid.is_some());
+    let cached = cache
+        .filter(|_| recorded)
+        .and_then(|c| c.get(&ObjectRef::new(name).within(&ns)));
+    let acct = match cached {
+        Some(acct) => (*acct).clone(),
+        None => {
+            let accounts: Api<TelephonyAccount> = Api::namespaced(ctx.kube.clone(), &ns);
+            match accounts.get_opt(name).await? {
+                Some(acct) => acct,
+                None => return Ok((AccountView::Missing, None, None)),
+            }
+        }
     };
     let check = crate::reconcile::account::usable(&acct, &ctx.config.terms_version)
         .and_then(|()| same_twilio_account(pn, &acct));

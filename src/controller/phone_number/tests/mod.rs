@@ -2,6 +2,7 @@
 //! exactly-once purchase under commit-then-fail, crashes between steps, write conflicts and two
 //! racing reconcilers; budgets of Twilio calls and status writes; drift, lapse and deletion.
 
+mod account_cache;
 mod claims;
 mod fake_twilio;
 mod holds;
