@@ -110,19 +110,10 @@ pub fn snapshot(
 ) -> (Vec<Arc<Value>>, u64) {
     let st = shared.lock();
     let items = st
-        .objects
-        .get(&t.res.store_key)
-        .map(|m| {
-            m.iter()
-                .filter(|((ns, _), o)| {
-                    t.ns.as_deref().is_none_or(|w| w == ns)
-                        && labels.matches(o)
-                        && fields.matches(o)
-                })
-                .map(|(_, o)| o.clone())
-                .collect()
-        })
-        .unwrap_or_default();
+        .select(&t.res.store_key, t.ns.as_deref(), labels, fields)
+        .into_iter()
+        .map(|(_, o)| o.clone())
+        .collect();
     (items, st.rv)
 }
 

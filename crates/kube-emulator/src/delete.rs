@@ -270,19 +270,10 @@ pub fn delete_collection(
     let (labels, fields) = crate::crud::selectors(req, res)?;
     let mut st = shared.lock();
     let targets: Vec<((String, String), Arc<Value>)> = st
-        .objects
-        .get(&res.store_key)
-        .map(|m| {
-            m.iter()
-                .filter(|((ns, _), o)| {
-                    t.ns.as_deref().is_none_or(|want| want == ns)
-                        && labels.matches(o)
-                        && fields.matches(o)
-                })
-                .map(|(k, o)| (k.clone(), o.clone()))
-                .collect()
-        })
-        .unwrap_or_default();
+        .select(&res.store_key, t.ns.as_deref(), &labels, &fields)
+        .into_iter()
+        .map(|(k, o)| (k.clone(), o.clone()))
+        .collect();
     if !opts.dry_run {
         for ((ns, name), obj) in targets {
             shared.counters.deletes.fetch_add(1, Ordering::Relaxed);

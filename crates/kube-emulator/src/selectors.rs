@@ -92,6 +92,14 @@ impl LabelSelector {
         Ok(Self(reqs))
     }
 
+    /// The `k=v` (and `k==v`) terms: an object matches only if it carries every one.
+    pub fn equalities(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().filter_map(|r| match r {
+            Req::Eq(k, v) => Some((k.as_str(), v.as_str())),
+            _ => None,
+        })
+    }
+
     pub fn matches(&self, obj: &Value) -> bool {
         let labels = obj.pointer("/metadata/labels");
         let get = |k: &str| labels.and_then(|l| l.get(k)).and_then(Value::as_str);
@@ -142,6 +150,14 @@ impl FieldSelector {
             terms.push((ptr, v.trim().to_string(), eq));
         }
         Ok(Self(terms))
+    }
+
+    /// The name an equality term `metadata.name=x` requires, if any.
+    pub fn name_equals(&self) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(ptr, _, eq)| *eq && ptr == "/metadata/name")
+            .map(|(_, want, _)| want.as_str())
     }
 
     pub fn matches(&self, obj: &Value) -> bool {

@@ -220,11 +220,11 @@ async fn run(shared: Arc<Shared>, t: Target, p: Params, tx: mpsc::Sender<Bytes>)
                 }
             }
             _ => {
-                if let Some(m) = st.objects.get(&t.res.store_key) {
-                    for o in m.values() {
-                        if p.matches(&t, o) {
-                            initial.push(p.event(&t, "ADDED", o));
-                        }
+                // the selectors' candidates, then the watch's own test (which reads the
+                // namespace from the object)
+                for (_, o) in st.select(&t.res.store_key, None, &p.labels, &p.fields) {
+                    if p.matches(&t, o) {
+                        initial.push(p.event(&t, "ADDED", o));
                     }
                 }
                 // after the initial events (a streaming list, or the synthetic ADDED of a
