@@ -199,6 +199,97 @@ fn decode<T: DeserializeOwned>(
     })
 }
 
+/// One page of a list: the items under the list's key and `next_page_uri` (a string; anything
+/// else ends the list).
+struct Page<T> {
+    items: Vec<T>,
+    next: Option<String>,
+}
+
+/// Reads a page straight from the body into `T`s, skipping every other field: a page of 1000
+/// numbers is never held as a JSON tree (a `serde_json::Value` per field) on the way. A missing
+/// or `null` array is an empty page. Errors as before: a body that is not JSON or no object is
+/// an unreadable response, an array of the wrong shape names its key.
+fn decode_page<T: DeserializeOwned>(
+    op: &'static str,
+    key: &str,
+    body: &[u8],
+) -> Result<Page<T>, TwilioError> {
+    let items_error = std::cell::RefCell::new(None);
+    let seed = PageSeed::<T> {
+        key,
+        items_error: &items_error,
+        item: std::marker::PhantomData,
+    };
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let page = serde::de::DeserializeSeed::deserialize(seed, &mut de).and_then(|p| {
+        de.end()?;
+        Ok(p)
+    });
+    // A body cut short or not JSON is unreadable as a whole, even inside the array.
+    page.map_err(|e| match items_error.into_inner().filter(|_| e.is_data()) {
+        Some(items) => TwilioError::new(
+            ErrorClass::Permanent,
+            op,
+            format!("unreadable `{key}` in response: {items}"),
+        ),
+        None => TwilioError::new(
+            ErrorClass::Permanent,
+            op,
+            format!("unreadable response: {e}"),
+        ),
+    })
+}
+
+struct PageSeed<'a, T> {
+    key: &'a str,
+    /// Set when the array itself could not be read (its message, for the error).
+    items_error: &'a std::cell::RefCell<Option<String>>,
+    item: std::marker::PhantomData<T>,
+}
+
+impl<'de, T: DeserializeOwned> serde::de::DeserializeSeed<'de> for PageSeed<'_, T> {
+    type Value = Page<T>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Page<T>, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de, T: DeserializeOwned> serde::de::Visitor<'de> for PageSeed<'_, T> {
+    type Value = Page<T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a page of a list (a JSON object)")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Page<T>, A::Error> {
+        let mut page = Page {
+            items: Vec::new(),
+            next: None,
+        };
+        while let Some(field) = map.next_key::<String>()? {
+            if field == self.key {
+                match map.next_value::<Option<Vec<T>>>() {
+                    Ok(items) => page.items = items.unwrap_or_default(),
+                    Err(e) => {
+                        *self.items_error.borrow_mut() = Some(e.to_string());
+                        return Err(e);
+                    }
+                }
+            } else if field == "next_page_uri" {
+                page.next = match map.next_value::<serde_json::Value>()? {
+                    serde_json::Value::String(s) => Some(s),
+                    _ => None,
+                };
+            } else {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(page)
+    }
+}
+
 impl AccountApi {
     /// The account acted on (the SID in v2010 paths).
     pub fn account_sid(&self) -> &str {
@@ -262,21 +353,20 @@ impl AccountApi {
         let mut out = Vec::new();
         let mut url = first;
         for _ in 0..MAX_PAGES {
-            let mut page: serde_json::Map<String, serde_json::Value> =
-                self.get(operation, url.clone(), limit_key).await?;
-            let items = match page.remove(key) {
-                Some(serde_json::Value::Null) | None => Vec::new(),
-                Some(v) => serde_json::from_value::<Vec<T>>(v).map_err(|e| {
-                    TwilioError::new(
-                        ErrorClass::Permanent,
-                        operation,
-                        format!("unreadable `{key}` in response: {e}"),
-                    )
-                })?,
+            let req = Request {
+                operation,
+                method: Method::GET,
+                url: url.clone(),
+                form: Vec::new(),
+                kind: Kind::Idempotent,
+                limit_key,
             };
-            out.extend(items);
-            let next = match page.get("next_page_uri") {
-                Some(serde_json::Value::String(s)) if !s.is_empty() => s.clone(),
+            let (_, body) = self.client.inner.transport.send(&self.creds, &req).await?;
+            let page = decode_page::<T>(operation, key, &body)?;
+            drop(body);
+            out.extend(page.items);
+            let next = match page.next {
+                Some(s) if !s.is_empty() => s,
                 _ => return Ok(out),
             };
             let next_url = page_url(&self.api_base, &next).ok_or_else(|| {
@@ -579,5 +669,69 @@ impl AccountApi {
         let owner = self.creds.account_sid().to_owned();
         let w: VoiceNumberPriceWire = self.get("voice_number_price", url, &owner).await?;
         Ok(w.into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(body: &str) -> Result<Page<IncomingNumber>, TwilioError> {
+        decode_page("list_incoming", "incoming_phone_numbers", body.as_bytes())
+    }
+
+    #[test]
+    fn a_page_reads_its_items_and_next_page_and_skips_the_rest() {
+        let p = page(
+            r#"{"first_page_uri": "/x", "incoming_phone_numbers": [
+                {"sid": "PN1", "phone_number": "+15550000001", "friendly_name": "a",
+                 "capabilities": {"voice": true}, "subresource_uris": {"a": [1, {"b": null}]}},
+                {"sid": "PN2", "phone_number": "+15550000002"}],
+               "next_page_uri": "/2010-04-01/next?Page=1", "page": 0}"#,
+        )
+        .unwrap();
+        let numbers: Vec<&str> = p.items.iter().map(|n| n.phone_number.as_str()).collect();
+        assert_eq!(numbers, ["+15550000001", "+15550000002"]);
+        assert_eq!(p.items[0].friendly_name(), "a");
+        assert!(p.items[0].capabilities.voice);
+        assert_eq!(p.next.as_deref(), Some("/2010-04-01/next?Page=1"));
+    }
+
+    #[test]
+    fn a_missing_or_null_array_is_an_empty_last_page() {
+        for body in [
+            r#"{"next_page_uri": null}"#,
+            r#"{"incoming_phone_numbers": null, "next_page_uri": 3}"#,
+            "{}",
+        ] {
+            let p = page(body).unwrap();
+            assert!(p.items.is_empty() && p.next.is_none(), "{body}");
+        }
+    }
+
+    #[test]
+    fn an_unreadable_page_or_array_is_a_permanent_error_naming_it() {
+        for (body, says) in [
+            ("[1, 2]", "unreadable response"),
+            (
+                "{\"incoming_phone_numbers\": []} trailing",
+                "unreadable response",
+            ),
+            ("{\"incoming_phone_numbers\": [", "unreadable response"),
+            (
+                "{\"incoming_phone_numbers\": [{\"phone_number\": \"+1\"}]}",
+                "unreadable `incoming_phone_numbers` in response",
+            ),
+            (
+                "{\"incoming_phone_numbers\": {\"sid\": \"PN1\"}}",
+                "unreadable `incoming_phone_numbers` in response",
+            ),
+        ] {
+            let e = page(body)
+                .err()
+                .unwrap_or_else(|| panic!("{body} is refused"));
+            assert_eq!(e.class, ErrorClass::Permanent, "{body}");
+            assert!(e.message.starts_with(says), "{body}: {}", e.message);
+        }
     }
 }
