@@ -802,7 +802,15 @@ async fn run() -> Result<(), BenchError> {
         bench.drift(&op).await?;
     }
     op.terminate()?;
-    bench.stack.shutdown().await;
+    // The stand-ins shut down gracefully, which waits for their open connections (the
+    // benchmark's own watch among them); the figures are printed already, so a teardown that
+    // does not finish in time is reported, not waited for.
+    if tokio::time::timeout(Duration::from_secs(15), bench.stack.shutdown())
+        .await
+        .is_err()
+    {
+        eprintln!("the emulator and simulator did not shut down within 15 s; exiting anyway");
+    }
     Ok(())
 }
 
@@ -817,11 +825,14 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run()) {
+    let code = match runtime.block_on(run()) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
             std::process::ExitCode::FAILURE
         }
-    }
+    };
+    // Tasks still running (a watch of a stand-in that was not shut down) do not hold the exit.
+    runtime.shutdown_timeout(Duration::from_secs(5));
+    code
 }
