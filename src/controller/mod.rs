@@ -10,6 +10,7 @@
 
 pub mod account;
 pub mod account_access;
+pub mod account_changes;
 pub mod backoff;
 pub mod cache_trim;
 pub mod claims;

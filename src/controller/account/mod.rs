@@ -36,7 +36,7 @@ use kube::core::PartialObjectMeta;
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::finalizer::{Event as FinalizerEvent, finalizer};
 use kube::runtime::reflector::{ObjectRef, Store};
-use kube::runtime::watcher;
+use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, ResourceExt};
 use ports::Ports;
 use std::sync::Arc;
@@ -100,6 +100,11 @@ async fn run_one(ctx: Arc<Context>, namespace: Option<String>, shutdown: Cancell
     }
     // The cache holds accounts without the fields no reconcile reads (managedFields, ...).
     let (store, trigger) = super::cache_trim::trimmed_reflector(accounts, wc.clone());
+    // Its own inventory count on the status does not wake it again (see `account_changes`).
+    let trigger = trigger.predicate_filter(
+        super::account_changes::for_account_controller,
+        Default::default(),
+    );
     let controller = Controller::for_stream(trigger, store.clone());
     // The account gauges of /metrics read this cache while the controller runs.
     let _metrics_cache = ctx.metrics.watch_accounts(store.clone());

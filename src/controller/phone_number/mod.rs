@@ -98,7 +98,12 @@ async fn run_one(ctx: Arc<Context>, namespace: Option<String>, shutdown: Cancell
         account_writer,
         watcher(accounts, wc).modify(super::cache_trim::trim::<TelephonyAccount>),
     )
-    .touched_objects();
+    .touched_objects()
+    // Not for a count or a sibling's charge on the account's status (see `account_changes`).
+    .predicate_filter(
+        super::account_changes::for_phone_numbers,
+        Default::default(),
+    );
     // The number gauges of /metrics read this cache while the controller runs.
     let _metrics_cache = ctx.metrics.watch_numbers(store.clone());
     let data = Arc::new(Data {
