@@ -34,6 +34,9 @@ pub enum StatusWriteError {
     Kube(#[from] kube::Error),
 }
 
+/// PhoneNumbers per list request when an account lists its namespace's.
+const PHONE_NUMBER_PAGE: u32 = 500;
+
 /// Kubernetes, as the TelephonyAccount controller uses it.
 pub trait AccountStore: Send + Sync {
     /// BringYourOwn credentials from the Secret `secret_ref` in `namespace`.
@@ -138,8 +141,22 @@ impl AccountStore for KubeAccountStore {
     }
 
     async fn phone_numbers(&self, namespace: &str) -> Result<Vec<PhoneNumber>, kube::Error> {
+        // In pages, each trimmed as it arrives: one response of 10,000 objects held its text,
+        // its parsed form and the managedFields of every object at once (~50 MB).
         let api: Api<PhoneNumber> = Api::namespaced(self.ctx.kube.clone(), namespace);
-        Ok(api.list(&ListParams::default()).await?.items)
+        let mut numbers = Vec::new();
+        let mut params = ListParams::default().limit(PHONE_NUMBER_PAGE);
+        loop {
+            let page = api.list(&params).await?;
+            numbers.extend(page.items.into_iter().map(|mut pn| {
+                crate::controller::cache_trim::trim(&mut pn);
+                pn
+            }));
+            match page.metadata.continue_.filter(|c| !c.is_empty()) {
+                Some(token) => params = params.continue_token(&token),
+                None => return Ok(numbers),
+            }
+        }
     }
 
     async fn delete_phone_number(&self, namespace: &str, name: &str) -> Result<(), kube::Error> {
