@@ -22,7 +22,10 @@ pub(super) async fn cleanup<S: AccountStore, T: TwilioConnector>(
     let ctx = &ports.ctx;
     ctx.verified.forget(&account.uid().unwrap_or_default());
     let namespace = account.namespace().ok_or(Error::NoNamespace)?;
-    let numbers = ports.store.phone_numbers(&namespace).await?;
+    let numbers = ports
+        .store
+        .phone_numbers(&namespace, &account.name_any())
+        .await?;
     let referencing = decisions::referencing(&account.name_any(), &numbers);
     match decisions::deletion_step(account, &referencing) {
         DeletionStep::ReleaseNumbers { message } => {

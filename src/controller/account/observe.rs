@@ -218,7 +218,11 @@ async fn inventory<S: AccountStore, T: TwilioConnector>(
         .snapshot(api, ctx.config.resync_period())
         .await?;
     let namespace = account.namespace().unwrap_or_default();
-    let numbers = match ports.store.phone_numbers(&namespace).await {
+    let numbers = match ports
+        .store
+        .phone_numbers(&namespace, &account.name_any())
+        .await
+    {
         Ok(n) => n,
         Err(e) => {
             tracing::debug!(account = %account.name_any(), error = %e, "listing PhoneNumbers");

@@ -53,10 +53,11 @@ pub trait AccountStore: Send + Sync {
         namespace: &str,
         name: &str,
     ) -> impl Future<Output = Result<Option<CreditGrant>, kube::Error>> + Send;
-    /// The PhoneNumbers of `namespace`.
+    /// The PhoneNumbers of `namespace` whose `spec.accountRef` names `account`.
     fn phone_numbers(
         &self,
         namespace: &str,
+        account: &str,
     ) -> impl Future<Output = Result<Vec<PhoneNumber>, kube::Error>> + Send;
     /// Deletes a PhoneNumber of `namespace` (its finalizer then releases or keeps the number).
     fn delete_phone_number(
@@ -140,18 +141,29 @@ impl AccountStore for KubeAccountStore {
         crate::controller::credits::credit_grant(&self.ctx, namespace, name).await
     }
 
-    async fn phone_numbers(&self, namespace: &str) -> Result<Vec<PhoneNumber>, kube::Error> {
-        // In pages, each trimmed as it arrives: one response of 10,000 objects held its text,
-        // its parsed form and the managedFields of every object at once (~50 MB).
+    async fn phone_numbers(
+        &self,
+        namespace: &str,
+        account: &str,
+    ) -> Result<Vec<PhoneNumber>, kube::Error> {
+        // In pages, each reduced to this account's PhoneNumbers (trimmed) as it arrives: one
+        // response of 10,000 objects held its text, its parsed form and the managedFields of
+        // every object at once (~50 MB), and every account of a namespace held all of its
+        // PhoneNumbers, its siblings' too (O(accounts × numbers) at once).
         let api: Api<PhoneNumber> = Api::namespaced(self.ctx.kube.clone(), namespace);
         let mut numbers = Vec::new();
         let mut params = ListParams::default().limit(PHONE_NUMBER_PAGE);
         loop {
             let page = api.list(&params).await?;
-            numbers.extend(page.items.into_iter().map(|mut pn| {
-                crate::controller::cache_trim::trim(&mut pn);
-                pn
-            }));
+            numbers.extend(
+                page.items
+                    .into_iter()
+                    .filter(|pn| pn.spec.account_ref.name == account)
+                    .map(|mut pn| {
+                        crate::controller::cache_trim::trim(&mut pn);
+                        pn
+                    }),
+            );
             match page.metadata.continue_.filter(|c| !c.is_empty()) {
                 Some(token) => params = params.continue_token(&token),
                 None => return Ok(numbers),

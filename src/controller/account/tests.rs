@@ -99,8 +99,17 @@ impl AccountStore for MemoryStore {
     ) -> Result<Option<CreditGrant>, kube::Error> {
         Ok(self.0.lock().unwrap().grant.clone())
     }
-    async fn phone_numbers(&self, _namespace: &str) -> Result<Vec<PhoneNumber>, kube::Error> {
-        Ok(self.0.lock().unwrap().numbers.clone())
+    async fn phone_numbers(
+        &self,
+        _namespace: &str,
+        account: &str,
+    ) -> Result<Vec<PhoneNumber>, kube::Error> {
+        let s = self.0.lock().unwrap();
+        Ok(s.numbers
+            .iter()
+            .filter(|pn| pn.spec.account_ref.name == account)
+            .cloned()
+            .collect())
     }
     async fn delete_phone_number(&self, _namespace: &str, name: &str) -> Result<(), kube::Error> {
         let mut s = self.0.lock().unwrap();
