@@ -288,7 +288,9 @@ pub struct InventoryCache {
     clock: SharedClock,
     accounts: Mutex<HashMap<String, Arc<Slot>>>,
     lists: std::sync::atomic::AtomicU64,
-    reservations: Mutex<HashMap<(String, String), (String, Instant)>>,
+    /// By number alone: a number for sale is the same number whichever Twilio account buys it,
+    /// so PhoneNumbers of two accounts never race for one search result either.
+    reservations: Mutex<HashMap<String, (String, Instant)>>,
     searches: Mutex<HashMap<(String, String), SearchSlot>>,
 }
 
@@ -405,11 +407,11 @@ impl InventoryCache {
             .note(Note::Released(e164.to_string()));
     }
 
-    /// Reserves `e164` in the account for `owner` (a PhoneNumber uid). `false` when another owner
-    /// holds a live reservation.
-    pub fn reserve(&self, account_sid: &str, e164: &str, owner: &str) -> bool {
+    /// Reserves `e164` for `owner` (a PhoneNumber uid), whichever account it buys through.
+    /// `false` when another owner holds a live reservation.
+    pub fn reserve(&self, _account_sid: &str, e164: &str, owner: &str) -> bool {
         let mut map = self.reservations.lock().unwrap_or_else(|p| p.into_inner());
-        let key = (account_sid.to_string(), e164.to_string());
+        let key = e164.to_string();
         match map.get(&key) {
             Some((o, at)) if o != owner && at.elapsed() < RESERVATION_TTL => false,
             _ => {
@@ -420,11 +422,10 @@ impl InventoryCache {
     }
 
     /// Drops `owner`'s reservation of `e164` (the purchase was abandoned).
-    pub fn unreserve(&self, account_sid: &str, e164: &str, owner: &str) {
+    pub fn unreserve(&self, _account_sid: &str, e164: &str, owner: &str) {
         let mut map = self.reservations.lock().unwrap_or_else(|p| p.into_inner());
-        let key = (account_sid.to_string(), e164.to_string());
-        if map.get(&key).is_some_and(|(o, _)| o == owner) {
-            map.remove(&key);
+        if map.get(e164).is_some_and(|(o, _)| o == owner) {
+            map.remove(e164);
         }
     }
 
@@ -443,9 +444,9 @@ impl InventoryCache {
     }
 
     /// Whether someone other than `owner` holds a live reservation of `e164`.
-    pub fn reserved_by_other(&self, account_sid: &str, e164: &str, owner: &str) -> bool {
+    pub fn reserved_by_other(&self, _account_sid: &str, e164: &str, owner: &str) -> bool {
         let map = self.reservations.lock().unwrap_or_else(|p| p.into_inner());
-        map.get(&(account_sid.to_string(), e164.to_string()))
+        map.get(e164)
             .is_some_and(|(o, at)| o != owner && at.elapsed() < RESERVATION_TTL)
     }
 
@@ -504,6 +505,18 @@ impl InventoryCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_number_reserved_through_one_account_is_reserved_for_every_other() {
+        let cache = InventoryCache::default();
+        assert!(cache.reserve("AC-a", "+14155550100", "uid-1"));
+        // A PhoneNumber of another Twilio account found the same number for sale: not its turn.
+        assert!(!cache.reserve("AC-b", "+14155550100", "uid-2"));
+        assert!(cache.reserved_by_other("AC-b", "+14155550100", "uid-2"));
+        assert!(!cache.reserved_by_other("AC-a", "+14155550100", "uid-1"));
+        cache.unreserve("AC-a", "+14155550100", "uid-1");
+        assert!(cache.reserve("AC-b", "+14155550100", "uid-2"));
+    }
 
     pub(crate) fn number(e164: &str) -> IncomingNumber {
         serde_json::from_value(serde_json::json!({
