@@ -292,6 +292,10 @@ pub struct InventoryCache {
     /// so PhoneNumbers of two accounts never race for one search result either.
     reservations: Mutex<HashMap<String, (String, Instant)>>,
     searches: Mutex<HashMap<(String, String), SearchSlot>>,
+    /// Numbers bought (or adopted) through any account in the last [`SEARCH_POOL_TTL`]: a search
+    /// pool of another account, listed before, still offers them; they are left out instead of
+    /// being tried (a refused buy, a lookup and a claim each).
+    sold: Mutex<HashMap<String, Instant>>,
 }
 
 impl Default for InventoryCache {
@@ -317,6 +321,7 @@ impl InventoryCache {
             lists: Default::default(),
             reservations: Mutex::new(HashMap::new()),
             searches: Mutex::new(HashMap::new()),
+            sold: Mutex::new(HashMap::new()),
         }
     }
 
@@ -397,6 +402,14 @@ impl InventoryCache {
     /// Records a number the operator just bought (or adopted, or updated) in the account's
     /// snapshot, and in the result of a list in flight. Never dropped.
     pub fn note_purchased(&self, account_sid: &str, number: IncomingNumber) {
+        {
+            let mut sold = self.sold.lock().unwrap_or_else(|p| p.into_inner());
+            sold.insert(number.phone_number.clone(), Instant::now());
+            // Forget what no pool can still offer (now and then, not on every purchase).
+            if sold.len().is_multiple_of(1024) {
+                sold.retain(|_, at| at.elapsed() < SEARCH_POOL_TTL);
+            }
+        }
         self.slot(account_sid)
             .note(Note::Purchased(Box::new(number)));
     }
@@ -469,7 +482,12 @@ impl InventoryCache {
         let mut guard = slot.lock().await;
         let owned = self.current(&account);
         let free = |all: &[AvailableNumber]| -> Vec<AvailableNumber> {
+            let sold = self.sold.lock().unwrap_or_else(|p| p.into_inner());
             all.iter()
+                .filter(|a| {
+                    sold.get(&a.phone_number)
+                        .is_none_or(|at| at.elapsed() >= SEARCH_POOL_TTL)
+                })
                 .filter(|a| !self.reserved_by_other(&account, &a.phone_number, owner))
                 .filter(|a| owned.as_ref().is_none_or(|s| !s.contains(&a.phone_number)))
                 .cloned()
@@ -659,6 +677,61 @@ mod tests {
         async fn release(&self, _sid: &str) -> Result<(), TwilioError> {
             Ok(())
         }
+    }
+
+    /// A Twilio account that offers the same numbers for sale as every other.
+    struct ForSale(&'static str);
+
+    impl TwilioPort for ForSale {
+        fn account_sid(&self) -> &str {
+            self.0
+        }
+        async fn search_available(
+            &self,
+            _q: &SearchQuery,
+        ) -> Result<Vec<AvailableNumber>, TwilioError> {
+            Ok(["+15550000001", "+15550000002"]
+                .iter()
+                .map(|n| serde_json::from_value(serde_json::json!({"phone_number": n})).unwrap())
+                .collect())
+        }
+        async fn buy(
+            &self,
+            req: &crate::twilio::PurchaseRequest,
+        ) -> Result<IncomingNumber, TwilioError> {
+            Ok(number(req.phone_number.as_deref().unwrap_or_default()))
+        }
+        async fn list_incoming(
+            &self,
+            _filter: &IncomingFilter,
+        ) -> Result<Vec<IncomingNumber>, TwilioError> {
+            Ok(Vec::new())
+        }
+        async fn update_incoming(
+            &self,
+            _sid: &str,
+            _config: &crate::twilio::NumberConfig,
+        ) -> Result<IncomingNumber, TwilioError> {
+            Ok(number("+15550000000"))
+        }
+        async fn release(&self, _sid: &str) -> Result<(), TwilioError> {
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn a_number_bought_through_one_account_leaves_every_search_pool() {
+        let cache = InventoryCache::default();
+        let q = SearchQuery::default();
+        let free = |o: &SearchOutcome| -> Vec<String> {
+            o.free.iter().map(|a| a.phone_number.clone()).collect()
+        };
+        let b = cache.search(&ForSale("AC-b"), &q, "uid-b").await.unwrap();
+        assert_eq!(free(&b), ["+15550000001", "+15550000002"]);
+        // Bought through another account; B's pool (still fresh) no longer offers it.
+        cache.note_purchased("AC-a", number("+15550000001"));
+        let b = cache.search(&ForSale("AC-b"), &q, "uid-b").await.unwrap();
+        assert_eq!(free(&b), ["+15550000002"]);
     }
 
     #[tokio::test]
