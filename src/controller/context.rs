@@ -97,6 +97,29 @@ impl Context {
     }
 }
 
+/// A Context for tests of one piece of a controller: `kube` is whatever API server the test
+/// stands in (a `tower::service_fn`), Twilio is unreachable (127.0.0.1:9), the clock is manual.
+#[cfg(test)]
+pub(crate) fn for_tests(kube: kube::Client) -> std::sync::Arc<Context> {
+    let base: url::Url = "http://127.0.0.1:9".parse().expect("a fixed URL");
+    let twilio = TwilioClient::new(crate::twilio::TwilioClientConfig {
+        api_base: base.clone(),
+        pricing_base: base.clone(),
+        ..Default::default()
+    })
+    .expect("a client without I/O");
+    let clock = std::sync::Arc::new(crate::clock::ManualClock::new(
+        "2026-03-01T12:00:00Z".parse().expect("a fixed time"),
+    ));
+    std::sync::Arc::new(Context::new(
+        kube,
+        twilio,
+        clock,
+        OperatorConfig::for_local(&base),
+        RateCard::default(),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

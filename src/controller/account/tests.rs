@@ -7,9 +7,6 @@ use super::cleanup::cleanup;
 use super::ports::{AccountStore, Ports, StatusWriteError};
 use crate::api::condition::{CREDENTIALS_VALID, READY};
 use crate::api::{CredentialsSecretRef, CreditGrant, PhoneNumber, TelephonyAccount};
-use crate::billing::RateCard;
-use crate::clock::ManualClock;
-use crate::config::OperatorConfig;
 use crate::controller::Context;
 use crate::controller::account_access::AccessError;
 use crate::controller::claims::HeldClaim;
@@ -17,8 +14,8 @@ use crate::controller::conditions::get_condition;
 use crate::reconcile::account::Event;
 use crate::twilio::{
     Account, AccountPort, AvailableNumber, Balance, Credentials, ErrorClass, IncomingFilter,
-    IncomingNumber, NumberConfig, PurchaseRequest, Routing, SearchQuery, Secret, TwilioClient,
-    TwilioClientConfig, TwilioConnector, TwilioError, TwilioPort,
+    IncomingNumber, NumberConfig, PurchaseRequest, Routing, SearchQuery, Secret, TwilioConnector,
+    TwilioError, TwilioPort,
 };
 use serde_json::json;
 use std::sync::{Arc, Mutex};
@@ -372,22 +369,7 @@ fn context() -> Arc<Context> {
             "no API server in this test",
         ))
     });
-    let kube = kube::Client::new(service, "default");
-    let base: url::Url = "http://127.0.0.1:9".parse().unwrap();
-    let twilio = TwilioClient::new(TwilioClientConfig {
-        api_base: base.clone(),
-        pricing_base: base.clone(),
-        ..Default::default()
-    })
-    .unwrap();
-    let clock = Arc::new(ManualClock::new("2026-03-01T12:00:00Z".parse().unwrap()));
-    Arc::new(Context::new(
-        kube,
-        twilio,
-        clock,
-        OperatorConfig::for_local(&base),
-        RateCard::default(),
-    ))
+    crate::controller::context::for_tests(kube::Client::new(service, "default"))
 }
 
 fn object(spec: serde_json::Value) -> TelephonyAccount {

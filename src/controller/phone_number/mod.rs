@@ -52,7 +52,7 @@ pub struct Data {
     pub ctx: Arc<Context>,
     pub store: Store<PhoneNumber>,
     /// The TelephonyAccounts of the watched namespaces (what a recorded number reads its account
-    /// from; see `observe::account_and_credits_cached`).
+    /// from; see `observe::account_and_credits`).
     pub accounts: Store<TelephonyAccount>,
     failures: Failures<PhoneNumber>,
     claim_indexes: claim_index::ClaimIndexes,
@@ -199,7 +199,7 @@ async fn apply(data: &Data, api: &Api<PhoneNumber>, pn: Arc<PhoneNumber>) -> Res
     }
     let now = ctx.clock.now();
     let (view, account_api, credits_balance) = if validate(&pn.spec).is_ok() {
-        observe::account_and_credits_cached(ctx, Some(&data.accounts), &pn).await?
+        observe::account_and_credits(ctx, &data.accounts, &pn).await?
     } else {
         (AccountView::Missing, None, None)
     };

@@ -20,16 +20,6 @@ use kube::{Api, ResourceExt};
 use rust_decimal::Decimal;
 use std::time::Duration;
 
-/// The account view and, when usable, its API.
-pub async fn account(
-    ctx: &Context,
-    pn: &PhoneNumber,
-) -> Result<(AccountView, Option<AccountApi>), kube::Error> {
-    account_and_credits(ctx, pn)
-        .await
-        .map(|(view, api, _)| (view, api))
-}
-
 /// The account's credits balance as its status shows it (Managed; `None` when not shown or not
 /// a decimal).
 pub fn credits_balance(acct: &TelephonyAccount) -> Option<Decimal> {
@@ -37,30 +27,23 @@ pub fn credits_balance(acct: &TelephonyAccount) -> Option<Decimal> {
     credits.balance.trim().parse().ok()
 }
 
-/// [`account`], plus the account's credits balance (read in the same GET).
-pub async fn account_and_credits(
-    ctx: &Context,
-    pn: &PhoneNumber,
-) -> Result<(AccountView, Option<AccountApi>, Option<Decimal>), kube::Error> {
-    account_and_credits_cached(ctx, None, pn).await
-}
-
-/// [`account_and_credits`], reading the account from `cache` (the controller's reflector of
-/// TelephonyAccounts) when the PhoneNumber already holds a number: a resync or a restart of N
+/// The account view, its API when usable, and its credits balance (from the same read). The
+/// account comes from `cache` (the controller's reflector of TelephonyAccounts) when the
+/// PhoneNumber already holds a number: a resync or a restart of N
 /// recorded numbers then reads no account from the API server (N GETs before). Before a number
 /// is recorded (a purchase or an adoption may follow), and whenever the cache lacks the account,
 /// the account is read from the API server, as fresh as the PhoneNumber itself is read.
-pub async fn account_and_credits_cached(
+pub async fn account_and_credits(
     ctx: &Context,
-    cache: Option<&Store<TelephonyAccount>>,
+    cache: &Store<TelephonyAccount>,
     pn: &PhoneNumber,
 ) -> Result<(AccountView, Option<AccountApi>, Option<Decimal>), kube::Error> {
     let ns = pn.namespace().unwrap_or_default();
     let name = &pn.spec.account_ref.name;
     let recorded = pn.status.as_ref().is_some_and(|s| s.sid.is_some());
-    let cached = cache
-        .filter(|_| recorded)
-        .and_then(|c| c.get(&ObjectRef::new(name).within(&ns)));
+    let cached = recorded
+        .then(|| cache.get(&ObjectRef::new(name).within(&ns)))
+        .flatten();
     let acct = match cached {
         Some(acct) => (*acct).clone(),
         None => {

@@ -3,14 +3,11 @@
 //! server), the API server before that (a purchase acts on the freshest account) and whenever the
 //! cache lacks it.
 
-use super::super::observe::account_and_credits_cached;
+use super::super::observe::account_and_credits;
 use super::{SID, number_spec, object};
 use crate::api::{PhoneNumberStatus, TelephonyAccount};
-use crate::billing::RateCard;
-use crate::config::OperatorConfig;
 use crate::controller::Context;
 use crate::reconcile::phone_number::AccountView;
-use crate::twilio::{TwilioClient, TwilioClientConfig};
 use kube::runtime::reflector::{self, Store};
 use kube::runtime::watcher;
 use std::sync::Arc;
@@ -40,24 +37,7 @@ fn context(reads: Arc<AtomicUsize>) -> Arc<Context> {
                 .map_err(std::io::Error::other)
         }
     });
-    let kube = kube::Client::new(service, "default");
-    let base: url::Url = "http://127.0.0.1:9".parse().unwrap();
-    let twilio = TwilioClient::new(TwilioClientConfig {
-        api_base: base.clone(),
-        pricing_base: base.clone(),
-        ..Default::default()
-    })
-    .unwrap();
-    let clock = Arc::new(crate::clock::ManualClock::new(
-        "2026-03-01T12:00:00Z".parse().unwrap(),
-    ));
-    Arc::new(Context::new(
-        kube,
-        twilio,
-        clock,
-        OperatorConfig::for_local(&base),
-        RateCard::default(),
-    ))
+    crate::controller::context::for_tests(kube::Client::new(service, "default"))
 }
 
 /// A cache holding the account `acct` of `team-a` (not connected yet: NotUsable, so no Secret
@@ -91,7 +71,7 @@ fn recorded() -> crate::api::PhoneNumber {
 async fn a_recorded_number_reads_its_account_from_the_cache() {
     let reads = Arc::new(AtomicUsize::new(0));
     let ctx = context(reads.clone());
-    let (view, api, _) = account_and_credits_cached(&ctx, Some(&cache(true)), &recorded())
+    let (view, api, _) = account_and_credits(&ctx, &cache(true), &recorded())
         .await
         .unwrap();
     // The cached account (the API server would have said there is none).
@@ -105,7 +85,7 @@ async fn a_number_not_yet_recorded_reads_the_account_from_the_api_server() {
     let reads = Arc::new(AtomicUsize::new(0));
     let ctx = context(reads.clone());
     let unrecorded = object(number_spec("+14155550100"));
-    let (view, _, _) = account_and_credits_cached(&ctx, Some(&cache(true)), &unrecorded)
+    let (view, _, _) = account_and_credits(&ctx, &cache(true), &unrecorded)
         .await
         .unwrap();
     assert_eq!(
@@ -120,7 +100,7 @@ async fn a_number_not_yet_recorded_reads_the_account_from_the_api_server() {
 async fn an_account_the_cache_lacks_is_read_from_the_api_server() {
     let reads = Arc::new(AtomicUsize::new(0));
     let ctx = context(reads.clone());
-    let (view, _, _) = account_and_credits_cached(&ctx, Some(&cache(false)), &recorded())
+    let (view, _, _) = account_and_credits(&ctx, &cache(false), &recorded())
         .await
         .unwrap();
     assert_eq!(view, AccountView::Missing);
