@@ -5,6 +5,7 @@
 use super::account::verified::VerifiedAccounts;
 use super::claims::Claims;
 use super::credits::CreditQueues;
+use super::events::EventPublisher;
 use super::inventory::InventoryCache;
 use super::metrics::Metrics;
 use super::pricing::PricingCache;
@@ -12,7 +13,7 @@ use crate::billing::RateCard;
 use crate::clock::SharedClock;
 use crate::config::OperatorConfig;
 use crate::twilio::TwilioClient;
-use kube::runtime::events::{Recorder, Reporter};
+use kube::runtime::events::Reporter;
 
 /// The reporting controller named in events: the operator, qualified by its API group.
 pub const REPORTING_CONTROLLER: &str = "telephony.agni.ai/telephony-operator";
@@ -48,8 +49,8 @@ pub struct Context {
     pub inventory: InventoryCache,
     /// Twilio Pricing API answers, cached per account and country.
     pub pricing: PricingCache,
-    /// Kubernetes events.
-    pub recorder: Recorder,
+    /// Kubernetes events (series remembered in a bounded LRU).
+    pub events: EventPublisher,
     /// Prometheus metrics.
     pub metrics: Metrics,
     /// Accounts whose Twilio connection was verified recently (aged on `clock`).
@@ -60,6 +61,8 @@ pub struct Context {
     pub claims: Claims,
     /// Credentials `account_access::access_for` read recently (shared by a burst of reconciles).
     pub credentials: super::account_access::CredentialsCache,
+    /// The PhoneNumber controller's caches, read by the account controller's inventory summary.
+    pub phone_numbers: super::phone_number_caches::PhoneNumberCaches,
 }
 
 impl Context {
@@ -79,7 +82,7 @@ impl Context {
         twilio.observe_requests(metrics.twilio_observer());
         metrics.export_client_stats(twilio.clone());
         Self {
-            recorder: Recorder::new(kube.clone(), reporter),
+            events: EventPublisher::new(kube.clone(), reporter),
             claims: Claims::new(kube.clone(), &config.operator_namespace),
             kube,
             twilio,
@@ -88,6 +91,7 @@ impl Context {
             verified: VerifiedAccounts::new(clock.clone()),
             credit_queues: CreditQueues::default(),
             credentials: Default::default(),
+            phone_numbers: Default::default(),
             clock,
             config,
             rate_card,

@@ -274,6 +274,20 @@ pub const SEARCH_RETRY_AFTER: Duration = Duration::from_secs(1);
 
 type SearchSlot = Arc<tokio::sync::Mutex<Option<(Instant, Vec<AvailableNumber>)>>>;
 
+/// The maps of search pools, reservations and recent sales drop their expired entries whenever
+/// they reach a multiple of this size (a pass over the map now and then, not on every insert).
+const PRUNE_EVERY: usize = 1024;
+
+/// Whether a pool nobody is searching now still holds results young enough to be offered.
+fn slot_is_fresh(slot: &SearchSlot) -> bool {
+    slot.try_lock()
+        .map(|pool| {
+            pool.as_ref()
+                .is_some_and(|(at, _)| at.elapsed() < SEARCH_POOL_TTL)
+        })
+        .unwrap_or(true)
+}
+
 /// What a shared search found for one PhoneNumber.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SearchOutcome {
@@ -406,7 +420,7 @@ impl InventoryCache {
             let mut sold = self.sold.lock().unwrap_or_else(|p| p.into_inner());
             sold.insert(number.phone_number.clone(), Instant::now());
             // Forget what no pool can still offer (now and then, not on every purchase).
-            if sold.len().is_multiple_of(1024) {
+            if sold.len().is_multiple_of(PRUNE_EVERY) {
                 sold.retain(|_, at| at.elapsed() < SEARCH_POOL_TTL);
             }
         }
@@ -428,6 +442,11 @@ impl InventoryCache {
         match map.get(&key) {
             Some((o, at)) if o != owner && at.elapsed() < RESERVATION_TTL => false,
             _ => {
+                if map.len().is_multiple_of(PRUNE_EVERY) {
+                    // Reservations of purchases that were never recorded nor abandoned (the
+                    // object was deleted meanwhile, the process lost leadership) expire here.
+                    map.retain(|_, (_, at)| at.elapsed() < RESERVATION_TTL);
+                }
                 map.insert(key, (owner.to_string(), Instant::now()));
                 true
             }
@@ -475,9 +494,13 @@ impl InventoryCache {
         let account = api.account_sid().to_string();
         let slot = {
             let mut map = self.searches.lock().unwrap_or_else(|p| p.into_inner());
-            map.entry((account.clone(), format!("{q:?}")))
-                .or_default()
-                .clone()
+            let key = (account.clone(), format!("{q:?}"));
+            if !map.contains_key(&key) && map.len().is_multiple_of(PRUNE_EVERY) {
+                // One pool per account and query ever asked: forget the pools nobody uses now
+                // and that are too old to answer from.
+                map.retain(|_, slot| Arc::strong_count(slot) > 1 || slot_is_fresh(slot));
+            }
+            map.entry(key).or_default().clone()
         };
         let mut guard = slot.lock().await;
         let owned = self.current(&account);
@@ -732,6 +755,59 @@ mod tests {
         cache.note_purchased("AC-a", number("+15550000001"));
         let b = cache.search(&ForSale("AC-b"), &q, "uid-b").await.unwrap();
         assert_eq!(free(&b), ["+15550000002"]);
+    }
+
+    #[tokio::test]
+    async fn search_pools_too_old_to_answer_from_are_forgotten() {
+        let cache = InventoryCache::default();
+        let long_ago = Instant::now()
+            .checked_sub(SEARCH_POOL_TTL * 2)
+            .expect("the monotonic clock started long enough ago");
+        {
+            let mut map = cache.searches.lock().unwrap();
+            for i in 0..PRUNE_EVERY {
+                let pool = Arc::new(tokio::sync::Mutex::new(Some((long_ago, Vec::new()))));
+                map.insert(("AC-b".into(), format!("query {i}")), pool);
+            }
+            // One pool still fresh: kept.
+            let fresh = Arc::new(tokio::sync::Mutex::new(Some((Instant::now(), Vec::new()))));
+            map.insert(("AC-b".into(), "fresh".into()), fresh);
+        }
+        // Inserting at a multiple of PRUNE_EVERY + 1 does not prune; make it a multiple.
+        cache
+            .searches
+            .lock()
+            .unwrap()
+            .remove(&("AC-b".into(), "query 0".into()));
+        cache
+            .search(&ForSale("AC-b"), &SearchQuery::default(), "uid-b")
+            .await
+            .unwrap();
+        let left: Vec<String> = cache
+            .searches
+            .lock()
+            .unwrap()
+            .keys()
+            .map(|k| k.1.clone())
+            .collect();
+        assert_eq!(left.len(), 2, "{left:?}");
+        assert!(left.contains(&"fresh".to_string()));
+    }
+
+    #[test]
+    fn expired_reservations_are_forgotten() {
+        let cache = InventoryCache::default();
+        let long_ago = Instant::now()
+            .checked_sub(RESERVATION_TTL * 2)
+            .expect("the monotonic clock started long enough ago");
+        {
+            let mut map = cache.reservations.lock().unwrap();
+            for i in 0..PRUNE_EVERY {
+                map.insert(format!("+1555{i:07}"), ("gone".into(), long_ago));
+            }
+        }
+        assert!(cache.reserve("AC-a", "+14155550100", "uid-1"));
+        assert_eq!(cache.reservations(), 1);
     }
 
     #[tokio::test]

@@ -4,9 +4,10 @@
 //!
 //! Layout: `context` (shared state handed to every reconcile), `account_access` (from a
 //! TelephonyAccount to an authenticated Twilio API), `account` and `phone_number` (one
-//! controller each), `inventory` and `pricing` (caches shared by all numbers of an account),
-//! `claims` (one number, one owner, across namespaces and replicas), `leader` (Lease-based
-//! leader election), `metrics`.
+//! controller each; `phone_number_caches` lends the second's cache to the first), `inventory`
+//! and `pricing` (caches shared by all numbers of an account), `claims` (one number, one owner,
+//! across namespaces and replicas), `events` (Kubernetes events with a bounded series memory),
+//! `leader` (Lease-based leader election), `metrics`.
 
 pub mod account;
 pub mod account_access;
@@ -17,11 +18,13 @@ pub mod claims;
 pub mod conditions;
 pub mod context;
 pub mod credits;
+pub mod events;
 pub mod inventory;
 pub mod leader;
 pub mod metrics;
 pub mod number_search;
 pub mod phone_number;
+pub mod phone_number_caches;
 pub mod pricing;
 
 pub use context::Context;

@@ -218,12 +218,8 @@ async fn inventory<S: AccountStore, T: TwilioConnector>(
         .snapshot(api, ctx.config.resync_period())
         .await?;
     let namespace = account.namespace().unwrap_or_default();
-    let numbers = match ports
-        .store
-        .phone_numbers(&namespace, &account.name_any())
-        .await
-    {
-        Ok(n) => n,
+    let claims = match ports.store.claims(&namespace, &account.name_any()).await {
+        Ok(c) => c,
         Err(e) => {
             tracing::debug!(account = %account.name_any(), error = %e, "listing PhoneNumbers");
             return Ok(None);
@@ -234,7 +230,6 @@ async fn inventory<S: AccountStore, T: TwilioConnector>(
         .into_iter()
         .map(|n| n.phone_number)
         .collect();
-    let claims = decisions::claims_of(&account.name_any(), &numbers);
     Ok(Some(decisions::summarize(
         &owned,
         &claims,

@@ -13,7 +13,7 @@ use crate::api::{CredentialsSecretRef, CreditGrant, PhoneNumber, TelephonyAccoun
 use crate::controller::Context;
 use crate::controller::account_access::{self, AccessError};
 use crate::controller::claims::HeldClaim;
-use crate::reconcile::account::Event;
+use crate::reconcile::account::{Claim, Event, claims_of};
 use crate::twilio::{Credentials, TwilioClient, TwilioConnector};
 use kube::api::{DeleteParams, ListParams, PostParams};
 use kube::runtime::events::EventType;
@@ -59,6 +59,18 @@ pub trait AccountStore: Send + Sync {
         namespace: &str,
         account: &str,
     ) -> impl Future<Output = Result<Vec<PhoneNumber>, kube::Error>> + Send;
+    /// The numbers claimed by the PhoneNumbers of `namespace` that reference `account` (for the
+    /// inventory summary, which may lag a moment behind the server).
+    fn claims(
+        &self,
+        namespace: &str,
+        account: &str,
+    ) -> impl Future<Output = Result<Vec<Claim>, kube::Error>> + Send {
+        async move {
+            let numbers = self.phone_numbers(namespace, account).await?;
+            Ok(claims_of(account, &numbers))
+        }
+    }
     /// Deletes a PhoneNumber of `namespace` (its finalizer then releases or keeps the number).
     fn delete_phone_number(
         &self,
@@ -171,6 +183,24 @@ impl AccountStore for KubeAccountStore {
         }
     }
 
+    async fn claims(&self, namespace: &str, account: &str) -> Result<Vec<Claim>, kube::Error> {
+        // From the PhoneNumber controller's cache when it has synced (no second copy of every
+        // PhoneNumber of the namespace); listed otherwise.
+        match self.ctx.phone_numbers.covering(namespace) {
+            Some(cache) => {
+                let numbers = cache.state_filter(|pn| {
+                    pn.metadata.namespace.as_deref() == Some(namespace)
+                        && pn.spec.account_ref.name == account
+                });
+                Ok(claims_of(account, numbers.iter().map(|pn| pn.as_ref())))
+            }
+            None => {
+                let numbers = self.phone_numbers(namespace, account).await?;
+                Ok(claims_of(account, &numbers))
+            }
+        }
+    }
+
     async fn delete_phone_number(&self, namespace: &str, name: &str) -> Result<(), kube::Error> {
         let api: Api<PhoneNumber> = Api::namespaced(self.ctx.kube.clone(), namespace);
         api.delete(name, &DeleteParams::default()).await.map(|_| ())
@@ -224,7 +254,7 @@ impl AccountStore for KubeAccountStore {
                 action: e.reason.to_string(),
                 secondary: None,
             };
-            if let Err(err) = self.ctx.recorder.publish(&ev, &reference).await {
+            if let Err(err) = self.ctx.events.publish(&ev, &reference).await {
                 tracing::debug!(error = %err, reason = %e.reason, "recording event");
             }
         }

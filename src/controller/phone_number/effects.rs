@@ -180,7 +180,7 @@ impl Effects for KubeEffects {
             action: event.reason.to_string(),
             secondary: None,
         };
-        if let Err(e) = self.ctx.recorder.publish(&ev, &pn.object_ref(&())).await {
+        if let Err(e) = self.ctx.events.publish(&ev, &pn.object_ref(&())).await {
             tracing::debug!(error = %e, "publishing event");
         }
     }

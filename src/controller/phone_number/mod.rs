@@ -104,8 +104,10 @@ async fn run_one(ctx: Arc<Context>, namespace: Option<String>, shutdown: Cancell
         super::account_changes::for_phone_numbers,
         Default::default(),
     );
-    // The number gauges of /metrics read this cache while the controller runs.
+    // The number gauges of /metrics read this cache while the controller runs, and so does the
+    // account controller's inventory summary.
     let _metrics_cache = ctx.metrics.watch_numbers(store.clone());
+    let _lent = ctx.phone_numbers.register(namespace.clone(), store.clone());
     let data = Arc::new(Data {
         ctx: ctx.clone(),
         store,

@@ -19,9 +19,12 @@ pub struct Claim {
 
 /// The claims of the PhoneNumbers (of one namespace) that reference `account_name`: the number
 /// in status (or spec.number before purchase), except numbers already Released.
-pub fn claims_of(account_name: &str, numbers: &[PhoneNumber]) -> Vec<Claim> {
+pub fn claims_of<'a>(
+    account_name: &str,
+    numbers: impl IntoIterator<Item = &'a PhoneNumber>,
+) -> Vec<Claim> {
     numbers
-        .iter()
+        .into_iter()
         .filter(|pn| pn.spec.account_ref.name == account_name)
         .filter_map(|pn| {
             let status = pn.status.as_ref();
