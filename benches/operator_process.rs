@@ -18,8 +18,9 @@
 //!    numbers changed outside (half a new voice URL, half released) and one more period:
 //!    which PhoneNumbers were written, against the drifted set.
 //!
-//! Run: `cargo bench --bench operator_process` (builds the release binary first with
-//! `cargo build --release --bin telephony-operator`, or uses `BENCH_OPERATOR_BIN`).
+//! Run: `cargo bench --bench operator_process` (builds the deployable binary first, as the
+//! container image does: `cargo build --release --no-default-features --bin telephony-operator`;
+//! or uses `BENCH_OPERATOR_BIN`).
 //! Environment: `BENCH_NUMBERS` (default 1000), `BENCH_ACCOUNTS` (1), `BENCH_LATENCY_MS` (50),
 //! `BENCH_CAP` (10, the operator's `--twilio-account-concurrency`), `BENCH_UNRELATED_SECRETS`
 //! (0: Secrets of 1 KiB in another namespace, present before the operator starts),
@@ -91,16 +92,25 @@ impl Settings {
     }
 }
 
-/// The release binary: `BENCH_OPERATOR_BIN`, or built now with cargo.
+/// The release binary: `BENCH_OPERATOR_BIN`, or built now with cargo as the container image
+/// builds it (`--no-default-features`: no stand-ins linked, as users run it).
 fn operator_binary() -> Result<PathBuf, BenchError> {
     if let Ok(path) = std::env::var("BENCH_OPERATOR_BIN") {
         return Ok(PathBuf::from(path));
     }
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    eprintln!("building the release binary (cargo build --release --bin telephony-operator)");
+    eprintln!(
+        "building the deployable binary (cargo build --release --no-default-features --bin telephony-operator)"
+    );
     let status = Command::new(cargo)
-        .args(["build", "--release", "--bin", "telephony-operator"])
+        .args([
+            "build",
+            "--release",
+            "--no-default-features",
+            "--bin",
+            "telephony-operator",
+        ])
         .current_dir(manifest)
         .status()?;
     if !status.success() {

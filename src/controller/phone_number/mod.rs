@@ -86,8 +86,13 @@ async fn run_one(ctx: Arc<Context>, namespace: Option<String>, shutdown: Cancell
     if let Some(sel) = &ctx.config.label_selector {
         wc = wc.labels(sel);
     }
-    // The cache holds PhoneNumbers without the fields no reconcile reads (managedFields, ...).
-    let (store, trigger) = super::cache_trim::trimmed_reflector(numbers, wc.clone());
+    // The cache holds PhoneNumbers without the fields no reconcile reads (managedFields, ...);
+    // the claim index follows the same watch, one event ahead of the cache.
+    let claim_indexes = claim_index::ClaimIndexes::default();
+    let (store, trigger) = super::cache_trim::trimmed_reflector_observed(numbers, wc.clone(), {
+        let indexes = claim_indexes.clone();
+        move |store, event| indexes.observe(store, event)
+    });
     let controller = Controller::for_stream(trigger, store.clone());
     let mapper_store = store.clone();
     // Accounts are cached by the same watch that maps their changes (deletions too) to
@@ -113,7 +118,7 @@ async fn run_one(ctx: Arc<Context>, namespace: Option<String>, shutdown: Cancell
         store,
         accounts: account_store,
         failures: Failures::default(),
-        claim_indexes: Default::default(),
+        claim_indexes,
     });
     let config =
         kube::runtime::controller::Config::default().concurrency(ctx.config.reconcile_concurrency);
@@ -240,7 +245,7 @@ async fn apply(data: &Data, api: &Api<PhoneNumber>, pn: Arc<PhoneNumber>) -> Res
     // Claims only matter before a number is recorded (a shared index of the cache).
     if pn.status.as_ref().is_none_or(|s| s.sid.is_none()) {
         obs.claimed_by = observe::claimed_by(&data.store, &pn);
-        obs.claimed_numbers = data.claim_indexes.claimed(&data.store, &pn);
+        obs.claimed_numbers = data.claim_indexes.claimed(&pn);
     }
     let env = Env {
         effects: &effects,
