@@ -171,29 +171,42 @@ impl InventorySnapshot {
 
     /// Every number the account holds (listed + noted purchases − noted releases).
     pub fn numbers(&self) -> Vec<IncomingNumber> {
+        let mut out = Vec::new();
+        self.for_each_held(|n| out.push(n.to_number(&self.account_sid)));
+        out
+    }
+
+    /// The E.164 of every number the account holds (what [`Self::numbers`] would give, without
+    /// a full `IncomingNumber` per number: ~600 bytes each, 10,000 at once for a summary).
+    pub fn phone_numbers(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        self.for_each_held(|n| out.push(n.phone_number.to_string()));
+        out
+    }
+
+    /// Calls `f` with every entry the account holds: the listed ones not changed since, then
+    /// the noted purchases.
+    fn for_each_held(&self, mut f: impl FnMut(&Entry)) {
         let notes = self.notes.read().unwrap_or_else(|p| p.into_inner());
-        let mut out: Vec<IncomingNumber> = self
-            .listed
+        self.listed
             .iter()
             .filter(|n| {
                 !notes.removed.contains(&n.phone_number)
                     && !notes.added.contains_key(&n.phone_number)
             })
-            .map(|n| n.to_number(&self.account_sid))
-            .collect();
-        out.extend(
-            notes
-                .added
-                .values()
-                .filter(|n| !notes.removed.contains(&n.phone_number))
-                .map(|n| n.to_number(&self.account_sid)),
-        );
-        out
+            .for_each(&mut f);
+        notes
+            .added
+            .values()
+            .filter(|n| !notes.removed.contains(&n.phone_number))
+            .for_each(f);
     }
 
     /// How many numbers the account holds.
     pub fn len(&self) -> usize {
-        self.numbers().len()
+        let mut count = 0;
+        self.for_each_held(|_| count += 1);
+        count
     }
 
     /// `true` when the account holds no number.
@@ -584,6 +597,11 @@ mod tests {
         assert!(snap.contains("+15550000003"));
         assert!(!snap.contains("+15550000001"));
         let mut all: Vec<String> = snap.numbers().into_iter().map(|n| n.phone_number).collect();
+        let mut e164 = snap.phone_numbers();
+        e164.sort();
+        all.sort();
+        assert_eq!(e164, all, "phone_numbers() is numbers() without the rest");
+        assert_eq!(snap.len(), all.len());
         all.sort();
         assert_eq!(all, vec!["+15550000002", "+15550000003"]);
         assert_eq!(snap.len(), 2);

@@ -225,11 +225,7 @@ async fn inventory<S: AccountStore, T: TwilioConnector>(
             return Ok(None);
         }
     };
-    let owned: Vec<String> = snapshot
-        .numbers()
-        .into_iter()
-        .map(|n| n.phone_number)
-        .collect();
+    let owned = snapshot.phone_numbers();
     Ok(Some(decisions::summarize(
         &owned,
         &claims,
