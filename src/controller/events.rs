@@ -81,7 +81,8 @@ impl EventPublisher {
     }
 
     /// How many series are remembered now (at most [`RECENT_SERIES`]).
-    pub fn remembered(&self) -> usize {
+    #[cfg(test)]
+    fn remembered(&self) -> usize {
         self.recent.lock().map(|r| r.len()).unwrap_or_default()
     }
 

@@ -602,7 +602,6 @@ mod tests {
         all.sort();
         assert_eq!(e164, all, "phone_numbers() is numbers() without the rest");
         assert_eq!(snap.len(), all.len());
-        all.sort();
         assert_eq!(all, vec!["+15550000002", "+15550000003"]);
         assert_eq!(snap.len(), 2);
     }
