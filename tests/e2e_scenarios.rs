@@ -7,6 +7,7 @@ mod common;
 
 use common::*;
 use jiff::SignedDuration;
+use k8s_openapi::api::events::v1::Event as K8sEvent;
 use kube::Api;
 use kube::api::{DeleteParams, Patch, PatchParams};
 use serde_json::json;
@@ -386,6 +387,58 @@ async fn broken_credentials_recover(stack: &mut Stack) {
     )
     .await;
     wait_ready(&client, &ns, "waiting").await;
+
+    // Broken again within minutes: the same warning on the same account is one Event whose
+    // series counts the repeat (events.k8s.io/v1), not a second Event.
+    put_secret(&client, &ns, BYO_ACCOUNT_SID, "wrong-token").await;
+    let events = Api::<K8sEvent>::namespaced(client.clone(), &ns);
+    let refused = wait_for(
+        "the repeated AuthenticationFailed counted in the series of one Event",
+        CONVERGE,
+        async || {
+            let list = events.list(&Default::default()).await.ok()?;
+            Some(
+                list.items
+                    .into_iter()
+                    .filter(|e| e.reason.as_deref() == Some("AuthenticationFailed"))
+                    .filter(|e| {
+                        e.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some("acct")
+                    })
+                    .collect::<Vec<_>>(),
+            )
+        },
+        |found| {
+            found
+                .iter()
+                .any(|e| e.series.as_ref().is_some_and(|s| s.count >= 2))
+        },
+    )
+    .await;
+    assert_eq!(
+        refused.len(),
+        1,
+        "one Event for the repeated warning, not one per occurrence: {refused:#?}"
+    );
+    put_secret(
+        &client,
+        &ns,
+        BYO_ACCOUNT_SID,
+        telephony_operator::sandbox::examples::BYO_AUTH_TOKEN,
+    )
+    .await;
+    wait_for(
+        "account recovers again",
+        CONVERGE,
+        async || accounts.get_opt("acct").await.ok().flatten(),
+        |a| account_ready_of(a).is_some_and(|(s, _)| s == "True"),
+    )
+    .await;
+    let number = wait_ready(&client, &ns, "waiting").await;
+    assert_eq!(
+        stack.sim.purchase_log().len(),
+        1,
+        "one number bought across both outages: {number:#?}"
+    );
 }
 scenario!(
     emulator_broken_credentials_recover,
