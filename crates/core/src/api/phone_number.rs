@@ -54,10 +54,10 @@ pub struct PhoneNumberSpec {
     pub voice: Option<VoiceConfig>,
     /// SMS configuration, kept in sync with Twilio.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sms: Option<SmsConfig>,
+    pub sms: Option<Box<SmsConfig>>,
     /// Regulatory fields passed to Twilio.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub compliance: Option<Compliance>,
+    pub compliance: Option<Box<Compliance>>,
     /// Price guard: never buy when the monthly fee exceeds this decimal string (`"2.00"`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(regex(pattern = r"^[0-9]{1,12}(\.[0-9]{1,6})?$"))]
@@ -322,7 +322,7 @@ pub struct PhoneNumberStatus {
     /// A purchase in flight, recorded before Twilio is called so that a crash or a lost response
     /// never buys twice. Cleared once the purchase is confirmed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub purchase_intent: Option<PurchaseIntent>,
+    pub purchase_intent: Option<Box<PurchaseIntent>>,
     /// kstatus conditions: Ready, Reconciling, Stalled, Purchased, ConfigSynced, RenewalDue.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(schema_with = "conditions_schema")]

@@ -62,11 +62,11 @@ fn voice(s: &PhoneNumberSpec) -> Option<&VoiceConfig> {
 }
 
 fn sms(s: &PhoneNumberSpec) -> Option<&SmsConfig> {
-    s.sms.as_ref()
+    s.sms.as_deref()
 }
 
 fn compliance(s: &PhoneNumberSpec) -> Option<&Compliance> {
-    s.compliance.as_ref()
+    s.compliance.as_deref()
 }
 
 /// A method is sent only with its URL; unset means POST.

@@ -126,7 +126,7 @@ pub fn decide(pn: &PhoneNumber, obs: &Observed) -> Decision {
         return active::decide_owned(&cx, st, mode, &account_sid);
     }
     if let Some(intent) = st.purchase_intent.clone() {
-        return super::recover::recover(&cx, st, intent, mode, &account_sid);
+        return super::recover::recover(&cx, st, *intent, mode, &account_sid);
     }
     pending(&cx, st, mode, &account_sid, validated.max_monthly_price)
 }
@@ -345,13 +345,13 @@ fn pending(
     }
 
     st.phase = Some(Phase::Purchasing);
-    st.purchase_intent = Some(PurchaseIntent {
+    st.purchase_intent = Some(Box::new(PurchaseIntent {
         phone_number: number.clone(),
         account_sid: account_sid.to_string(),
         started_at: time(cx.now),
         attempts: 1,
         buy_sent: false,
-    });
+    }));
     if let Some(q) = quote {
         st.pricing = Some(super::status::pricing_since(st.pricing.as_ref(), q));
     }

@@ -350,12 +350,12 @@ pub(crate) fn recover(
     } else {
         intent.attempts.max(1)
     };
-    st.purchase_intent = Some(PurchaseIntent {
+    st.purchase_intent = Some(Box::new(PurchaseIntent {
         started_at: time(cx.now),
         attempts: attempt,
         buy_sent: false,
         ..intent
-    });
+    }));
     progressing(
         &mut st,
         &ReasonMessage::new(

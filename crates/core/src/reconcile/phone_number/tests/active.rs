@@ -51,14 +51,14 @@ fn config_diff_only_covers_declared_fields_and_treats_empty_as_unset() {
         Some("GET")
     );
     // Compliance and sms.
-    s.compliance = Some(crate::api::Compliance {
+    s.compliance = Some(Box::new(crate::api::Compliance {
         bundle_sid: Some("BU0123456789abcdef0123456789abcdef".into()),
         ..Default::default()
-    });
-    s.sms = Some(crate::api::SmsConfig {
+    }));
+    s.sms = Some(Box::new(crate::api::SmsConfig {
         url: Some("https://example.com/sms".into()),
         ..Default::default()
-    });
+    }));
     let d = config::diff(&s, &n2);
     assert_eq!(
         d[ConfigField::BundleSid].as_deref(),
@@ -305,13 +305,13 @@ fn a_snapshot_listed_before_the_purchase_in_the_same_second_is_no_proof_of_loss(
         spec_search("US"),
         Some(PhoneNumberStatus {
             phase: Some(Phase::Purchasing),
-            purchase_intent: Some(crate::api::PurchaseIntent {
+            purchase_intent: Some(Box::new(crate::api::PurchaseIntent {
                 phone_number: "+14155550100".into(),
                 account_sid: ACC.into(),
                 started_at: crate::conditions::time(t0()),
                 attempts: 1,
                 buy_sent: false,
-            }),
+            })),
             ..Default::default()
         }),
     );

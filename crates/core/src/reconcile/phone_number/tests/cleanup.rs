@@ -86,13 +86,13 @@ fn nothing_bought_nothing_to_release() {
 fn purchase_in_flight_is_looked_up_then_released_or_hold_dropped() {
     let st = PhoneNumberStatus {
         phase: Some(Phase::Purchasing),
-        purchase_intent: Some(PurchaseIntent {
+        purchase_intent: Some(Box::new(PurchaseIntent {
             phone_number: "+14155550100".into(),
             account_sid: ACC.into(),
             started_at: time(t0()),
             attempts: 1,
             buy_sent: false,
-        }),
+        })),
         ..Default::default()
     };
     let p = pn(spec_number("+14155550100"), Some(st));

@@ -114,13 +114,13 @@ fn exact_number_needs_ownership_then_records_intent() {
     let intent = d.status.purchase_intent.clone().unwrap();
     assert_eq!(
         intent,
-        PurchaseIntent {
+        Box::new(PurchaseIntent {
             phone_number: "+14155550100".into(),
             account_sid: ACC.into(),
             started_at: time(t0()),
             attempts: 1,
             buy_sent: false,
-        }
+        })
     );
     assert_eq!(cond(&d.status, RECONCILING), Some(("True", "Purchasing")));
 }
@@ -224,14 +224,14 @@ fn search_then_intent_with_first_unclaimed_result() {
 fn purchasing(number: &str, attempts: u32, at: Timestamp) -> PhoneNumberStatus {
     PhoneNumberStatus {
         phase: Some(Phase::Purchasing),
-        purchase_intent: Some(PurchaseIntent {
+        purchase_intent: Some(Box::new(PurchaseIntent {
             phone_number: number.into(),
             account_sid: ACC.into(),
             started_at: time(at),
             attempts,
             // The attempt's buy was sent (its outcome is what the tests vary).
             buy_sent: true,
-        }),
+        })),
         ..Default::default()
     }
 }
