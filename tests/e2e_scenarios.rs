@@ -342,6 +342,25 @@ scenario!(
     fast_resync()
 );
 
+/// Puts the right Auth Token back and waits for the account "acct" of `ns` to be Ready.
+async fn fix_credentials(client: &kube::Client, ns: &str, what: &str) {
+    put_secret(
+        client,
+        ns,
+        BYO_ACCOUNT_SID,
+        telephony_operator::sandbox::examples::BYO_AUTH_TOKEN,
+    )
+    .await;
+    let accounts = Api::<TelephonyAccount>::namespaced(client.clone(), ns);
+    wait_for(
+        what,
+        CONVERGE,
+        async || accounts.get_opt("acct").await.ok().flatten(),
+        |a| account_ready_of(a).is_some_and(|(s, _)| s == "True"),
+    )
+    .await;
+}
+
 // credentials broken → Ready=False with the reason; recovery once fixed.
 async fn broken_credentials_recover(stack: &mut Stack) {
     let client = stack.client.clone();
@@ -372,20 +391,7 @@ async fn broken_credentials_recover(stack: &mut Stack) {
         stack.sim.purchase_log().is_empty(),
         "nothing bought with broken credentials"
     );
-    put_secret(
-        &client,
-        &ns,
-        BYO_ACCOUNT_SID,
-        telephony_operator::sandbox::examples::BYO_AUTH_TOKEN,
-    )
-    .await;
-    wait_for(
-        "account recovers",
-        CONVERGE,
-        async || accounts.get_opt("acct").await.ok().flatten(),
-        |a| account_ready_of(a).is_some_and(|(s, _)| s == "True"),
-    )
-    .await;
+    fix_credentials(&client, &ns, "account recovers").await;
     wait_ready(&client, &ns, "waiting").await;
 
     // Broken again within minutes: the same warning on the same account is one Event whose
@@ -419,20 +425,7 @@ async fn broken_credentials_recover(stack: &mut Stack) {
         1,
         "one Event for the repeated warning, not one per occurrence: {refused:#?}"
     );
-    put_secret(
-        &client,
-        &ns,
-        BYO_ACCOUNT_SID,
-        telephony_operator::sandbox::examples::BYO_AUTH_TOKEN,
-    )
-    .await;
-    wait_for(
-        "account recovers again",
-        CONVERGE,
-        async || accounts.get_opt("acct").await.ok().flatten(),
-        |a| account_ready_of(a).is_some_and(|(s, _)| s == "True"),
-    )
-    .await;
+    fix_credentials(&client, &ns, "account recovers again").await;
     let number = wait_ready(&client, &ns, "waiting").await;
     assert_eq!(
         stack.sim.purchase_log().len(),
