@@ -361,7 +361,8 @@ async fn fix_credentials(client: &kube::Client, ns: &str, what: &str) {
     .await;
 }
 
-// credentials broken → Ready=False with the reason; recovery once fixed.
+// credentials broken → Ready=False with the reason; recovery once fixed; broken again → the
+// repeated warning is one Event whose series counts it.
 async fn broken_credentials_recover(stack: &mut Stack) {
     let client = stack.client.clone();
     let ns = byo_namespace(&client, "creds").await;
