@@ -125,8 +125,8 @@ pub fn decide(pn: &PhoneNumber, obs: &Observed) -> Decision {
     if st.sid.is_some() {
         return active::decide_owned(&cx, st, mode, &account_sid);
     }
-    if let Some(intent) = st.purchase_intent.clone() {
-        return super::recover::recover(&cx, st, *intent, mode, &account_sid);
+    if let Some(intent) = st.purchase_intent.as_deref().cloned() {
+        return super::recover::recover(&cx, st, intent, mode, &account_sid);
     }
     pending(&cx, st, mode, &account_sid, validated.max_monthly_price)
 }
