@@ -9,6 +9,7 @@ use telephony_operator::api::condition::*;
 use telephony_operator::api::*;
 use telephony_operator::controller::conditions::{condition_is_true, get_condition};
 use telephony_operator::reconcile::account::*;
+use telephony_operator::reconcile::phone_number::PhoneNumberSummary;
 use telephony_operator::twilio::{Account, ErrorClass, TwilioError};
 
 const TV: &str = "2026-01";
@@ -487,7 +488,8 @@ fn inventory_summary_counts_claimed_and_unclaimed() {
             Some("2.00"),
         ), // lost at Twilio
     ];
-    let claims = claims_of("main", &numbers);
+    let summaries: Vec<PhoneNumberSummary> = numbers.iter().map(PhoneNumberSummary::of).collect();
+    let claims = claims_of("main", &summaries);
     assert_eq!(claims.len(), 3);
     let mut owned: Vec<String> = (1..=4).map(|i| format!("+1415555000{i}")).collect();
     owned.extend((10..40).map(|i| format!("+141555501{i:02}")));

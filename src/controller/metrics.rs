@@ -23,7 +23,8 @@ use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::metrics::{MetricType, TypedMetric};
 use prometheus_client::registry::Registry;
 
-use crate::api::{PhoneNumber, TelephonyAccount};
+use crate::api::TelephonyAccount;
+use crate::controller::compact_phone_number::CompactPhoneNumber;
 use crate::twilio::TwilioClient;
 
 /// Labels of per-controller metrics.
@@ -232,7 +233,7 @@ impl Metrics {
 
     /// Computes the number gauges from `store` while the returned guard lives (one per running
     /// PhoneNumber controller).
-    pub fn watch_numbers(&self, store: Store<PhoneNumber>) -> CacheRegistration {
+    pub fn watch_numbers(&self, store: Store<CompactPhoneNumber>) -> CacheRegistration {
         let id = self.caches.next.fetch_add(1, Ordering::Relaxed);
         lock(&self.caches.numbers).insert(id, store);
         CacheRegistration {
@@ -338,7 +339,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 #[derive(Default)]
 struct Caches {
     next: AtomicU64,
-    numbers: Mutex<BTreeMap<u64, Store<PhoneNumber>>>,
+    numbers: Mutex<BTreeMap<u64, Store<CompactPhoneNumber>>>,
     accounts: Mutex<BTreeMap<u64, Store<TelephonyAccount>>>,
     twilio: Mutex<Option<TwilioClient>>,
 }
@@ -369,7 +370,7 @@ where
 
 impl Collector for Caches {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
-        let numbers: Vec<Arc<PhoneNumber>> = {
+        let numbers: Vec<Arc<CompactPhoneNumber>> = {
             let stores = lock(&self.numbers);
             let mut seen = std::collections::HashSet::new();
             stores
@@ -390,21 +391,23 @@ impl Collector for Caches {
         let by_phase: Family<PhaseLabels, Gauge> = Family::default();
         let renewals: Family<MoneyLabels, FloatGauge> = Family::default();
         for pn in &numbers {
-            let status = pn.status.as_ref();
-            let phase = status
-                .and_then(|s| s.phase)
+            let summary = pn.summary();
+            let phase = summary
+                .phase
                 .map_or_else(|| "Pending".to_string(), |p| p.to_string());
             let namespace = pn.namespace().unwrap_or_default();
-            let account = pn.spec.account_ref.name.clone();
+            let account = summary.account.clone();
             if matches!(phase.as_str(), "Active" | "GracePeriod")
-                && let Some(pricing) = status.and_then(|s| s.pricing.as_ref())
-                && let Some(fee) = amount(&pricing.monthly_fee)
+                && let (Some(currency), Some(fee)) = (
+                    summary.currency.as_ref(),
+                    summary.monthly_fee.as_deref().and_then(amount),
+                )
             {
                 renewals
                     .get_or_create(&MoneyLabels {
                         namespace: namespace.clone(),
                         account: account.clone(),
-                        currency: pricing.currency.clone(),
+                        currency: currency.clone(),
                     })
                     .inc_by(fee);
             }
@@ -544,15 +547,16 @@ mod tests {
         store
     }
 
-    fn number(name: &str, account: &str, phase: &str, fee: &str) -> PhoneNumber {
-        serde_json::from_value(serde_json::json!({
+    fn number(name: &str, account: &str, phase: &str, fee: &str) -> CompactPhoneNumber {
+        let pn: crate::api::PhoneNumber = serde_json::from_value(serde_json::json!({
             "apiVersion": "telephony.agni.ai/v1alpha1", "kind": "PhoneNumber",
             "metadata": {"name": name, "namespace": "team-a", "uid": format!("uid-{name}")},
             "spec": {"accountRef": {"name": account}},
             "status": {"phase": phase, "phoneNumber": "+15005550006",
                 "pricing": {"currency": "USD", "monthlyFee": fee, "source": "RateCard"}},
         }))
-        .expect("a PhoneNumber")
+        .expect("a PhoneNumber");
+        CompactPhoneNumber::compact(pn)
     }
 
     fn managed_account() -> TelephonyAccount {

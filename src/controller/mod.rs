@@ -4,7 +4,8 @@
 //!
 //! Layout: `context` (shared state handed to every reconcile), `account_access` (from a
 //! TelephonyAccount to an authenticated Twilio API), `account` and `phone_number` (one
-//! controller each; `phone_number_caches` lends the second's cache to the first), `inventory`
+//! controller each; `phone_number_caches` lends the second's cache to the first, which holds each object in the
+//! compact form of `compact_phone_number`), `inventory`
 //! and `pricing` (caches shared by all numbers of an account), `claims` (one number, one owner,
 //! across namespaces and replicas), `events` (Kubernetes events with a bounded series memory),
 //! `leader` (Lease-based leader election), `metrics`.
@@ -15,6 +16,7 @@ pub mod account_changes;
 pub mod backoff;
 pub mod cache_trim;
 pub mod claims;
+pub mod compact_phone_number;
 pub mod conditions;
 pub mod context;
 pub mod credits;

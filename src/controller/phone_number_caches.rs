@@ -9,7 +9,7 @@
 //! stopped). Both caches see the same PhoneNumbers: the watched namespaces, label selector
 //! applied.
 
-use crate::api::PhoneNumber;
+use crate::controller::compact_phone_number::CompactPhoneNumber;
 use futures::FutureExt;
 use kube::runtime::reflector::Store;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -19,7 +19,7 @@ use std::sync::{Arc, RwLock};
 struct Entry {
     id: u64,
     namespace: Option<String>,
-    store: Store<PhoneNumber>,
+    store: Store<CompactPhoneNumber>,
 }
 
 /// The registered caches of the running PhoneNumber controllers.
@@ -47,7 +47,11 @@ impl Drop for Registration {
 
 impl PhoneNumberCaches {
     /// Registers the cache of a controller watching `namespace` (`None`: all namespaces).
-    pub fn register(&self, namespace: Option<String>, store: Store<PhoneNumber>) -> Registration {
+    pub fn register(
+        &self,
+        namespace: Option<String>,
+        store: Store<CompactPhoneNumber>,
+    ) -> Registration {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         if let Ok(mut entries) = self.entries.write() {
             entries.push(Entry {
@@ -63,7 +67,7 @@ impl PhoneNumberCaches {
     }
 
     /// A synced cache that holds the PhoneNumbers of `namespace`, if one is registered.
-    pub fn covering(&self, namespace: &str) -> Option<Store<PhoneNumber>> {
+    pub fn covering(&self, namespace: &str) -> Option<Store<CompactPhoneNumber>> {
         let entries = self.entries.read().ok()?;
         entries
             .iter()
@@ -74,29 +78,33 @@ impl PhoneNumberCaches {
 }
 
 /// Whether the store has had its first full list (a store still filling would under-count).
-fn is_synced(store: &Store<PhoneNumber>) -> bool {
+fn is_synced(store: &Store<CompactPhoneNumber>) -> bool {
     matches!(store.wait_until_ready().now_or_never(), Some(Ok(())))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::PhoneNumber;
     use kube::runtime::reflector;
     use kube::runtime::watcher;
 
-    fn pn(namespace: &str, name: &str) -> PhoneNumber {
+    fn pn(namespace: &str, name: &str) -> CompactPhoneNumber {
         let mut pn = PhoneNumber::new(
             name,
             serde_json::from_value(serde_json::json!({"accountRef": {"name": "main"}}))
                 .expect("a minimal spec"),
         );
         pn.metadata.namespace = Some(namespace.into());
-        pn
+        CompactPhoneNumber::compact(pn)
     }
 
     fn synced_store(
-        objects: Vec<PhoneNumber>,
-    ) -> (Store<PhoneNumber>, reflector::store::Writer<PhoneNumber>) {
+        objects: Vec<CompactPhoneNumber>,
+    ) -> (
+        Store<CompactPhoneNumber>,
+        reflector::store::Writer<CompactPhoneNumber>,
+    ) {
         let (store, mut writer) = reflector::store();
         writer.apply_watcher_event(&watcher::Event::Init);
         for o in objects {
@@ -109,7 +117,7 @@ mod tests {
     #[test]
     fn a_cache_covers_its_namespace_once_synced_and_until_withdrawn() {
         let caches = PhoneNumberCaches::default();
-        let (store, mut writer) = reflector::store::<PhoneNumber>();
+        let (store, mut writer) = reflector::store::<CompactPhoneNumber>();
         let registration = caches.register(Some("team".into()), store);
         assert!(caches.covering("team").is_none(), "not synced yet");
         writer.apply_watcher_event(&watcher::Event::Init);

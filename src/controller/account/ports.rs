@@ -14,6 +14,7 @@ use crate::controller::Context;
 use crate::controller::account_access::{self, AccessError};
 use crate::controller::claims::HeldClaim;
 use crate::reconcile::account::{Claim, Event, claims_of};
+use crate::reconcile::phone_number::PhoneNumberSummary;
 use crate::twilio::{Credentials, TwilioClient, TwilioConnector};
 use kube::api::{DeleteParams, ListParams, PostParams};
 use kube::runtime::events::EventType;
@@ -68,7 +69,7 @@ pub trait AccountStore: Send + Sync {
     ) -> impl Future<Output = Result<Vec<Claim>, kube::Error>> + Send {
         async move {
             let numbers = self.phone_numbers(namespace, account).await?;
-            Ok(claims_of(account, &numbers))
+            Ok(claims_of_listed(account, &numbers))
         }
     }
     /// Deletes a PhoneNumber of `namespace` (its finalizer then releases or keeps the number).
@@ -189,14 +190,14 @@ impl AccountStore for KubeAccountStore {
         match self.ctx.phone_numbers.covering(namespace) {
             Some(cache) => {
                 let numbers = cache.state_filter(|pn| {
-                    pn.metadata.namespace.as_deref() == Some(namespace)
-                        && pn.spec.account_ref.name == account
+                    pn.meta().namespace.as_deref() == Some(namespace)
+                        && pn.summary().account == account
                 });
-                Ok(claims_of(account, numbers.iter().map(|pn| pn.as_ref())))
+                Ok(claims_of(account, numbers.iter().map(|pn| pn.summary())))
             }
             None => {
                 let numbers = self.phone_numbers(namespace, account).await?;
-                Ok(claims_of(account, &numbers))
+                Ok(claims_of_listed(account, &numbers))
             }
         }
     }
@@ -259,4 +260,10 @@ impl AccountStore for KubeAccountStore {
             }
         }
     }
+}
+
+/// The claims of listed PhoneNumbers (the cache's summaries are built the same way).
+fn claims_of_listed(account: &str, numbers: &[PhoneNumber]) -> Vec<Claim> {
+    let summaries: Vec<PhoneNumberSummary> = numbers.iter().map(PhoneNumberSummary::of).collect();
+    claims_of(account, &summaries)
 }

@@ -14,6 +14,7 @@
 //! PhoneNumbers naming one number wins does not depend on timing.
 
 use crate::api::PhoneNumber;
+use crate::controller::compact_phone_number::CompactPhoneNumber;
 use crate::reconcile::phone_number::claimed::{ClaimIndex, ClaimLookup, ClaimedNumbers};
 use kube::ResourceExt;
 use kube::runtime::reflector::{ObjectRef, Store};
@@ -43,14 +44,21 @@ impl ClaimIndexes {
     pub fn claimed(&self, pn: &PhoneNumber) -> ClaimedNumbers {
         let lookup = AccountClaims {
             indexes: self.inner.clone(),
-            key: key_of(pn),
+            key: (
+                pn.namespace().unwrap_or_default(),
+                pn.spec.account_ref.name.clone(),
+            ),
         };
         ClaimedNumbers::shared(Arc::new(lookup), &pn.name_any())
     }
 
     /// Applies one watch event. Call it before `store` stores the event: the previous version of
     /// an applied object is read from `store` to drop its old claim.
-    pub fn observe(&self, store: &Store<PhoneNumber>, event: &watcher::Event<PhoneNumber>) {
+    pub fn observe(
+        &self,
+        store: &Store<CompactPhoneNumber>,
+        event: &watcher::Event<CompactPhoneNumber>,
+    ) {
         let mut indexes = self.inner.write().unwrap_or_else(|p| p.into_inner());
         match event {
             watcher::Event::Apply(pn) => {
@@ -96,21 +104,21 @@ impl ClaimLookup for AccountClaims {
     }
 }
 
-fn key_of(pn: &PhoneNumber) -> Key {
+fn key_of(pn: &CompactPhoneNumber) -> Key {
     (
         pn.namespace().unwrap_or_default(),
-        pn.spec.account_ref.name.clone(),
+        pn.summary().account.clone(),
     )
 }
 
-fn add(indexes: &mut HashMap<Key, ClaimIndex>, pn: &PhoneNumber) {
-    let Some(number) = claimed_number(pn) else {
+fn add(indexes: &mut HashMap<Key, ClaimIndex>, pn: &CompactPhoneNumber) {
+    let Some(number) = pn.summary().claimed_number() else {
         return;
     };
     let names = indexes
         .entry(key_of(pn))
         .or_default()
-        .entry(number)
+        .entry(number.to_string())
         .or_default();
     let name = pn.name_any();
     if !names.contains(&name) {
@@ -118,37 +126,24 @@ fn add(indexes: &mut HashMap<Key, ClaimIndex>, pn: &PhoneNumber) {
     }
 }
 
-fn remove(indexes: &mut HashMap<Key, ClaimIndex>, pn: &PhoneNumber) {
-    let Some(number) = claimed_number(pn) else {
+fn remove(indexes: &mut HashMap<Key, ClaimIndex>, pn: &CompactPhoneNumber) {
+    let Some(number) = pn.summary().claimed_number() else {
         return;
     };
     let key = key_of(pn);
     let Some(index) = indexes.get_mut(&key) else {
         return;
     };
-    if let Some(names) = index.get_mut(&number) {
+    if let Some(names) = index.get_mut(number) {
         let name = pn.name_any();
         names.retain(|n| *n != name);
         if names.is_empty() {
-            index.remove(&number);
+            index.remove(number);
         }
     }
     if index.is_empty() {
         indexes.remove(&key);
     }
-}
-
-/// The number a PhoneNumber claims: the one in status, the one of its purchase intent, or the
-/// one its spec names.
-pub fn claimed_number(pn: &PhoneNumber) -> Option<String> {
-    pn.status
-        .as_ref()
-        .and_then(|s| {
-            s.phone_number
-                .clone()
-                .or_else(|| s.purchase_intent.as_ref().map(|i| i.phone_number.clone()))
-        })
-        .or_else(|| pn.spec.number.clone())
 }
 
 #[cfg(test)]
@@ -157,7 +152,11 @@ mod tests {
     use kube::runtime::reflector::store;
     use kube::runtime::watcher::Event;
 
-    fn number(ns: &str, name: &str, account: &str, n: &str) -> PhoneNumber {
+    fn number(ns: &str, name: &str, account: &str, n: &str) -> CompactPhoneNumber {
+        CompactPhoneNumber::compact(full(ns, name, account, n))
+    }
+
+    fn full(ns: &str, name: &str, account: &str, n: &str) -> PhoneNumber {
         let mut p: PhoneNumber = serde_json::from_value(serde_json::json!({
             "apiVersion": "telephony.agni.ai/v1alpha1", "kind": "PhoneNumber",
             "metadata": {"name": name, "namespace": ns},
@@ -170,21 +169,21 @@ mod tests {
 
     /// Feeds events to the index and then to the store, as the controller's watch does.
     struct Watch {
-        reader: kube::runtime::reflector::Store<PhoneNumber>,
-        writer: kube::runtime::reflector::store::Writer<PhoneNumber>,
+        reader: kube::runtime::reflector::Store<CompactPhoneNumber>,
+        writer: kube::runtime::reflector::store::Writer<CompactPhoneNumber>,
         indexes: ClaimIndexes,
     }
 
     impl Watch {
         fn new() -> Self {
-            let (reader, writer) = store::<PhoneNumber>();
+            let (reader, writer) = store::<CompactPhoneNumber>();
             Watch {
                 reader,
                 writer,
                 indexes: ClaimIndexes::default(),
             }
         }
-        fn send(&mut self, event: Event<PhoneNumber>) {
+        fn send(&mut self, event: Event<CompactPhoneNumber>) {
             self.indexes.observe(&self.reader, &event);
             self.writer.apply_watcher_event(&event);
         }
@@ -201,7 +200,7 @@ mod tests {
         ] {
             watch.send(Event::Apply(p));
         }
-        let me = number("a", "one", "acct", "+14155550101");
+        let me = full("a", "one", "acct", "+14155550101");
         let c = watch.indexes.claimed(&me);
         assert!(!c.contains("+14155550101"), "its own");
         assert!(c.contains("+14155550102"), "same namespace and account");
@@ -213,7 +212,7 @@ mod tests {
     fn a_changed_claim_replaces_the_old_one_and_a_deleted_object_claims_nothing() {
         let mut watch = Watch::new();
         watch.send(Event::Apply(number("a", "two", "acct", "+14155550102")));
-        let me = number("a", "one", "acct", "+14155550101");
+        let me = full("a", "one", "acct", "+14155550101");
         let c = watch.indexes.claimed(&me);
         assert!(c.contains("+14155550102"));
         // "two" now names another number: the old one is free, read live by the same handle.
@@ -232,7 +231,7 @@ mod tests {
     fn a_relist_replaces_the_index_when_it_is_complete() {
         let mut watch = Watch::new();
         watch.send(Event::Apply(number("a", "gone", "acct", "+14155550109")));
-        let me = number("a", "one", "acct", "+14155550101");
+        let me = full("a", "one", "acct", "+14155550101");
         let c = watch.indexes.claimed(&me);
         watch.send(Event::Init);
         watch.send(Event::InitApply(number("a", "two", "acct", "+14155550102")));
@@ -254,7 +253,7 @@ mod tests {
         watch.send(Event::Apply(number("a", "y", "acct", "+14155550102")));
         let c = watch
             .indexes
-            .claimed(&number("a", "x", "acct", "+14155550102"));
+            .claimed(&full("a", "x", "acct", "+14155550102"));
         assert!(c.contains("+14155550102"), "y claims it too");
         watch.send(Event::Delete(number("a", "y", "acct", "+14155550102")));
         assert!(!c.contains("+14155550102"), "only its own claim is left");

@@ -19,6 +19,7 @@ mod tests;
 
 use super::Context;
 use super::backoff::Failures;
+use super::compact_phone_number::CompactPhoneNumber;
 use crate::api::{FINALIZER, PhoneNumber, TelephonyAccount};
 use crate::reconcile::phone_number::{AccountView, CleanupObserved, validate::validate};
 use effects::KubeEffects;
@@ -50,11 +51,12 @@ pub enum Error {
 /// Shared state of one controller run.
 pub struct Data {
     pub ctx: Arc<Context>,
-    pub store: Store<PhoneNumber>,
+    /// The watched PhoneNumbers, each compact (decoded by the reconcile that reads it).
+    pub store: Store<CompactPhoneNumber>,
     /// The TelephonyAccounts of the watched namespaces (what a recorded number reads its account
     /// from; see `observe::account_and_credits`).
     pub accounts: Store<TelephonyAccount>,
-    failures: Failures<PhoneNumber>,
+    failures: Failures<CompactPhoneNumber>,
     claim_indexes: claim_index::ClaimIndexes,
 }
 
@@ -75,7 +77,7 @@ pub async fn run(ctx: Arc<Context>, shutdown: CancellationToken) {
 
 async fn run_one(ctx: Arc<Context>, namespace: Option<String>, shutdown: CancellationToken) {
     let client = ctx.kube.clone();
-    let (numbers, accounts): (Api<PhoneNumber>, Api<TelephonyAccount>) = match &namespace {
+    let (numbers, accounts): (Api<CompactPhoneNumber>, Api<TelephonyAccount>) = match &namespace {
         Some(ns) => (
             Api::namespaced(client.clone(), ns),
             Api::namespaced(client.clone(), ns),
@@ -86,8 +88,9 @@ async fn run_one(ctx: Arc<Context>, namespace: Option<String>, shutdown: Cancell
     if let Some(sel) = &ctx.config.label_selector {
         wc = wc.labels(sel);
     }
-    // The cache holds PhoneNumbers without the fields no reconcile reads (managedFields, ...);
-    // the claim index follows the same watch, one event ahead of the cache.
+    // The cache holds PhoneNumbers compact (`compact_phone_number`: trimmed of what no reconcile
+    // reads, compressed, with the summary the walks over all of them read); the claim index
+    // follows the same watch, one event ahead of the cache.
     let claim_indexes = claim_index::ClaimIndexes::default();
     let (store, trigger) = super::cache_trim::trimmed_reflector_observed(numbers, wc.clone(), {
         let indexes = claim_indexes.clone();
@@ -139,28 +142,48 @@ async fn run_one(ctx: Arc<Context>, namespace: Option<String>, shutdown: Cancell
 
 /// The PhoneNumbers of the account's namespace that reference it.
 pub fn numbers_of_account(
-    store: &Store<PhoneNumber>,
+    store: &Store<CompactPhoneNumber>,
     account: &TelephonyAccount,
-) -> Vec<ObjectRef<PhoneNumber>> {
+) -> Vec<ObjectRef<CompactPhoneNumber>> {
     let ns = account.namespace();
     let name = account.name_any();
     store
         .state()
         .iter()
-        .filter(|p| p.namespace() == ns && p.spec.account_ref.name == name)
+        .filter(|p| p.namespace() == ns && p.summary().account == name)
         .map(|p| ObjectRef::from_obj(p.as_ref()))
         .collect()
 }
 
 async fn reconcile(
-    pn: Arc<PhoneNumber>,
+    cached: Arc<CompactPhoneNumber>,
     data: Arc<Data>,
 ) -> Result<Action, kube::runtime::finalizer::Error<Error>> {
     let ctx = &data.ctx;
     let timer = ctx.metrics.reconcile_timer(KIND);
-    let result = reconcile_inner(pn, data.clone()).await;
+    let result = match decoded(&data, &cached).await {
+        Ok(Some(pn)) => reconcile_inner(Arc::new(pn), data.clone()).await,
+        Ok(None) => Ok(Action::await_change()),
+        Err(e) => Err(kube::runtime::finalizer::Error::ApplyFailed(e)),
+    };
+    if result.is_ok() {
+        data.failures.clear(&ObjectRef::from_obj(cached.as_ref()));
+    }
     timer.finish(&result);
     result
+}
+
+/// The cached object, decoded; read from the API server if it cannot be (`None`: it is gone).
+async fn decoded(data: &Data, cached: &CompactPhoneNumber) -> Result<Option<PhoneNumber>, Error> {
+    match cached.decode() {
+        Ok(pn) => Ok(Some(pn)),
+        Err(e) => {
+            tracing::warn!(phone_number = %cached.name_any(), error = %e, "reading the PhoneNumber from the API server instead");
+            let ns = cached.namespace().ok_or(Error::NoNamespace)?;
+            let api: Api<PhoneNumber> = Api::namespaced(data.ctx.kube.clone(), &ns);
+            Ok(api.get_opt(&cached.name_any()).await?)
+        }
+    }
 }
 
 async fn reconcile_inner(
@@ -174,17 +197,13 @@ async fn reconcile_inner(
             Error::NoNamespace,
         ))?;
     let api: Api<PhoneNumber> = Api::namespaced(ctx.kube.clone(), &ns);
-    let result = finalizer(&api, FINALIZER, pn.clone(), |event| async {
+    finalizer(&api, FINALIZER, pn, |event| async {
         match event {
             FinalizerEvent::Apply(pn) => apply(&data, &api, pn).await,
             FinalizerEvent::Cleanup(pn) => cleanup(&data, pn).await,
         }
     })
-    .await;
-    if result.is_ok() {
-        data.failures.clear(&ObjectRef::from_obj(pn.as_ref()));
-    }
-    result
+    .await
 }
 
 fn requeue(ctx: &Context, deadline: Option<jiff::Timestamp>) -> Action {
@@ -308,7 +327,7 @@ async fn cleanup(data: &Data, pn: Arc<PhoneNumber>) -> Result<Action, Error> {
 }
 
 fn error_policy(
-    pn: Arc<PhoneNumber>,
+    pn: Arc<CompactPhoneNumber>,
     error: &kube::runtime::finalizer::Error<Error>,
     data: Arc<Data>,
 ) -> Action {

@@ -6,6 +6,7 @@ use crate::api::{AccountMode, NumberType, PhoneNumber, TelephonyAccount};
 use crate::controller::Context;
 use crate::controller::account_access::access_for;
 use crate::controller::claims::AccountHolder;
+use crate::controller::compact_phone_number::CompactPhoneNumber;
 use crate::controller::conditions::Reason;
 use crate::controller::conditions::ReasonMessage;
 use crate::controller::inventory::InventoryCache;
@@ -15,8 +16,9 @@ use crate::reconcile::phone_number::status::country_and_type;
 use crate::reconcile::phone_number::{AccountView, Observed, Ownership, PriceQuote};
 use crate::twilio::{AccountApi, TwilioError, TwilioPort};
 use jiff::Timestamp;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::runtime::reflector::{ObjectRef, Store};
-use kube::{Api, ResourceExt};
+use kube::{Api, Resource, ResourceExt};
 use rust_decimal::Decimal;
 use std::time::Duration;
 
@@ -208,35 +210,30 @@ pub async fn ownership<T: TwilioPort>(
 }
 
 /// The older PhoneNumber of the same namespace and account that names `pn`'s exact number, if
-/// any (a walk of the fresh cache, only for a `spec.number` not yet recorded).
-pub fn claimed_by(store: &Store<PhoneNumber>, pn: &PhoneNumber) -> Option<String> {
+/// any (a walk of the fresh cache's summaries, only for a `spec.number` not yet recorded).
+pub fn claimed_by(store: &Store<CompactPhoneNumber>, pn: &PhoneNumber) -> Option<String> {
     let mine = pn.spec.number.as_deref()?;
     let (ns, me) = (pn.namespace(), pn.name_any());
+    let me_key = claimant_key(&pn.metadata);
     store
         .state()
         .into_iter()
         .filter(|o| o.namespace() == ns && o.name_any() != me)
-        .filter(|o| o.spec.account_ref == pn.spec.account_ref)
-        .filter(|o| super::claim_index::claimed_number(o).as_deref() == Some(mine))
-        .filter(|o| older(o, pn))
-        .min_by_key(|o| {
-            (
-                o.metadata.creation_timestamp.clone().map(|t| t.0),
-                o.name_any(),
-            )
-        })
-        .map(|o| format!("PhoneNumber {:?} of this namespace", o.name_any()))
+        .filter(|o| o.summary().account == pn.spec.account_ref.name)
+        .filter(|o| o.summary().claimed_number() == Some(mine))
+        .map(|o| claimant_key(o.meta()))
+        .filter(|other| *other < me_key)
+        .min()
+        .map(|(_, name)| format!("PhoneNumber {name:?} of this namespace"))
 }
 
-/// Whether `a` was created before `b` (ties: name order), so exactly one of two claimants wins.
-fn older(a: &PhoneNumber, b: &PhoneNumber) -> bool {
-    let key = |p: &PhoneNumber| {
-        (
-            p.metadata.creation_timestamp.clone().map(|t| t.0),
-            p.name_any(),
-        )
-    };
-    key(a) < key(b)
+/// The order in which claimants of one number win: the older first (ties: name order), so
+/// exactly one of two wins.
+fn claimant_key(meta: &ObjectMeta) -> (Option<Timestamp>, String) {
+    (
+        meta.creation_timestamp.as_ref().map(|t| t.0),
+        meta.name.clone().unwrap_or_default(),
+    )
 }
 
 /// Observations for a decision with only the account known (validation, unusable account).

@@ -3,6 +3,7 @@
 
 use crate::api::{InventoryStatus, Phase, PhoneNumber};
 use crate::conditions::{money, parse_money, time};
+use crate::reconcile::phone_number::summary::PhoneNumberSummary;
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 
@@ -17,28 +18,22 @@ pub struct Claim {
     pub currency: Option<String>,
 }
 
-/// The claims of the PhoneNumbers (of one namespace) that reference `account_name`: the number
-/// in status (or spec.number before purchase), except numbers already Released.
+/// The claims of the PhoneNumbers (of one namespace) that reference `account_name`, from their
+/// summaries: the number in status (or spec.number before purchase), except numbers already
+/// Released.
 pub fn claims_of<'a>(
     account_name: &str,
-    numbers: impl IntoIterator<Item = &'a PhoneNumber>,
+    numbers: impl IntoIterator<Item = &'a PhoneNumberSummary>,
 ) -> Vec<Claim> {
     numbers
         .into_iter()
-        .filter(|pn| pn.spec.account_ref.name == account_name)
+        .filter(|pn| pn.account == account_name)
+        .filter(|pn| pn.phase != Some(Phase::Released))
         .filter_map(|pn| {
-            let status = pn.status.as_ref();
-            if status.and_then(|s| s.phase) == Some(Phase::Released) {
-                return None;
-            }
-            let number = status
-                .and_then(|s| s.phone_number.clone())
-                .or_else(|| pn.spec.number.clone())?;
-            let pricing = status.and_then(|s| s.pricing.as_ref());
             Some(Claim {
-                number,
-                monthly_fee: pricing.and_then(|p| parse_money(&p.monthly_fee)),
-                currency: pricing.map(|p| p.currency.clone()),
+                number: pn.held_number()?.to_string(),
+                monthly_fee: pn.monthly_fee.as_deref().and_then(parse_money),
+                currency: pn.currency.clone(),
             })
         })
         .collect()

@@ -19,6 +19,7 @@ pub mod decide;
 pub mod recover;
 pub mod renewal;
 pub mod status;
+pub mod summary;
 pub mod validate;
 
 #[cfg(test)]
@@ -27,6 +28,7 @@ mod tests;
 pub use cleanup::{CleanupAction, CleanupObserved, decide_cleanup};
 pub use decide::decide;
 pub use recover::{attempt_sent, refusal_of};
+pub use summary::PhoneNumberSummary;
 
 use crate::api::AccountMode;
 use crate::conditions::ReasonMessage;
