@@ -10,7 +10,7 @@
 //! Writes never start from a cached object's managedFields or that annotation (status writes are
 //! patches of the fields the operator owns), so dropping them changes no request.
 
-use futures::{Stream, TryStreamExt};
+use futures::Stream;
 use kube::Resource;
 use kube::runtime::reflector::{self, Store, reflector};
 use kube::runtime::{WatchStreamExt, watcher};
@@ -35,7 +35,8 @@ pub fn trim<K: Resource>(obj: &mut K) {
 
 /// A watch of `api` whose objects are trimmed before they reach the returned store: what
 /// `Controller::new(api, wc)` builds, with [`trim`] in between. Pass both to
-/// `Controller::for_stream`.
+/// `Controller::for_stream`. (The PhoneNumber controller's cache goes further:
+/// `controller::compact_phone_number`.)
 pub fn trimmed_reflector<K>(
     api: kube::Api<K>,
     wc: watcher::Config,
@@ -47,29 +48,8 @@ where
     K: Resource + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
     K::DynamicType: Default + Eq + Hash + Clone,
 {
-    trimmed_reflector_observed(api, wc, |_, _| {})
-}
-
-/// [`trimmed_reflector`], with `observe` shown every (trimmed) watch event just before the store
-/// applies it: the store still holds the previous version of the object. For an index the
-/// controller keeps beside its cache.
-pub fn trimmed_reflector_observed<K>(
-    api: kube::Api<K>,
-    wc: watcher::Config,
-    observe: impl Fn(&Store<K>, &watcher::Event<K>) + Send + 'static,
-) -> (
-    Store<K>,
-    impl Stream<Item = Result<K, watcher::Error>> + Send + 'static,
-)
-where
-    K: Resource + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
-    K::DynamicType: Default + Eq + Hash + Clone,
-{
     let (store, writer) = reflector::store();
-    let before = store.clone();
-    let events = watcher(api, wc)
-        .modify(trim::<K>)
-        .inspect_ok(move |event| observe(&before, event));
+    let events = watcher(api, wc).modify(trim::<K>);
     let stream = reflector(writer, events).applied_objects();
     (store, stream)
 }

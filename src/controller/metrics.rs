@@ -373,10 +373,11 @@ impl Collector for Caches {
         let numbers: Vec<Arc<CompactPhoneNumber>> = {
             let stores = lock(&self.numbers);
             let mut seen = std::collections::HashSet::new();
+            // By namespace and name: the compact cache keeps no uid.
             stores
                 .values()
                 .flat_map(|s| s.state())
-                .filter(|pn| seen.insert(pn.uid().unwrap_or_else(|| pn.name_any())))
+                .filter(|pn| seen.insert((pn.namespace(), pn.name_any())))
                 .collect()
         };
         let accounts: Vec<Arc<TelephonyAccount>> = {

@@ -133,6 +133,38 @@ pub struct KubeAccountStore {
     pub ctx: Arc<Context>,
 }
 
+impl KubeAccountStore {
+    /// The PhoneNumbers of `namespace` that reference `account`, each mapped by `keep` as its
+    /// page arrives. In pages: one response of 10,000 objects held its text, its parsed form and
+    /// the managedFields of every object at once (~50 MB), and every account of a namespace held
+    /// all of its PhoneNumbers, its siblings' too (O(accounts × numbers) at once). `keep` decides
+    /// what is held of each beyond its page (the whole trimmed object, or only its summary: a
+    /// list of 10,000 whole objects is ~20 MB).
+    async fn list_numbers<T>(
+        &self,
+        namespace: &str,
+        account: &str,
+        mut keep: impl FnMut(PhoneNumber) -> T,
+    ) -> Result<Vec<T>, kube::Error> {
+        let api: Api<PhoneNumber> = Api::namespaced(self.ctx.kube.clone(), namespace);
+        let mut kept = Vec::new();
+        let mut params = ListParams::default().limit(PHONE_NUMBER_PAGE);
+        loop {
+            let page = api.list(&params).await?;
+            kept.extend(
+                page.items
+                    .into_iter()
+                    .filter(|pn| pn.spec.account_ref.name == account)
+                    .map(&mut keep),
+            );
+            match page.metadata.continue_.filter(|c| !c.is_empty()) {
+                Some(token) => params = params.continue_token(&token),
+                None => return Ok(kept),
+            }
+        }
+    }
+}
+
 impl AccountStore for KubeAccountStore {
     async fn credentials(
         &self,
@@ -159,29 +191,11 @@ impl AccountStore for KubeAccountStore {
         namespace: &str,
         account: &str,
     ) -> Result<Vec<PhoneNumber>, kube::Error> {
-        // In pages, each reduced to this account's PhoneNumbers (trimmed) as it arrives: one
-        // response of 10,000 objects held its text, its parsed form and the managedFields of
-        // every object at once (~50 MB), and every account of a namespace held all of its
-        // PhoneNumbers, its siblings' too (O(accounts × numbers) at once).
-        let api: Api<PhoneNumber> = Api::namespaced(self.ctx.kube.clone(), namespace);
-        let mut numbers = Vec::new();
-        let mut params = ListParams::default().limit(PHONE_NUMBER_PAGE);
-        loop {
-            let page = api.list(&params).await?;
-            numbers.extend(
-                page.items
-                    .into_iter()
-                    .filter(|pn| pn.spec.account_ref.name == account)
-                    .map(|mut pn| {
-                        crate::controller::cache_trim::trim(&mut pn);
-                        pn
-                    }),
-            );
-            match page.metadata.continue_.filter(|c| !c.is_empty()) {
-                Some(token) => params = params.continue_token(&token),
-                None => return Ok(numbers),
-            }
-        }
+        self.list_numbers(namespace, account, |mut pn| {
+            crate::controller::cache_trim::trim(&mut pn);
+            pn
+        })
+        .await
     }
 
     async fn claims(&self, namespace: &str, account: &str) -> Result<Vec<Claim>, kube::Error> {
@@ -196,8 +210,10 @@ impl AccountStore for KubeAccountStore {
                 Ok(claims_of(account, numbers.iter().map(|pn| pn.summary())))
             }
             None => {
-                let numbers = self.phone_numbers(namespace, account).await?;
-                Ok(claims_of_listed(account, &numbers))
+                let summaries = self
+                    .list_numbers(namespace, account, |pn| PhoneNumberSummary::of(&pn))
+                    .await?;
+                Ok(claims_of(account, &summaries))
             }
         }
     }

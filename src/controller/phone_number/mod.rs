@@ -77,7 +77,7 @@ pub async fn run(ctx: Arc<Context>, shutdown: CancellationToken) {
 
 async fn run_one(ctx: Arc<Context>, namespace: Option<String>, shutdown: CancellationToken) {
     let client = ctx.kube.clone();
-    let (numbers, accounts): (Api<CompactPhoneNumber>, Api<TelephonyAccount>) = match &namespace {
+    let (numbers, accounts): (Api<PhoneNumber>, Api<TelephonyAccount>) = match &namespace {
         Some(ns) => (
             Api::namespaced(client.clone(), ns),
             Api::namespaced(client.clone(), ns),
@@ -92,7 +92,7 @@ async fn run_one(ctx: Arc<Context>, namespace: Option<String>, shutdown: Cancell
     // reads, compressed, with the summary the walks over all of them read); the claim index
     // follows the same watch, one event ahead of the cache.
     let claim_indexes = claim_index::ClaimIndexes::default();
-    let (store, trigger) = super::cache_trim::trimmed_reflector_observed(numbers, wc.clone(), {
+    let (store, trigger) = super::compact_phone_number::compact_reflector(numbers, wc.clone(), {
         let indexes = claim_indexes.clone();
         move |store, event| indexes.observe(store, event)
     });
