@@ -10,6 +10,7 @@
 //! `sandbox` module depends on them, behind the `sandbox` cargo feature (default on for the
 //! README's commands, off for the deployable operator: `cargo build --release --no-default-features`).
 
+pub mod allocator;
 pub mod clock;
 pub mod config;
 pub mod controller;

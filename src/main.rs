@@ -69,6 +69,7 @@ struct RunArgs {
 }
 
 fn main() -> ExitCode {
+    telephony_operator::allocator::tune();
     // Installed as `kubectl-telephony`, the binary is the kubectl plugin.
     let as_plugin = std::env::args_os()
         .next()

@@ -846,6 +846,36 @@ async fn sim_list_incoming_pages_through_three_pages() {
 }
 
 #[tokio::test]
+async fn list_incoming_pages_hands_over_each_page_as_it_arrives() {
+    let (mock, base) = mock::start().await;
+    mock.owned.store(7, Ordering::SeqCst);
+    let c = client(&base);
+    let api = c.account(&creds(), &Routing::default());
+    let filter = IncomingFilter {
+        page_size: Some(3),
+        ..Default::default()
+    };
+    let mut pages: Vec<(usize, usize)> = Vec::new();
+    api.list_incoming_pages(&filter, |page| {
+        // How many pages the server had been asked for when this one was handed over.
+        pages.push((
+            page.len(),
+            mock.hits_of("GET", "/IncomingPhoneNumbers.json").len(),
+        ))
+    })
+    .await
+    .unwrap();
+    assert_eq!(pages, vec![(3, 1), (3, 2), (1, 3)]);
+    // The same numbers, in the same order, as the list in one piece.
+    let mut paged = Vec::new();
+    api.list_incoming_pages(&filter, |page| paged.extend(page))
+        .await
+        .unwrap();
+    let whole = api.list_incoming(&filter).await.unwrap();
+    assert_eq!(paged, whole);
+}
+
+#[tokio::test]
 async fn sim_subaccount_with_parent_credentials() {
     let env = sim::env().await;
     let parent = env.api();

@@ -127,10 +127,15 @@ impl InventorySnapshot {
         numbers: Vec<IncomingNumber>,
     ) -> Self {
         let account_sid = account_sid.into();
-        let mut listed: Vec<Entry> = numbers
+        let listed: Vec<Entry> = numbers
             .into_iter()
             .map(|n| Entry::new(n, &account_sid))
             .collect();
+        Self::from_entries(account_sid, fetched_at, listed)
+    }
+
+    fn from_entries(account_sid: String, fetched_at: Timestamp, mut listed: Vec<Entry>) -> Self {
+        // Stable: of two listings of one number, the later stays last.
         listed.sort_by(|a, b| a.phone_number.cmp(&b.phone_number));
         listed.shrink_to_fit();
         Self {
@@ -394,14 +399,26 @@ impl InventoryCache {
             page_size: Some(INVENTORY_PAGE_SIZE),
             ..Default::default()
         };
-        let listed = api.list_incoming(&filter).await;
+        // Each page is made compact as it arrives: the decoded numbers of a 10,000-number account
+        // (~9 MB) are never held at once.
+        let account_sid = api.account_sid().to_string();
+        let mut entries = Vec::new();
+        let listed = api
+            .list_incoming_pages(&filter, |page| {
+                entries.extend(page.into_iter().map(|n| Entry::new(n, &account_sid)));
+            })
+            .await;
         let mut cur = slot.current();
         cur.listing = false;
         let pending = std::mem::take(&mut cur.pending);
-        let numbers = listed?;
+        listed?;
         self.lists
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let snap = Arc::new(InventorySnapshot::new(api.account_sid(), started, numbers));
+        let snap = Arc::new(InventorySnapshot::from_entries(
+            account_sid,
+            started,
+            entries,
+        ));
         for note in &pending {
             note.apply(&snap);
         }

@@ -351,6 +351,21 @@ impl AccountApi {
         limit_key: &str,
     ) -> Result<Vec<T>, TwilioError> {
         let mut out = Vec::new();
+        self.list_pages(operation, first, key, limit_key, |items| out.extend(items))
+            .await?;
+        Ok(out)
+    }
+
+    /// GETs `first` and every `next_page_uri` after it, handing the array under `key` of each
+    /// page to `each` as it arrives.
+    async fn list_pages<T: DeserializeOwned>(
+        &self,
+        operation: &'static str,
+        first: Url,
+        key: &str,
+        limit_key: &str,
+        mut each: impl FnMut(Vec<T>),
+    ) -> Result<(), TwilioError> {
         let mut url = first;
         for _ in 0..MAX_PAGES {
             let req = Request {
@@ -364,10 +379,10 @@ impl AccountApi {
             let (_, body) = self.client.inner.transport.send(&self.creds, &req).await?;
             let page = decode_page::<T>(operation, key, &body)?;
             drop(body);
-            out.extend(page.items);
+            each(page.items);
             let next = match page.next {
                 Some(s) if !s.is_empty() => s,
-                _ => return Ok(out),
+                _ => return Ok(()),
             };
             let next_url = page_url(&self.api_base, &next).ok_or_else(|| {
                 TwilioError::new(
@@ -549,6 +564,18 @@ impl AccountApi {
         &self,
         filter: &IncomingFilter,
     ) -> Result<Vec<IncomingNumber>, TwilioError> {
+        let mut out = Vec::new();
+        self.list_incoming_pages(filter, |page| out.extend(page))
+            .await?;
+        Ok(out)
+    }
+
+    /// [`Self::list_incoming`], handing each page to `page` as it arrives.
+    pub async fn list_incoming_pages(
+        &self,
+        filter: &IncomingFilter,
+        page: impl FnMut(Vec<IncomingNumber>),
+    ) -> Result<(), TwilioError> {
         let mut q = Vec::new();
         if let Some(p) = &filter.phone_number {
             q.push(("PhoneNumber", p.clone()));
@@ -562,11 +589,12 @@ impl AccountApi {
             &format!("{}/IncomingPhoneNumbers.json", self.acct_path()),
             &q,
         );
-        self.list_all(
+        self.list_pages(
             "list_incoming",
             url,
             "incoming_phone_numbers",
             &self.account_sid,
+            page,
         )
         .await
     }

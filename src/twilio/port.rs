@@ -33,6 +33,20 @@ pub trait TwilioPort: Send + Sync {
         &self,
         filter: &IncomingFilter,
     ) -> impl Future<Output = Result<Vec<IncomingNumber>, TwilioError>> + Send;
+    /// Lists the account's numbers matching `filter`, handing them to `page` one page at a time
+    /// as the pages arrive, so a sweep of a large account never holds all its numbers decoded
+    /// at once. After an error, the pages already handed over are not the whole list. (This
+    /// default lists everything first, as one page.)
+    fn list_incoming_pages<F: FnMut(Vec<IncomingNumber>) + Send>(
+        &self,
+        filter: &IncomingFilter,
+        mut page: F,
+    ) -> impl Future<Output = Result<(), TwilioError>> + Send {
+        async move {
+            page(self.list_incoming(filter).await?);
+            Ok(())
+        }
+    }
     /// Updates the set fields of a number's configuration (an empty config only fetches).
     fn update_incoming(
         &self,
@@ -58,6 +72,13 @@ impl TwilioPort for AccountApi {
         filter: &IncomingFilter,
     ) -> Result<Vec<IncomingNumber>, TwilioError> {
         AccountApi::list_incoming(self, filter).await
+    }
+    async fn list_incoming_pages<F: FnMut(Vec<IncomingNumber>) + Send>(
+        &self,
+        filter: &IncomingFilter,
+        page: F,
+    ) -> Result<(), TwilioError> {
+        AccountApi::list_incoming_pages(self, filter, page).await
     }
     async fn update_incoming(
         &self,
