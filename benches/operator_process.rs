@@ -261,6 +261,10 @@ struct Seen {
     last: HashMap<String, serde_json::Value>,
     /// What the first few writes since the last clear changed (`path: old -> new`).
     examples: Vec<String>,
+    /// TelephonyAccounts as last seen (without resourceVersion), and what each of their writes
+    /// since the last clear changed.
+    accounts: HashMap<String, serde_json::Value>,
+    account_writes: Vec<String>,
 }
 
 impl Seen {
@@ -312,6 +316,34 @@ fn watch_numbers(client: kube::Client, seen: Arc<Mutex<Seen>>) {
             if let Some(n) = pn.status.as_ref().and_then(|st| st.phone_number.clone()) {
                 s.numbers.insert(name, n);
             }
+        }
+    });
+}
+
+/// Records what each write of a TelephonyAccount changed (its status is the operator's).
+fn watch_accounts(client: kube::Client, seen: Arc<Mutex<Seen>>) {
+    let api: Api<TelephonyAccount> = Api::namespaced(client, NAMESPACE);
+    tokio::spawn(async move {
+        let stream = watcher(api, watcher::Config::default());
+        futures::pin_mut!(stream);
+        while let Some(event) = stream.next().await {
+            let Ok(watcher::Event::Apply(a) | watcher::Event::InitApply(a)) = event else {
+                continue;
+            };
+            let name = a.name_any();
+            let mut value = serde_json::to_value(&a).unwrap_or_default();
+            if let Some(meta) = value.get_mut("metadata").and_then(|m| m.as_object_mut()) {
+                meta.remove("resourceVersion");
+                meta.remove("managedFields");
+            }
+            let mut s = seen.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(old) = s.accounts.get(&name) {
+                let mut changes = Vec::new();
+                json_diff("", old, &value, &mut changes);
+                s.account_writes
+                    .push(format!("{name}: {}", changes.join("; ")));
+            }
+            s.accounts.insert(name, value);
         }
     });
 }
@@ -478,7 +510,8 @@ impl Bench {
             self.s.numbers,
             started.elapsed().as_secs_f64()
         );
-        watch_numbers(client, self.seen.clone());
+        watch_numbers(client.clone(), self.seen.clone());
+        watch_accounts(client, self.seen.clone());
         Ok(())
     }
 
@@ -505,10 +538,13 @@ impl Bench {
         self.seen.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// What the first writes changed; clears them.
+    /// What the first writes changed, and every account write; clears them.
     fn print_examples(&self) {
         for e in std::mem::take(&mut self.seen().examples) {
             println!("    write: {e}");
+        }
+        for e in std::mem::take(&mut self.seen().account_writes) {
+            println!("    account write: {e}");
         }
     }
 
@@ -609,6 +645,7 @@ impl Bench {
         );
         self.print_twilio("twilio calls", &c, n);
         self.print_kube("kubernetes writes", &writes, n);
+        self.print_examples();
         println!(
             "purchases                   {} (distinct bought {}, distinct in status {})",
             c.purchases,
@@ -625,8 +662,40 @@ impl Bench {
         Ok(op)
     }
 
+    /// Waits (up to 30 s) until every account's inventory summary counts its numbers: the
+    /// account looks again a few seconds after its last number was bought, so an operator
+    /// stopped at the very moment the last number turns Ready leaves a summary to finish.
+    async fn wait_for_account_summaries(&self) {
+        let started = Instant::now();
+        let (n, accounts) = (self.s.numbers, self.s.accounts);
+        // PhoneNumber i names account i % accounts.
+        let want = |a: usize| ((n + accounts - 1 - a) / accounts) as u64;
+        let counted = |seen: &Seen| {
+            (0..accounts)
+                .filter(|&a| {
+                    seen.accounts
+                        .get(&format!("acct{a:03}"))
+                        .and_then(|v| v.pointer("/status/inventory/managed"))
+                        .and_then(|m| m.as_u64())
+                        == Some(want(a))
+                })
+                .count()
+        };
+        while counted(&self.seen()) < self.s.accounts && started.elapsed() < Duration::from_secs(30)
+        {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        println!(
+            "accounts summarized        {} of {} within {:.1} s of the last Ready",
+            counted(&self.seen()),
+            self.s.accounts,
+            started.elapsed().as_secs_f64()
+        );
+    }
+
     async fn restart(&mut self, op: Operator) -> Result<Operator, BenchError> {
         let n = self.s.numbers;
+        self.wait_for_account_summaries().await;
         let before_stop = op.terminate()?;
         println!("== restart (resync {} s)", self.s.resync_seconds);
         println!(
@@ -638,6 +707,7 @@ impl Bench {
         self.stack.sim.reset_counters();
         self.seen().written.clear();
         self.seen().examples.clear();
+        self.seen().account_writes.clear();
         let kube_before = self.emulator_stats();
         let started = Instant::now();
         let op = self.spawn(Some(self.s.resync_seconds))?;
@@ -693,6 +763,7 @@ impl Bench {
         self.stack.sim.reset_counters();
         self.seen().written.clear();
         self.seen().examples.clear();
+        self.seen().account_writes.clear();
         let kube_before = self.emulator_stats();
         tokio::time::sleep(period).await;
         let c = self.stack.sim.counters();
@@ -736,6 +807,7 @@ impl Bench {
         self.stack.sim.reset_counters();
         self.seen().written.clear();
         self.seen().examples.clear();
+        self.seen().account_writes.clear();
         let kube_before = self.emulator_stats();
         tokio::time::sleep(period).await;
         let c = self.stack.sim.counters();

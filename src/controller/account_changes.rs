@@ -1,5 +1,6 @@
 //! Which changes of a TelephonyAccount wake whom. Every purchase changes the account's
-//! `status.inventory` (the account controller counts the numbers it holds); if that woke the
+//! `status.inventory` (the account controller counts the numbers it holds) and its Twilio
+//! `status.balance` (each number is charged); if those woke the
 //! account controller again, each of its reconciles would list the namespace's PhoneNumbers and
 //! write a new count (a loop for as long as numbers are being bought), and if it woke the
 //! PhoneNumber controller, every account status write would requeue every PhoneNumber of the
@@ -10,25 +11,29 @@
 use crate::api::{TelephonyAccount, TelephonyAccountStatus};
 use std::hash::{DefaultHasher, Hash, Hasher};
 
-/// The account without `status.inventory`: what the account controller reacts to. Its own
-/// inventory count is refreshed at its next requeue (the resync, a deadline) instead.
+/// The account without `status.inventory` and the Twilio `status.balance`: what the account
+/// controller reacts to. Both are its own observations, refreshed at its next requeue (soon
+/// while numbers are being bought, the resync, a deadline) instead.
 pub fn for_account_controller(account: &TelephonyAccount) -> Option<u64> {
     let status = account.status.as_ref().map(|s| TelephonyAccountStatus {
         inventory: None,
+        balance: None,
         ..s.clone()
     });
     Some(hash_of(account, status.as_ref()))
 }
 
 /// What a PhoneNumber acts on: the account's spec, metadata (deletion, annotations such as an
-/// approved account change) and status without the inventory count, the held numbers and the
-/// credits spent (a purchase or renewal of a sibling changes those). Credits granted and the
-/// cycle are kept, so a top-up or a new cycle wakes numbers waiting for credits.
+/// approved account change) and status without the inventory count, the held numbers, the
+/// Twilio balance of a BringYourOwn account (shown, never acted on) and the credits spent (a
+/// purchase or renewal of a sibling changes those). Credits granted and the cycle are kept, so
+/// a top-up or a new cycle wakes numbers waiting for credits.
 pub fn for_phone_numbers(account: &TelephonyAccount) -> Option<u64> {
     let status = account.status.as_ref().map(|s| {
         let mut s = TelephonyAccountStatus {
             inventory: None,
             held_numbers: Vec::new(),
+            balance: None,
             ..s.clone()
         };
         if let Some(c) = s.credits.as_mut() {
@@ -95,6 +100,18 @@ mod tests {
         let mut not_ready = a.clone();
         not_ready.status.as_mut().unwrap().account_sid = None;
         assert_ne!(for_phone_numbers(&a), for_phone_numbers(&not_ready));
+    }
+
+    #[test]
+    fn a_twilio_balance_wakes_neither_side() {
+        let a = account();
+        let mut charged = a.clone();
+        charged.status.as_mut().unwrap().balance = Some(crate::api::Balance {
+            amount: "988.50".into(),
+            currency: "USD".into(),
+        });
+        assert_eq!(for_account_controller(&a), for_account_controller(&charged));
+        assert_eq!(for_phone_numbers(&a), for_phone_numbers(&charged));
     }
 
     #[test]

@@ -18,6 +18,10 @@ use crate::twilio::TwilioConnector;
 use kube::ResourceExt;
 use std::time::Duration;
 
+/// How soon an account looks again while some of its PhoneNumbers are being bought or released
+/// (its inventory summary and balance follow a burst of purchases within this long of its end).
+pub const WHILE_NUMBERS_CHANGE: Duration = Duration::from_secs(5);
+
 /// What a reconcile that wrote its status asks for next.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Next {
@@ -110,6 +114,10 @@ pub(super) async fn apply<S: AccountStore, T: TwilioConnector>(
         Requeue::Resync => {
             let resync = ctx.config.resync_period();
             Next::Requeue(deadline.map_or(resync, |d| d.min(resync)))
+        }
+        Requeue::WhileNumbersChange => {
+            let soon = WHILE_NUMBERS_CHANGE.min(ctx.config.resync_period());
+            Next::Requeue(deadline.map_or(soon, |d| d.min(soon)))
         }
     })
 }

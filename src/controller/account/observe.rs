@@ -80,6 +80,7 @@ pub(super) async fn observe<S: AccountStore, T: TwilioConnector>(
     let cached = still_valid
         .then(|| ctx.verified.lookup(&uid, generation, print, reverify))
         .flatten();
+    let verified_now = cached.is_none();
     let connected = match cached {
         Some(c) => c,
         None => match verify(&api, account).await {
@@ -102,7 +103,11 @@ pub(super) async fn observe<S: AccountStore, T: TwilioConnector>(
     obs.connection = Connection::Connected(connected);
     if active {
         match inventory(ports, &api, account).await {
-            Ok(inv) => obs.inventory = inv,
+            Ok(Some((inv, in_progress))) => {
+                obs.inventory = Some(inv);
+                obs.numbers_in_progress = in_progress;
+            }
+            Ok(None) => {}
             // The list is the credentials check of a cached connection.
             Err(e) if e.is_auth() || e.is_not_found() => {
                 ctx.verified.forget(&uid);
@@ -112,6 +117,18 @@ pub(super) async fn observe<S: AccountStore, T: TwilioConnector>(
                 tracing::debug!(account = %account.name_any(), error = %e, "listing the Twilio inventory");
             }
         }
+    }
+    // The balance moves with the numbers (each purchase is charged): read it again when their
+    // count changed since it was read, so it follows a burst of purchases.
+    if let (Some(inv), Connection::Connected(c)) = (&obs.inventory, &mut obs.connection)
+        && account.spec.mode == AccountMode::BringYourOwn
+        && !ctx.verified.balance_read_at(&uid, inv.managed)
+    {
+        if !verified_now {
+            c.balance = read_balance(&api, account).await.or(c.balance.take());
+        }
+        ctx.verified
+            .note_balance(&uid, inv.managed, c.balance.clone());
     }
     // The port is handed on only while the account is usable (to release the numbers it holds).
     let usable = active && matches!(obs.connection, Connection::Connected(_));
@@ -125,16 +142,7 @@ async fn verify(
 ) -> Result<Connected, TwilioError> {
     let fetched = api.fetch_account().await?;
     let balance = if account.spec.mode == AccountMode::BringYourOwn {
-        match api.balance().await {
-            Ok(b) => Some(Balance {
-                amount: money(b.balance),
-                currency: b.currency,
-            }),
-            Err(e) => {
-                tracing::debug!(account = %account.name_any(), error = %e, "reading the Twilio balance");
-                None
-            }
-        }
+        read_balance(api, account).await
     } else {
         None
     };
@@ -144,6 +152,21 @@ async fn verify(
         account_type: fetched.r#type,
         balance,
     })
+}
+
+/// The BringYourOwn account's Twilio balance (`None` when it cannot be read: not every
+/// account or key may read it).
+async fn read_balance(api: &impl AccountPort, account: &TelephonyAccount) -> Option<Balance> {
+    match api.balance().await {
+        Ok(b) => Some(Balance {
+            amount: money(b.balance),
+            currency: b.currency,
+        }),
+        Err(e) => {
+            tracing::debug!(account = %account.name_any(), error = %e, "reading the Twilio balance");
+            None
+        }
+    }
 }
 
 fn access_failed(e: &account_access::AccessError) -> Observation {
@@ -205,30 +228,32 @@ async fn find_subaccount(
 }
 
 /// The inventory summary from one snapshot (shared with the PhoneNumbers of the account) and the
-/// PhoneNumbers of the namespace. `Ok(None)` when the PhoneNumbers could not be listed (the
-/// previous summary stays); `Err` when Twilio's list failed.
+/// PhoneNumbers of the namespace, and how many of those are still being worked on. `Ok(None)`
+/// when the PhoneNumbers could not be listed (the previous summary stays); `Err` when Twilio's
+/// list failed.
 async fn inventory<S: AccountStore, T: TwilioConnector>(
     ports: &Ports<S, T>,
     api: &impl TwilioPort,
     account: &TelephonyAccount,
-) -> Result<Option<crate::api::InventoryStatus>, TwilioError> {
+) -> Result<Option<(crate::api::InventoryStatus, usize)>, TwilioError> {
     let ctx = &ports.ctx;
     let snapshot = ctx
         .inventory
         .snapshot(api, ctx.config.resync_period())
         .await?;
     let namespace = account.namespace().unwrap_or_default();
-    let claims = match ports.store.claims(&namespace, &account.name_any()).await {
-        Ok(c) => c,
+    let name = account.name_any();
+    let numbers = match ports.store.number_summaries(&namespace, &name).await {
+        Ok(n) => n,
         Err(e) => {
-            tracing::debug!(account = %account.name_any(), error = %e, "listing PhoneNumbers");
+            tracing::debug!(account = %name, error = %e, "listing PhoneNumbers");
             return Ok(None);
         }
     };
+    let claims = decisions::claims_of(&name, &numbers);
     let owned = snapshot.phone_numbers();
-    Ok(Some(decisions::summarize(
-        &owned,
-        &claims,
-        snapshot.fetched_at,
+    Ok(Some((
+        decisions::summarize(&owned, &claims, snapshot.fetched_at),
+        decisions::in_progress(&name, &numbers),
     )))
 }

@@ -13,7 +13,7 @@ use crate::api::{CredentialsSecretRef, CreditGrant, PhoneNumber, TelephonyAccoun
 use crate::controller::Context;
 use crate::controller::account_access::{self, AccessError};
 use crate::controller::claims::HeldClaim;
-use crate::reconcile::account::{Claim, Event, claims_of};
+use crate::reconcile::account::Event;
 use crate::reconcile::phone_number::PhoneNumberSummary;
 use crate::twilio::{Credentials, TwilioClient, TwilioConnector};
 use kube::api::{DeleteParams, ListParams, PostParams};
@@ -60,16 +60,16 @@ pub trait AccountStore: Send + Sync {
         namespace: &str,
         account: &str,
     ) -> impl Future<Output = Result<Vec<PhoneNumber>, kube::Error>> + Send;
-    /// The numbers claimed by the PhoneNumbers of `namespace` that reference `account` (for the
+    /// The summaries of the PhoneNumbers of `namespace` that reference `account` (for the
     /// inventory summary, which may lag a moment behind the server).
-    fn claims(
+    fn number_summaries(
         &self,
         namespace: &str,
         account: &str,
-    ) -> impl Future<Output = Result<Vec<Claim>, kube::Error>> + Send {
+    ) -> impl Future<Output = Result<Vec<PhoneNumberSummary>, kube::Error>> + Send {
         async move {
             let numbers = self.phone_numbers(namespace, account).await?;
-            Ok(claims_of_listed(account, &numbers))
+            Ok(numbers.iter().map(PhoneNumberSummary::of).collect())
         }
     }
     /// Deletes a PhoneNumber of `namespace` (its finalizer then releases or keeps the number).
@@ -198,22 +198,26 @@ impl AccountStore for KubeAccountStore {
         .await
     }
 
-    async fn claims(&self, namespace: &str, account: &str) -> Result<Vec<Claim>, kube::Error> {
+    async fn number_summaries(
+        &self,
+        namespace: &str,
+        account: &str,
+    ) -> Result<Vec<PhoneNumberSummary>, kube::Error> {
         // From the PhoneNumber controller's cache when it has synced (no second copy of every
-        // PhoneNumber of the namespace); listed otherwise.
+        // PhoneNumber of the namespace); listed otherwise, keeping only each one's summary.
         match self.ctx.phone_numbers.covering(namespace) {
-            Some(cache) => {
-                let numbers = cache.state_filter(|pn| {
+            Some(cache) => Ok(cache
+                .state()
+                .iter()
+                .filter(|pn| {
                     pn.meta().namespace.as_deref() == Some(namespace)
                         && pn.summary().account == account
-                });
-                Ok(claims_of(account, numbers.iter().map(|pn| pn.summary())))
-            }
+                })
+                .map(|pn| pn.summary().clone())
+                .collect()),
             None => {
-                let summaries = self
-                    .list_numbers(namespace, account, |pn| PhoneNumberSummary::of(&pn))
-                    .await?;
-                Ok(claims_of(account, &summaries))
+                self.list_numbers(namespace, account, |pn| PhoneNumberSummary::of(&pn))
+                    .await
             }
         }
     }
@@ -276,10 +280,4 @@ impl AccountStore for KubeAccountStore {
             }
         }
     }
-}
-
-/// The claims of listed PhoneNumbers (the cache's summaries are built the same way).
-fn claims_of_listed(account: &str, numbers: &[PhoneNumber]) -> Vec<Claim> {
-    let summaries: Vec<PhoneNumberSummary> = numbers.iter().map(PhoneNumberSummary::of).collect();
-    claims_of(account, &summaries)
 }

@@ -681,3 +681,86 @@ async fn a_release_interrupted_by_a_crash_is_finished_not_undone() {
     assert!(p.store.0.lock().unwrap().holds.is_empty());
     assert!(p.store.account().status.unwrap().held_numbers.is_empty());
 }
+
+// ---- an account follows its numbers while they are being bought ----
+
+fn number_of_main(name: &str, ready_with: Option<&str>) -> PhoneNumber {
+    let mut pn: PhoneNumber = serde_json::from_value(json!({
+        "apiVersion": "telephony.agni.ai/v1alpha1", "kind": "PhoneNumber",
+        "metadata": {"name": name, "namespace": "team"},
+        "spec": {"accountRef": {"name": "main"},
+                 "search": {"country": "US", "type": "Local", "areaCode": 415}},
+    }))
+    .unwrap();
+    if let Some(e164) = ready_with {
+        pn.status = Some(
+            serde_json::from_value(json!({
+                "phase": "Active", "phoneNumber": e164,
+                "conditions": [{"type": "Ready", "status": "True", "reason": "Active",
+                                "message": "", "lastTransitionTime": "2026-03-01T12:00:00Z"}],
+            }))
+            .unwrap(),
+        );
+    }
+    pn
+}
+
+#[tokio::test]
+async fn an_account_looks_again_soon_while_its_numbers_are_bought_and_rereads_its_balance() {
+    let twilio = MemoryTwilio::new(&[(BYO_SID, BYO_SID, "Acme")]);
+    let store = MemoryStore::with(byo());
+    store.0.lock().unwrap().numbers = vec![number_of_main("one", None)];
+    let p = ports(store, twilio.clone());
+
+    // A number is being bought: the account looks again shortly, not at its resync.
+    let next = apply(&p, &p.store.account()).await.unwrap();
+    assert_eq!(next, Next::Requeue(super::apply::WHILE_NUMBERS_CHANGE));
+    assert_eq!(
+        twilio.calls(),
+        ["fetch_account", "balance", "list_incoming"]
+    );
+    let inventory = |p: &Ports<MemoryStore, MemoryTwilio>| {
+        p.store.account().status.unwrap().inventory.unwrap().managed
+    };
+    assert_eq!(inventory(&p), 0);
+
+    // Bought (and noted in the shared snapshot, as the PhoneNumber engine does): the summary
+    // counts it and the balance, which the purchase moved, is read again; nothing is left in
+    // progress, so the next look is at the resync.
+    p.ctx
+        .inventory
+        .note_purchased(BYO_SID, owned_number("PN1", "+14155550101"));
+    p.store.0.lock().unwrap().numbers = vec![number_of_main("one", Some("+14155550101"))];
+    let next = apply(&p, &p.store.account()).await.unwrap();
+    assert_eq!(next, Next::Requeue(p.ctx.config.resync_period()));
+    assert_eq!(inventory(&p), 1);
+    assert_eq!(
+        twilio.calls(),
+        ["fetch_account", "balance", "list_incoming", "balance"]
+    );
+
+    // Settled: no Twilio call, no write.
+    let writes = p.store.writes();
+    apply(&p, &p.store.account()).await.unwrap();
+    assert_eq!(twilio.calls().len(), 4, "{:?}", twilio.calls());
+    assert_eq!(p.store.writes(), writes);
+}
+
+#[tokio::test]
+async fn a_stalled_number_does_not_keep_its_account_looking() {
+    let twilio = MemoryTwilio::new(&[(BYO_SID, BYO_SID, "Acme")]);
+    let store = MemoryStore::with(byo());
+    let mut stalled = number_of_main("too-expensive", None);
+    stalled.status = Some(
+        serde_json::from_value(json!({
+            "phase": "Pending",
+            "conditions": [{"type": "Stalled", "status": "True", "reason": "PriceAboveLimit",
+                            "message": "", "lastTransitionTime": "2026-03-01T12:00:00Z"}],
+        }))
+        .unwrap(),
+    );
+    store.0.lock().unwrap().numbers = vec![stalled];
+    let p = ports(store, twilio);
+    let next = apply(&p, &p.store.account()).await.unwrap();
+    assert_eq!(next, Next::Requeue(p.ctx.config.resync_period()));
+}

@@ -7,6 +7,7 @@
 //! In memory only (one cache per `Context`), aged on the operator's injectable clock;
 //! credentials are kept as a 64-bit fingerprint, never as values.
 
+use crate::api::Balance;
 use crate::clock::SharedClock;
 use crate::reconcile::account::Connected;
 use crate::twilio::Credentials;
@@ -21,6 +22,8 @@ struct Verified {
     generation: Option<i64>,
     fingerprint: u64,
     connected: Connected,
+    /// How many numbers the account managed when its balance was read (`None`: not noted).
+    numbers: Option<u32>,
 }
 
 /// The accounts whose connection was verified, by uid.
@@ -92,8 +95,25 @@ impl VerifiedAccounts {
                 generation,
                 fingerprint,
                 connected,
+                numbers: None,
             },
         );
+    }
+
+    /// Whether the balance of account `uid` was read while it managed `numbers` numbers (buying
+    /// or releasing numbers moves the balance, so another count calls for another read).
+    pub(crate) fn balance_read_at(&self, uid: &str, numbers: u32) -> bool {
+        let cache = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        cache.get(uid).is_some_and(|v| v.numbers == Some(numbers))
+    }
+
+    /// Records the balance of account `uid` as read while it managed `numbers` numbers.
+    pub(crate) fn note_balance(&self, uid: &str, numbers: u32, balance: Option<Balance>) {
+        let mut cache = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(v) = cache.get_mut(uid) {
+            v.numbers = Some(numbers);
+            v.connected.balance = balance;
+        }
     }
 
     /// Forgets account `uid` (a failure, a deletion).

@@ -12,8 +12,8 @@ use crate::controller::conditions::ReasonMessage;
 use crate::controller::inventory::InventoryCache;
 use crate::controller::pricing::{DEFAULT_PRICING_TTL, pricing_api_quote, rate_card_quote};
 use crate::reconcile::account::NotUsable;
-use crate::reconcile::phone_number::status::country_and_type;
-use crate::reconcile::phone_number::{AccountView, Observed, Ownership, PriceQuote};
+use crate::reconcile::phone_number::status::{country_and_type, recorded_quote};
+use crate::reconcile::phone_number::{AccountView, Observed, Ownership, PriceQuote, PriceSource};
 use crate::twilio::{AccountApi, TwilioError, TwilioPort};
 use jiff::Timestamp;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -155,6 +155,11 @@ pub async fn price(
             )),
         ));
     };
+    if mode == AccountMode::BringYourOwn
+        && let Some(q) = fresh_recorded_quote(pn, now)
+    {
+        return Ok((Some(q), None));
+    }
     match mode {
         AccountMode::Managed => Ok(rate_card_quote(&ctx.rate_card, &country, t)),
         AccountMode::BringYourOwn => match ctx
@@ -179,6 +184,20 @@ pub async fn price(
             )),
         },
     }
+}
+
+/// The Pricing API prices a recorded number's status shows, while they are younger than the
+/// pricing cache's TTL: its fetch time is kept in status, so a restarted operator does not ask
+/// the Pricing API again for prices it fetched an hour ago (the cache would keep them that long).
+fn fresh_recorded_quote(pn: &PhoneNumber, now: Timestamp) -> Option<PriceQuote> {
+    let status = pn.status.as_ref().filter(|s| s.sid.is_some())?;
+    let quote = recorded_quote(status.pricing.as_ref()?)?;
+    let age = now.duration_since(quote.fetched_at?);
+    let ttl = jiff::SignedDuration::try_from(DEFAULT_PRICING_TTL).ok()?;
+    (quote.source == PriceSource::TwilioPricingApi
+        && age >= jiff::SignedDuration::ZERO
+        && age < ttl)
+        .then_some(quote)
 }
 
 /// Ownership from the account's snapshot, for the number the decision is about (spec.number
@@ -265,4 +284,42 @@ pub async fn account_for_release(
         .then(|| AccountHolder::of(&acct));
     let (view, api) = view_of(ctx, &acct, check).await;
     Ok((view, api, holder))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn recorded(fetched_at: &str, source: &str, sid: Option<&str>) -> PhoneNumber {
+        serde_json::from_value(serde_json::json!({
+            "apiVersion": "telephony.agni.ai/v1alpha1", "kind": "PhoneNumber",
+            "metadata": {"name": "a", "namespace": "n"},
+            "spec": {"accountRef": {"name": "main"}, "number": "+14155550100"},
+            "status": {"sid": sid, "phoneNumber": "+14155550100",
+                "pricing": {"currency": "USD", "monthlyFee": "1.15", "inboundPerMinute": "0.0085",
+                            "source": source, "fetchedAt": fetched_at}},
+        }))
+        .expect("a PhoneNumber")
+    }
+
+    #[test]
+    fn recorded_prices_are_used_until_the_pricing_ttl_from_their_fetch() {
+        let now: Timestamp = "2026-03-02T12:00:00Z".parse().unwrap();
+        let pn = recorded("2026-03-02T11:00:00Z", "TwilioPricingAPI", Some("PN1"));
+        let q = fresh_recorded_quote(&pn, now).expect("an hour old");
+        assert_eq!(q.monthly_fee, Decimal::new(115, 2));
+        assert_eq!(q.fetched_at, Some("2026-03-02T11:00:00Z".parse().unwrap()));
+        // A day old: fetched again (through the shared cache).
+        let stale = recorded("2026-03-01T11:00:00Z", "TwilioPricingAPI", Some("PN1"));
+        assert_eq!(fresh_recorded_quote(&stale, now), None);
+        // Not bought yet: the price guard always reads the Pricing API's current answer.
+        let unbought = recorded("2026-03-02T11:00:00Z", "TwilioPricingAPI", None);
+        assert_eq!(fresh_recorded_quote(&unbought, now), None);
+        // Priced from the rate card (the account changed mode): not the Pricing API's.
+        let card = recorded("2026-03-02T11:00:00Z", "RateCard", Some("PN1"));
+        assert_eq!(fresh_recorded_quote(&card, now), None);
+        // A fetch time in the future (a clock moved back) is not trusted.
+        let future = recorded("2026-03-02T13:00:00Z", "TwilioPricingAPI", Some("PN1"));
+        assert_eq!(fresh_recorded_quote(&future, now), None);
+    }
 }

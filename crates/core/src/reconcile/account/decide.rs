@@ -55,6 +55,9 @@ pub struct Observation {
     pub subaccount_created: Option<String>,
     /// Extra warning about the subaccount (duplicates found by FriendlyName).
     pub subaccount_warning: Option<String>,
+    /// PhoneNumbers of the account still being worked on (bought, released, not reconciled
+    /// yet): while there are any, the summary is refreshed soon rather than at the resync.
+    pub numbers_in_progress: usize,
 }
 
 impl Observation {
@@ -65,6 +68,7 @@ impl Observation {
             credits: None,
             subaccount_created: None,
             subaccount_warning: None,
+            numbers_in_progress: 0,
         }
     }
 }
@@ -78,6 +82,10 @@ pub enum Requeue {
     Retry,
     /// Nothing pending: the periodic resync (or a watch event).
     Resync,
+    /// Connected, and some of its PhoneNumbers are still being bought or released: look again
+    /// shortly, so the inventory summary and the balance follow them (a burst of purchases is
+    /// summed up once it is over, not one resync later).
+    WhileNumbersChange,
 }
 
 /// The outcome of the decision.
@@ -456,6 +464,12 @@ pub fn decide(
             ),
         }
     };
+    if requeue == Requeue::Resync
+        && matches!(summary, Summary::Ready { .. })
+        && obs.numbers_in_progress > 0
+    {
+        requeue = Requeue::WhileNumbersChange;
+    }
     kstatus(&mut st.conditions, &summary, generation, now);
     Decision {
         status: st,

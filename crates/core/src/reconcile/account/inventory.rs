@@ -39,6 +39,18 @@ pub fn claims_of<'a>(
         .collect()
 }
 
+/// How many of the PhoneNumbers that reference `account_name` are still being worked on
+/// ([`PhoneNumberSummary::in_progress`]).
+pub fn in_progress<'a>(
+    account_name: &str,
+    numbers: impl IntoIterator<Item = &'a PhoneNumberSummary>,
+) -> usize {
+    numbers
+        .into_iter()
+        .filter(|pn| pn.account == account_name && pn.in_progress)
+        .count()
+}
+
 /// The names of the PhoneNumbers that reference `account_name` (for the deletion guard).
 pub fn referencing(account_name: &str, numbers: &[PhoneNumber]) -> Vec<String> {
     let mut names: Vec<String> = numbers

@@ -20,6 +20,8 @@ pub use decide::{
 };
 pub use deletion::{DeletionStep, deletion_step, numbers_to_delete};
 pub use gate::{Gate, Terms, gate, terms, terms_summary};
-pub use inventory::{Claim, MAX_UNCLAIMED_LISTED, claims_of, referencing, summarize, without_held};
+pub use inventory::{
+    Claim, MAX_UNCLAIMED_LISTED, claims_of, in_progress, referencing, summarize, without_held,
+};
 pub use subaccount::{MAX_FRIENDLY_NAME, duplicates, pick_subaccount, subaccount_friendly_name};
 pub use usable::{NotUsable, mode_change_approved, releasable, same_twilio_account, usable};

@@ -7,7 +7,9 @@ use super::validate::country_of;
 use super::{PriceQuote, PriceSource};
 use crate::api::condition::{CONFIG_SYNCED, PURCHASED, RENEWAL_DUE};
 use crate::api::{Capabilities, NumberType, Phase, PhoneNumberSpec, PhoneNumberStatus, Pricing};
-use crate::conditions::{Reason, ReasonMessage, Summary, kstatus, money, set_condition, time};
+use crate::conditions::{
+    Reason, ReasonMessage, Summary, kstatus, money, parse_money, set_condition, time,
+};
 use crate::twilio::{AvailableNumber, IncomingNumber};
 use jiff::Timestamp;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::MicroTime;
@@ -172,6 +174,28 @@ pub fn pricing(q: &PriceQuote) -> Pricing {
             PriceSource::TwilioPricingApi => q.fetched_at.map(time),
         },
     }
+}
+
+/// The quote a status recorded: the inverse of [`pricing`] (`None` when a field does not read
+/// back: an unknown source, an amount that is not a decimal).
+pub fn recorded_quote(p: &Pricing) -> Option<PriceQuote> {
+    let amount = |s: &Option<String>| match s {
+        Some(s) => parse_money(s).map(Some),
+        None => Some(None),
+    };
+    let source = match p.source.as_str() {
+        "TwilioPricingAPI" => PriceSource::TwilioPricingApi,
+        "RateCard" => PriceSource::RateCard,
+        _ => return None,
+    };
+    Some(PriceQuote {
+        currency: p.currency.clone(),
+        monthly_fee: parse_money(&p.monthly_fee)?,
+        inbound_per_minute: amount(&p.inbound_per_minute)?,
+        outbound_per_minute: amount(&p.outbound_per_minute)?,
+        source,
+        fetched_at: p.fetched_at.as_ref().map(|t| t.0),
+    })
 }
 
 /// The number type from Twilio's `type` field (`local`, `toll-free`, `mobile`, …).

@@ -7,7 +7,9 @@
 //! can keep each object in a compact form (see the operator's `controller::compact_phone_number`)
 //! and still answer these walks without decoding a single object.
 
+use crate::api::condition::{READY, STALLED};
 use crate::api::{Phase, PhoneNumber};
+use crate::conditions::condition_is_true;
 
 /// What the walks over many PhoneNumbers read of one (see the module docs).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -26,6 +28,9 @@ pub struct PhoneNumberSummary {
     pub currency: Option<String>,
     /// `status.pricing.monthlyFee` (a decimal string, as in status).
     pub monthly_fee: Option<String>,
+    /// Still being worked on: neither Ready nor Stalled (a purchase or a release in progress, or
+    /// not reconciled yet).
+    pub in_progress: bool,
 }
 
 impl PhoneNumberSummary {
@@ -43,6 +48,10 @@ impl PhoneNumberSummary {
             spec_number: pn.spec.number.clone(),
             currency: pricing.map(|p| p.currency.clone()),
             monthly_fee: pricing.map(|p| p.monthly_fee.clone()),
+            in_progress: status.is_none_or(|s| {
+                !condition_is_true(&s.conditions, READY)
+                    && !condition_is_true(&s.conditions, STALLED)
+            }),
         }
     }
 
@@ -124,9 +133,36 @@ mod tests {
         });
         let s = PhoneNumberSummary::of(&pn);
         assert_eq!(s.phase, Some(Phase::Active));
+        assert!(s.in_progress, "not Ready yet");
         assert_eq!(
             (s.currency.as_deref(), s.monthly_fee.as_deref()),
             (Some("USD"), Some("1.15"))
         );
+    }
+
+    #[test]
+    fn in_progress_until_ready_or_stalled() {
+        use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+        let cond = |type_: &str, status: &str| Condition {
+            type_: type_.into(),
+            status: status.into(),
+            reason: "R".into(),
+            message: String::new(),
+            last_transition_time: Time(jiff::Timestamp::UNIX_EPOCH),
+            observed_generation: None,
+        };
+        let mut pn = number(None);
+        assert!(PhoneNumberSummary::of(&pn).in_progress, "never reconciled");
+        let status = pn.status.get_or_insert_with(Default::default);
+        status.conditions = vec![cond(READY, "False"), cond(STALLED, "False")];
+        assert!(PhoneNumberSummary::of(&pn).in_progress, "being bought");
+        pn.status.as_mut().expect("status").conditions =
+            vec![cond(READY, "False"), cond(STALLED, "True")];
+        assert!(
+            !PhoneNumberSummary::of(&pn).in_progress,
+            "a person must act"
+        );
+        pn.status.as_mut().expect("status").conditions = vec![cond(READY, "True")];
+        assert!(!PhoneNumberSummary::of(&pn).in_progress, "done");
     }
 }

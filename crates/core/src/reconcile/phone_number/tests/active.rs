@@ -358,3 +358,24 @@ fn the_same_prices_fetched_again_keep_their_time() {
         "a new price has its own time"
     );
 }
+
+#[test]
+fn a_recorded_quote_reads_back_what_status_shows() {
+    use crate::reconcile::phone_number::status::{pricing, recorded_quote};
+    for source in [PriceSource::TwilioPricingApi, PriceSource::RateCard] {
+        let mut q = quote("1.15", source);
+        if source == PriceSource::RateCard {
+            q.fetched_at = None; // a rate card has no fetch time in status
+        }
+        let shown = pricing(&q);
+        assert_eq!(recorded_quote(&shown), Some(q.clone()), "{source:?}");
+        // Written again from what it read: the same status, so nothing to write.
+        assert_eq!(pricing(&recorded_quote(&shown).unwrap()), shown);
+    }
+    let mut odd = pricing(&quote("1.15", PriceSource::TwilioPricingApi));
+    odd.monthly_fee = "one dollar".into();
+    assert_eq!(recorded_quote(&odd), None);
+    let mut unknown = pricing(&quote("1.15", PriceSource::TwilioPricingApi));
+    unknown.source = "Guess".into();
+    assert_eq!(recorded_quote(&unknown), None);
+}
