@@ -58,6 +58,7 @@ fn connected() -> Connection {
             amount: "12.50".into(),
             currency: "USD".into(),
         }),
+        verified_at: None,
     })
 }
 
@@ -195,6 +196,7 @@ fn approved_mode_change_is_adopted() {
         account_status: "active".into(),
         account_type: "Full".into(),
         balance: None,
+        verified_at: None,
     });
     let d2 = decide(&working, TV, now(), &g, Observation::new(conn));
     assert_eq!(d2.status.mode, Some(AccountMode::Managed));
@@ -338,6 +340,7 @@ fn suspended_and_closed_accounts() {
             account_status: st.into(),
             account_type: "Full".into(),
             balance: None,
+            verified_at: None,
         });
         let d = run(&a, conn);
         assert_eq!(cond(&d, CREDENTIALS_VALID).reason, reason);
@@ -582,6 +585,7 @@ fn a_secret_naming_another_twilio_account_stops_the_account_until_approved() {
         account_status: "active".into(),
         account_type: "Full".into(),
         balance: None,
+        verified_at: None,
     });
     let mut obs = Observation::new(other.clone());
     obs.inventory = Some(summarize(&["+14155550199".to_string()], &[], now()));

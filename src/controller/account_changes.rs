@@ -11,13 +11,14 @@
 use crate::api::{TelephonyAccount, TelephonyAccountStatus};
 use std::hash::{DefaultHasher, Hash, Hasher};
 
-/// The account without `status.inventory` and the Twilio `status.balance`: what the account
-/// controller reacts to. Both are its own observations, refreshed at its next requeue (soon
+/// The account without `status.inventory`, the Twilio `status.balance` and `status.verifiedAt`:
+/// what the account controller reacts to. These are its own observations, refreshed at its next requeue (soon
 /// while numbers are being bought, the resync, a deadline) instead.
 pub fn for_account_controller(account: &TelephonyAccount) -> Option<u64> {
     let status = account.status.as_ref().map(|s| TelephonyAccountStatus {
         inventory: None,
         balance: None,
+        verified_at: None,
         ..s.clone()
     });
     Some(hash_of(account, status.as_ref()))
@@ -25,7 +26,8 @@ pub fn for_account_controller(account: &TelephonyAccount) -> Option<u64> {
 
 /// What a PhoneNumber acts on: the account's spec, metadata (deletion, annotations such as an
 /// approved account change) and status without the inventory count, the held numbers, the
-/// Twilio balance of a BringYourOwn account (shown, never acted on) and the credits spent (a
+/// Twilio balance of a BringYourOwn account (shown, never acted on), the time of the last
+/// verification and the credits spent (a
 /// purchase or renewal of a sibling changes those). Credits granted and the cycle are kept, so
 /// a top-up or a new cycle wakes numbers waiting for credits.
 pub fn for_phone_numbers(account: &TelephonyAccount) -> Option<u64> {
@@ -34,6 +36,7 @@ pub fn for_phone_numbers(account: &TelephonyAccount) -> Option<u64> {
             inventory: None,
             held_numbers: Vec::new(),
             balance: None,
+            verified_at: None,
             ..s.clone()
         };
         if let Some(c) = s.credits.as_mut() {
@@ -103,7 +106,7 @@ mod tests {
     }
 
     #[test]
-    fn a_twilio_balance_wakes_neither_side() {
+    fn a_twilio_balance_or_verification_time_wakes_neither_side() {
         let a = account();
         let mut charged = a.clone();
         charged.status.as_mut().unwrap().balance = Some(crate::api::Balance {
@@ -112,6 +115,16 @@ mod tests {
         });
         assert_eq!(for_account_controller(&a), for_account_controller(&charged));
         assert_eq!(for_phone_numbers(&a), for_phone_numbers(&charged));
+        let mut verified = a.clone();
+        verified.status.as_mut().unwrap().verified_at =
+            Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
+                "2026-03-01T12:00:00Z".parse().unwrap(),
+            ));
+        assert_eq!(
+            for_account_controller(&a),
+            for_account_controller(&verified)
+        );
+        assert_eq!(for_phone_numbers(&a), for_phone_numbers(&verified));
     }
 
     #[test]

@@ -612,6 +612,7 @@ fn connected(status: &str) -> Connection {
         account_status: status.into(),
         account_type: "Full".into(),
         balance: None,
+        verified_at: None,
     })
 }
 

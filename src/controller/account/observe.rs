@@ -78,12 +78,29 @@ pub(super) async fn observe<S: AccountStore, T: TwilioConnector>(
         .as_ref()
         .is_some_and(|s| condition_is_true(&s.conditions, CREDENTIALS_VALID));
     let cached = still_valid
-        .then(|| ctx.verified.lookup(&uid, generation, print, reverify))
+        .then(|| {
+            ctx.verified
+                .lookup(&uid, generation, print, reverify)
+                .or_else(|| {
+                    // A restarted operator: what the previous one verified, from status.
+                    let max_age = jiff::SignedDuration::try_from(reverify).ok()?;
+                    let (c, numbers) = decisions::recorded_connection(
+                        account,
+                        api.account_sid(),
+                        ctx.clock.now(),
+                        max_age,
+                    )?;
+                    let at = c.verified_at?;
+                    ctx.verified
+                        .remember_at(&uid, generation, print, c.clone(), at, numbers);
+                    Some(c)
+                })
+        })
         .flatten();
     let verified_now = cached.is_none();
     let connected = match cached {
         Some(c) => c,
-        None => match verify(&api, account).await {
+        None => match verify(&api, account, ctx.clock.now()).await {
             Ok(c) => {
                 if c.account_status.eq_ignore_ascii_case("active") {
                     ctx.verified.remember(&uid, generation, print, c.clone());
@@ -139,6 +156,7 @@ pub(super) async fn observe<S: AccountStore, T: TwilioConnector>(
 async fn verify(
     api: &impl AccountPort,
     account: &TelephonyAccount,
+    now: jiff::Timestamp,
 ) -> Result<Connected, TwilioError> {
     let fetched = api.fetch_account().await?;
     let balance = if account.spec.mode == AccountMode::BringYourOwn {
@@ -151,6 +169,8 @@ async fn verify(
         account_status: fetched.status,
         account_type: fetched.r#type,
         balance,
+        // Whole seconds, as status keeps it: the same verification reads back equal.
+        verified_at: Some(crate::controller::conditions::time(now).0),
     })
 }
 
@@ -243,17 +263,16 @@ async fn inventory<S: AccountStore, T: TwilioConnector>(
         .await?;
     let namespace = account.namespace().unwrap_or_default();
     let name = account.name_any();
-    let numbers = match ports.store.number_summaries(&namespace, &name).await {
+    let numbers = match ports.store.numbers(&namespace, &name).await {
         Ok(n) => n,
         Err(e) => {
             tracing::debug!(account = %name, error = %e, "listing PhoneNumbers");
             return Ok(None);
         }
     };
-    let claims = decisions::claims_of(&name, &numbers);
     let owned = snapshot.phone_numbers();
     Ok(Some((
-        decisions::summarize(&owned, &claims, snapshot.fetched_at),
-        decisions::in_progress(&name, &numbers),
+        decisions::summarize(&owned, &numbers.claims, snapshot.fetched_at),
+        numbers.in_progress,
     )))
 }

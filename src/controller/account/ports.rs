@@ -13,7 +13,7 @@ use crate::api::{CredentialsSecretRef, CreditGrant, PhoneNumber, TelephonyAccoun
 use crate::controller::Context;
 use crate::controller::account_access::{self, AccessError};
 use crate::controller::claims::HeldClaim;
-use crate::reconcile::account::Event;
+use crate::reconcile::account::{AccountNumbers, Event};
 use crate::reconcile::phone_number::PhoneNumberSummary;
 use crate::twilio::{Credentials, TwilioClient, TwilioConnector};
 use kube::api::{DeleteParams, ListParams, PostParams};
@@ -60,16 +60,18 @@ pub trait AccountStore: Send + Sync {
         namespace: &str,
         account: &str,
     ) -> impl Future<Output = Result<Vec<PhoneNumber>, kube::Error>> + Send;
-    /// The summaries of the PhoneNumbers of `namespace` that reference `account` (for the
-    /// inventory summary, which may lag a moment behind the server).
-    fn number_summaries(
+    /// The claims of the PhoneNumbers of `namespace` that reference `account`, and how many of
+    /// them are still being worked on (for the inventory summary, which may lag a moment behind
+    /// the server).
+    fn numbers(
         &self,
         namespace: &str,
         account: &str,
-    ) -> impl Future<Output = Result<Vec<PhoneNumberSummary>, kube::Error>> + Send {
+    ) -> impl Future<Output = Result<AccountNumbers, kube::Error>> + Send {
         async move {
             let numbers = self.phone_numbers(namespace, account).await?;
-            Ok(numbers.iter().map(PhoneNumberSummary::of).collect())
+            let summaries: Vec<_> = numbers.iter().map(PhoneNumberSummary::of).collect();
+            Ok(AccountNumbers::of(account, &summaries))
         }
     }
     /// Deletes a PhoneNumber of `namespace` (its finalizer then releases or keeps the number).
@@ -198,26 +200,26 @@ impl AccountStore for KubeAccountStore {
         .await
     }
 
-    async fn number_summaries(
-        &self,
-        namespace: &str,
-        account: &str,
-    ) -> Result<Vec<PhoneNumberSummary>, kube::Error> {
+    async fn numbers(&self, namespace: &str, account: &str) -> Result<AccountNumbers, kube::Error> {
         // From the PhoneNumber controller's cache when it has synced (no second copy of every
-        // PhoneNumber of the namespace); listed otherwise, keeping only each one's summary.
+        // PhoneNumber of the namespace, and no copy of their summaries); listed otherwise,
+        // keeping only each one's summary.
         match self.ctx.phone_numbers.covering(namespace) {
-            Some(cache) => Ok(cache
-                .state()
-                .iter()
-                .filter(|pn| {
-                    pn.meta().namespace.as_deref() == Some(namespace)
-                        && pn.summary().account == account
-                })
-                .map(|pn| pn.summary().clone())
-                .collect()),
+            Some(cache) => {
+                let cached = cache.state();
+                Ok(AccountNumbers::of(
+                    account,
+                    cached
+                        .iter()
+                        .filter(|pn| pn.meta().namespace.as_deref() == Some(namespace))
+                        .map(|pn| pn.summary()),
+                ))
+            }
             None => {
-                self.list_numbers(namespace, account, |pn| PhoneNumberSummary::of(&pn))
-                    .await
+                let summaries = self
+                    .list_numbers(namespace, account, |pn| PhoneNumberSummary::of(&pn))
+                    .await?;
+                Ok(AccountNumbers::of(account, &summaries))
             }
         }
     }

@@ -764,3 +764,33 @@ async fn a_stalled_number_does_not_keep_its_account_looking() {
     let next = apply(&p, &p.store.account()).await.unwrap();
     assert_eq!(next, Next::Requeue(p.ctx.config.resync_period()));
 }
+
+#[tokio::test]
+async fn a_restarted_operator_trusts_a_recent_verification_in_status() {
+    let twilio = MemoryTwilio::new(&[(BYO_SID, BYO_SID, "Acme")]);
+    let first = ports(MemoryStore::with(byo()), twilio.clone());
+    apply(&first, &first.store.account()).await.unwrap();
+    let written = first.store.account();
+    assert!(written.status.as_ref().unwrap().verified_at.is_some());
+    assert_eq!(
+        twilio.calls(),
+        ["fetch_account", "balance", "list_incoming"]
+    );
+
+    // A new process (empty caches), the same status: only the inventory list, which checks the
+    // credentials; nothing written.
+    let restarted = ports(MemoryStore::with(written.clone()), twilio.clone());
+    apply(&restarted, &restarted.store.account()).await.unwrap();
+    assert_eq!(
+        twilio.calls(),
+        ["fetch_account", "balance", "list_incoming", "list_incoming"]
+    );
+    assert_eq!(restarted.store.writes(), 0);
+
+    // A status from an operator that recorded no verification time is verified again.
+    let mut older = written;
+    older.status.as_mut().unwrap().verified_at = None;
+    let again = ports(MemoryStore::with(older), twilio.clone());
+    apply(&again, &again.store.account()).await.unwrap();
+    assert_eq!(twilio.count("fetch_account"), 2, "{:?}", twilio.calls());
+}

@@ -86,7 +86,21 @@ impl VerifiedAccounts {
         fingerprint: u64,
         connected: Connected,
     ) {
-        let at = self.clock.now();
+        let at = connected.verified_at.unwrap_or_else(|| self.clock.now());
+        self.remember_at(uid, generation, fingerprint, connected, at, None);
+    }
+
+    /// Records a verification made at `at` (a previous process's, from status), whose balance
+    /// was read while the account managed `numbers` numbers.
+    pub(crate) fn remember_at(
+        &self,
+        uid: &str,
+        generation: Option<i64>,
+        fingerprint: u64,
+        connected: Connected,
+        at: Timestamp,
+        numbers: Option<u32>,
+    ) {
         let mut cache = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         cache.insert(
             uid.to_string(),
@@ -95,7 +109,7 @@ impl VerifiedAccounts {
                 generation,
                 fingerprint,
                 connected,
-                numbers: None,
+                numbers,
             },
         );
     }

@@ -234,6 +234,11 @@ pub struct TelephonyAccountStatus {
     /// Twilio balance (BringYourOwn).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub balance: Option<Balance>,
+    /// When the operator last fetched the account from Twilio (verifying its credentials and its
+    /// status). A restarted operator trusts this status until the re-verification period after
+    /// that time has passed, as a running one trusts its own memory.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verified_at: Option<Time>,
     /// Prepaid credits ledger (Managed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub credits: Option<CreditsStatus>,

@@ -8,7 +8,7 @@ use crate::api::{
     MODE_CHANGE_APPROVED_ANNOTATION, TelephonyAccount, TelephonyAccountStatus,
 };
 use crate::conditions::{
-    ReasonMessage, Summary, get_condition, kstatus, remove_condition, set_condition,
+    ReasonMessage, Summary, get_condition, kstatus, remove_condition, set_condition, time,
 };
 use crate::reason::Reason;
 use crate::twilio::TwilioError;
@@ -24,6 +24,8 @@ pub struct Connected {
     pub account_type: String,
     /// BringYourOwn: Twilio's balance (None when it could not be read).
     pub balance: Option<Balance>,
+    /// When Twilio was asked (the fetch this view comes from; `None`: not known).
+    pub verified_at: Option<jiff::Timestamp>,
 }
 
 /// What happened when the controller tried to reach Twilio.
@@ -338,6 +340,9 @@ pub fn decide(
             }
             st.account_sid = Some(c.account_sid.clone());
             st.account_status = Some(c.account_status.clone());
+            if let Some(at) = c.verified_at {
+                st.verified_at = Some(time(at));
+            }
             st.r#type = (!c.account_type.is_empty()).then(|| c.account_type.clone());
             if account.spec.mode == AccountMode::BringYourOwn {
                 if c.balance.is_some() {

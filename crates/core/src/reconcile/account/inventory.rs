@@ -39,16 +39,36 @@ pub fn claims_of<'a>(
         .collect()
 }
 
-/// How many of the PhoneNumbers that reference `account_name` are still being worked on
+/// What the account's inventory summary needs of its PhoneNumbers: their claims
+/// ([`claims_of`]) and how many are still being worked on
 /// ([`PhoneNumberSummary::in_progress`]).
-pub fn in_progress<'a>(
-    account_name: &str,
-    numbers: impl IntoIterator<Item = &'a PhoneNumberSummary>,
-) -> usize {
-    numbers
-        .into_iter()
-        .filter(|pn| pn.account == account_name && pn.in_progress)
-        .count()
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AccountNumbers {
+    pub claims: Vec<Claim>,
+    pub in_progress: usize,
+}
+
+impl AccountNumbers {
+    /// From the summaries of the PhoneNumbers (of one namespace) that reference `account_name`
+    /// (others are skipped), in one pass.
+    pub fn of<'a>(
+        account_name: &str,
+        numbers: impl IntoIterator<Item = &'a PhoneNumberSummary>,
+    ) -> Self {
+        let mut in_progress = 0;
+        let claims = claims_of(
+            account_name,
+            numbers.into_iter().inspect(|pn| {
+                if pn.account == account_name && pn.in_progress {
+                    in_progress += 1;
+                }
+            }),
+        );
+        Self {
+            claims,
+            in_progress,
+        }
+    }
 }
 
 /// The names of the PhoneNumbers that reference `account_name` (for the deletion guard).
@@ -136,5 +156,46 @@ mod held_tests {
         let inv = without_held(inv, &[held]);
         assert_eq!(inv.unclaimed, 1);
         assert_eq!(inv.unclaimed_numbers, ["+14155550101"]);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn summary(
+        account: &str,
+        number: Option<&str>,
+        phase: Option<Phase>,
+        busy: bool,
+    ) -> PhoneNumberSummary {
+        PhoneNumberSummary {
+            account: account.into(),
+            phase,
+            recorded_number: number.map(String::from),
+            currency: Some("USD".into()),
+            monthly_fee: Some("1.15".into()),
+            in_progress: busy,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn account_numbers_count_the_claims_and_the_busy_ones_of_that_account_only() {
+        let numbers = [
+            summary("main", Some("+14155550101"), Some(Phase::Active), false),
+            summary("main", None, None, true),
+            summary("main", Some("+14155550102"), Some(Phase::Released), false),
+            summary("other", Some("+14155550103"), Some(Phase::Active), true),
+        ];
+        let counted = AccountNumbers::of("main", &numbers);
+        assert_eq!(counted.in_progress, 1);
+        assert_eq!(counted.claims, claims_of("main", &numbers));
+        assert_eq!(
+            counted.claims.len(),
+            1,
+            "no number yet, released, another account"
+        );
+        assert_eq!(counted.claims[0].number, "+14155550101");
     }
 }

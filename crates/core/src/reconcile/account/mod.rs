@@ -5,12 +5,14 @@
 //! - `subaccount`: the deterministic FriendlyName and the choice among listed subaccounts;
 //! - `decide`: status, conditions and events from what was observed;
 //! - `inventory`: the inventory summary; `deletion`: the finalizer's steps;
-//! - `usable`: whether PhoneNumbers may act through the account.
+//! - `usable`: whether PhoneNumbers may act through the account;
+//! - `recorded`: what a restarted operator takes from status instead of asking Twilio again.
 
 mod decide;
 mod deletion;
 mod gate;
 mod inventory;
+mod recorded;
 mod subaccount;
 mod usable;
 
@@ -21,7 +23,8 @@ pub use decide::{
 pub use deletion::{DeletionStep, deletion_step, numbers_to_delete};
 pub use gate::{Gate, Terms, gate, terms, terms_summary};
 pub use inventory::{
-    Claim, MAX_UNCLAIMED_LISTED, claims_of, in_progress, referencing, summarize, without_held,
+    AccountNumbers, Claim, MAX_UNCLAIMED_LISTED, claims_of, referencing, summarize, without_held,
 };
+pub use recorded::recorded_connection;
 pub use subaccount::{MAX_FRIENDLY_NAME, duplicates, pick_subaccount, subaccount_friendly_name};
 pub use usable::{NotUsable, mode_change_approved, releasable, same_twilio_account, usable};
