@@ -281,70 +281,74 @@ fn is_ready(pn: &PhoneNumber) -> bool {
     })
 }
 
-fn watch_numbers(client: kube::Client, seen: Arc<Mutex<Seen>>) {
-    let api: Api<PhoneNumber> = Api::namespaced(client, NAMESPACE);
+/// Calls `seen_one` with every object of `K` the benchmark's namespace shows (listed or
+/// changed), as JSON without the fields every write changes (resourceVersion, managedFields).
+fn watch_objects<K>(
+    client: kube::Client,
+    mut seen_one: impl FnMut(K, serde_json::Value) + Send + 'static,
+) where
+    K: kube::Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
+        + Clone
+        + serde::de::DeserializeOwned
+        + serde::Serialize
+        + std::fmt::Debug
+        + Send
+        + 'static,
+{
+    let api: Api<K> = Api::namespaced(client, NAMESPACE);
     tokio::spawn(async move {
         let stream = watcher(api, watcher::Config::default());
         futures::pin_mut!(stream);
         while let Some(event) = stream.next().await {
-            let Ok(event) = event else { continue };
-            let pn = match event {
-                watcher::Event::Apply(pn) | watcher::Event::InitApply(pn) => pn,
-                _ => continue,
+            let Ok(watcher::Event::Apply(obj) | watcher::Event::InitApply(obj)) = event else {
+                continue;
             };
-            let name = pn.name_any();
-            let rv = pn.resource_version().unwrap_or_default();
-            let mut value = serde_json::to_value(&pn).unwrap_or_default();
+            let mut value = serde_json::to_value(&obj).unwrap_or_default();
             if let Some(meta) = value.get_mut("metadata").and_then(|m| m.as_object_mut()) {
                 meta.remove("resourceVersion");
                 meta.remove("managedFields");
             }
-            let mut s = seen.lock().unwrap_or_else(|p| p.into_inner());
-            if s.rv.get(&name).is_some_and(|old| *old != rv) {
-                s.written.insert(name.clone());
-                if s.examples.len() < 3 {
-                    let mut changes = Vec::new();
-                    if let Some(old) = s.last.get(&name) {
-                        json_diff("", old, &value, &mut changes);
-                    }
-                    s.examples.push(format!("{name}: {}", changes.join("; ")));
+            seen_one(obj, value);
+        }
+    });
+}
+
+fn watch_numbers(client: kube::Client, seen: Arc<Mutex<Seen>>) {
+    watch_objects(client, move |pn: PhoneNumber, value| {
+        let name = pn.name_any();
+        let rv = pn.resource_version().unwrap_or_default();
+        let mut s = seen.lock().unwrap_or_else(|p| p.into_inner());
+        if s.rv.get(&name).is_some_and(|old| *old != rv) {
+            s.written.insert(name.clone());
+            if s.examples.len() < 3 {
+                let mut changes = Vec::new();
+                if let Some(old) = s.last.get(&name) {
+                    json_diff("", old, &value, &mut changes);
                 }
+                s.examples.push(format!("{name}: {}", changes.join("; ")));
             }
-            s.rv.insert(name.clone(), rv);
-            s.last.insert(name.clone(), value);
-            s.ready.insert(name.clone(), is_ready(&pn));
-            if let Some(n) = pn.status.as_ref().and_then(|st| st.phone_number.clone()) {
-                s.numbers.insert(name, n);
-            }
+        }
+        s.rv.insert(name.clone(), rv);
+        s.last.insert(name.clone(), value);
+        s.ready.insert(name.clone(), is_ready(&pn));
+        if let Some(n) = pn.status.as_ref().and_then(|st| st.phone_number.clone()) {
+            s.numbers.insert(name, n);
         }
     });
 }
 
 /// Records what each write of a TelephonyAccount changed (its status is the operator's).
 fn watch_accounts(client: kube::Client, seen: Arc<Mutex<Seen>>) {
-    let api: Api<TelephonyAccount> = Api::namespaced(client, NAMESPACE);
-    tokio::spawn(async move {
-        let stream = watcher(api, watcher::Config::default());
-        futures::pin_mut!(stream);
-        while let Some(event) = stream.next().await {
-            let Ok(watcher::Event::Apply(a) | watcher::Event::InitApply(a)) = event else {
-                continue;
-            };
-            let name = a.name_any();
-            let mut value = serde_json::to_value(&a).unwrap_or_default();
-            if let Some(meta) = value.get_mut("metadata").and_then(|m| m.as_object_mut()) {
-                meta.remove("resourceVersion");
-                meta.remove("managedFields");
-            }
-            let mut s = seen.lock().unwrap_or_else(|p| p.into_inner());
-            if let Some(old) = s.accounts.get(&name) {
-                let mut changes = Vec::new();
-                json_diff("", old, &value, &mut changes);
-                s.account_writes
-                    .push(format!("{name}: {}", changes.join("; ")));
-            }
-            s.accounts.insert(name, value);
+    watch_objects(client, move |a: TelephonyAccount, value| {
+        let name = a.name_any();
+        let mut s = seen.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(old) = s.accounts.get(&name) {
+            let mut changes = Vec::new();
+            json_diff("", old, &value, &mut changes);
+            s.account_writes
+                .push(format!("{name}: {}", changes.join("; ")));
         }
+        s.accounts.insert(name, value);
     });
 }
 
@@ -538,13 +542,17 @@ impl Bench {
         self.seen.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// What the first writes changed, and every account write; clears them.
+    /// What the first writes of PhoneNumbers and of accounts changed; clears them.
     fn print_examples(&self) {
         for e in std::mem::take(&mut self.seen().examples) {
             println!("    write: {e}");
         }
-        for e in std::mem::take(&mut self.seen().account_writes) {
+        let accounts = std::mem::take(&mut self.seen().account_writes);
+        for e in accounts.iter().take(3) {
             println!("    account write: {e}");
+        }
+        if accounts.len() > 3 {
+            println!("    ({} more account writes)", accounts.len() - 3);
         }
     }
 

@@ -6,7 +6,7 @@
 use kube::runtime::reflector::ObjectRef;
 use std::collections::HashMap;
 use std::hash::Hash;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// Exponential backoff with up to 25 % jitter: 1 s, 2 s, 4 s … 256 s (under the 5-minute cap).
@@ -17,8 +17,10 @@ pub fn backoff(failures: u32) -> Duration {
     base.mul_f64(1.0 + jitter)
 }
 
-/// Consecutive failures per object.
-pub struct Failures<K: kube::Resource>(Mutex<HashMap<ObjectRef<K>, u32>>)
+/// Consecutive failures per object (clones share the counts). An object's count goes when it
+/// reconciles, or when it is deleted (`clear` from the watch: a deleted object is never
+/// reconciled again).
+pub struct Failures<K: kube::Resource>(Arc<Mutex<HashMap<ObjectRef<K>, u32>>>)
 where
     K::DynamicType: Eq + Hash;
 
@@ -27,7 +29,16 @@ where
     K::DynamicType: Eq + Hash,
 {
     fn default() -> Self {
-        Failures(Mutex::new(HashMap::new()))
+        Failures(Arc::new(Mutex::new(HashMap::new())))
+    }
+}
+
+impl<K: kube::Resource> Clone for Failures<K>
+where
+    K::DynamicType: Eq + Hash,
+{
+    fn clone(&self) -> Self {
+        Failures(self.0.clone())
     }
 }
 
@@ -43,15 +54,39 @@ where
         backoff(*n)
     }
 
-    /// Forgets the failures of `key` (it reconciled).
+    /// Forgets the failures of `key` (it reconciled, or it is gone).
     pub fn clear(&self, key: &ObjectRef<K>) {
         self.0.lock().unwrap_or_else(|p| p.into_inner()).remove(key);
+    }
+
+    /// How many objects have failures counted.
+    pub fn len(&self) -> usize {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
+    /// `true` when no object has failures counted.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_are_shared_by_clones_and_cleared() {
+        use k8s_openapi::api::core::v1::ConfigMap;
+        let failures = Failures::<ConfigMap>::default();
+        let watch = failures.clone();
+        let key = ObjectRef::new("a").within("n");
+        failures.fail(key.clone());
+        failures.fail(key.clone());
+        assert_eq!(watch.len(), 1);
+        // Seen deleted by the watch: never reconciled again, so the count goes there.
+        watch.clear(&key);
+        assert!(failures.is_empty());
+    }
 
     #[test]
     fn doubles_and_caps() {

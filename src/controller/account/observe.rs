@@ -136,10 +136,12 @@ pub(super) async fn observe<S: AccountStore, T: TwilioConnector>(
         }
     }
     // The balance moves with the numbers (each purchase is charged): read it again when their
-    // count changed since it was read, so it follows a burst of purchases.
+    // count changed since it was read, so it follows a burst of purchases (see `balance_stale`).
     if let (Some(inv), Connection::Connected(c)) = (&obs.inventory, &mut obs.connection)
         && account.spec.mode == AccountMode::BringYourOwn
-        && !ctx.verified.balance_read_at(&uid, inv.managed)
+        && ctx
+            .verified
+            .balance_stale(&uid, inv.managed, obs.numbers_in_progress)
     {
         if !verified_now {
             c.balance = read_balance(&api, account).await.or(c.balance.take());

@@ -724,16 +724,33 @@ async fn an_account_looks_again_soon_while_its_numbers_are_bought_and_rereads_it
     };
     assert_eq!(inventory(&p), 0);
 
-    // Bought (and noted in the shared snapshot, as the PhoneNumber engine does): the summary
-    // counts it and the balance, which the purchase moved, is read again; nothing is left in
-    // progress, so the next look is at the resync.
+    // One bought (and noted in the shared snapshot, as the PhoneNumber engine does), another
+    // still being bought: the summary counts the first; the balance waits for the burst to end
+    // (or for half a minute).
     p.ctx
         .inventory
         .note_purchased(BYO_SID, owned_number("PN1", "+14155550101"));
-    p.store.0.lock().unwrap().numbers = vec![number_of_main("one", Some("+14155550101"))];
+    p.store.0.lock().unwrap().numbers = vec![
+        number_of_main("one", Some("+14155550101")),
+        number_of_main("two", None),
+    ];
+    let next = apply(&p, &p.store.account()).await.unwrap();
+    assert_eq!(next, Next::Requeue(super::apply::WHILE_NUMBERS_CHANGE));
+    assert_eq!(inventory(&p), 1);
+    assert_eq!(twilio.count("balance"), 1, "{:?}", twilio.calls());
+
+    // Both bought: nothing is left in progress, so the balance, which the purchases moved, is
+    // read again and the next look is at the resync.
+    p.ctx
+        .inventory
+        .note_purchased(BYO_SID, owned_number("PN2", "+14155550102"));
+    p.store.0.lock().unwrap().numbers = vec![
+        number_of_main("one", Some("+14155550101")),
+        number_of_main("two", Some("+14155550102")),
+    ];
     let next = apply(&p, &p.store.account()).await.unwrap();
     assert_eq!(next, Next::Requeue(p.ctx.config.resync_period()));
-    assert_eq!(inventory(&p), 1);
+    assert_eq!(inventory(&p), 2);
     assert_eq!(
         twilio.calls(),
         ["fetch_account", "balance", "list_incoming", "balance"]

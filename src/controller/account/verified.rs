@@ -24,7 +24,13 @@ struct Verified {
     connected: Connected,
     /// How many numbers the account managed when its balance was read (`None`: not noted).
     numbers: Option<u32>,
+    /// When the balance was last read.
+    balance_at: Timestamp,
 }
+
+/// While numbers are still being bought, a balance is read again at most this often (a burst
+/// over 100 accounts read 100 balances every 5 s); once none is in progress, at once.
+pub const BALANCE_EVERY_WHILE_BUYING: jiff::SignedDuration = jiff::SignedDuration::from_secs(30);
 
 /// The accounts whose connection was verified, by uid.
 pub struct VerifiedAccounts {
@@ -110,23 +116,34 @@ impl VerifiedAccounts {
                 fingerprint,
                 connected,
                 numbers,
+                balance_at: at,
             },
         );
     }
 
-    /// Whether the balance of account `uid` was read while it managed `numbers` numbers (buying
-    /// or releasing numbers moves the balance, so another count calls for another read).
-    pub(crate) fn balance_read_at(&self, uid: &str, numbers: u32) -> bool {
+    /// Whether the balance of account `uid` should be read again now that it manages `numbers`
+    /// numbers, `in_progress` of its PhoneNumbers still being worked on: buying or releasing
+    /// numbers moves the balance, so another count calls for another read — at most every
+    /// [`BALANCE_EVERY_WHILE_BUYING`] while numbers are in progress, at once when none is.
+    pub(crate) fn balance_stale(&self, uid: &str, numbers: u32, in_progress: usize) -> bool {
+        let now = self.clock.now();
         let cache = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        cache.get(uid).is_some_and(|v| v.numbers == Some(numbers))
+        cache.get(uid).is_some_and(|v| {
+            v.numbers != Some(numbers)
+                && (in_progress == 0
+                    || v.numbers.is_none()
+                    || now.duration_since(v.balance_at) >= BALANCE_EVERY_WHILE_BUYING)
+        })
     }
 
-    /// Records the balance of account `uid` as read while it managed `numbers` numbers.
+    /// Records the balance of account `uid` as read now, while it managed `numbers` numbers.
     pub(crate) fn note_balance(&self, uid: &str, numbers: u32, balance: Option<Balance>) {
+        let now = self.clock.now();
         let mut cache = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(v) = cache.get_mut(uid) {
             v.numbers = Some(numbers);
             v.connected.balance = balance;
+            v.balance_at = now;
         }
     }
 

@@ -92,9 +92,17 @@ async fn run_one(ctx: Arc<Context>, namespace: Option<String>, shutdown: Cancell
     // reads, compressed, with the summary the walks over all of them read); the claim index
     // follows the same watch, one event ahead of the cache.
     let claim_indexes = claim_index::ClaimIndexes::default();
+    let failures = Failures::default();
     let (store, trigger) = super::compact_phone_number::compact_reflector(numbers, wc.clone(), {
         let indexes = claim_indexes.clone();
-        move |store, event| indexes.observe(store, event)
+        let failures = failures.clone();
+        move |store, event| {
+            indexes.observe(store, event);
+            // A deleted object is never reconciled again: its failure count goes now.
+            if let watcher::Event::Delete(pn) = event {
+                failures.clear(&ObjectRef::from_obj(pn));
+            }
+        }
     });
     let controller = Controller::for_stream(trigger, store.clone());
     let mapper_store = store.clone();
@@ -120,7 +128,7 @@ async fn run_one(ctx: Arc<Context>, namespace: Option<String>, shutdown: Cancell
         ctx: ctx.clone(),
         store,
         accounts: account_store,
-        failures: Failures::default(),
+        failures,
         claim_indexes,
     });
     let config =
