@@ -82,7 +82,12 @@ pub(super) async fn observe<S: AccountStore, T: TwilioConnector>(
             ctx.verified
                 .lookup(&uid, generation, print, reverify)
                 .or_else(|| {
-                    // A restarted operator: what the previous one verified, from status.
+                    // A restarted operator: what the previous one verified, from status. Not
+                    // when this process verified it itself (other credentials since, a rotated
+                    // Secret, or a new generation: asked again).
+                    if ctx.verified.knows(&uid) {
+                        return None;
+                    }
                     let max_age = jiff::SignedDuration::try_from(reverify).ok()?;
                     let (c, numbers) = decisions::recorded_connection(
                         account,

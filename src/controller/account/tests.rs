@@ -38,6 +38,8 @@ struct StoreState {
     holds: Vec<HeldClaim>,
     /// Holds an adopter takes over before the account can mark them (by number).
     adopted_meanwhile: Vec<String>,
+    /// The auth token the tenant Secret holds (a default one when unset).
+    token: Option<String>,
 }
 
 #[derive(Default)]
@@ -78,7 +80,13 @@ impl AccountStore for MemoryStore {
         secret_ref: &CredentialsSecretRef,
     ) -> Result<Credentials, AccessError> {
         if secret_ref.name == "twilio" {
-            Ok(creds(BYO_SID))
+            Ok(match self.0.lock().unwrap().token.clone() {
+                Some(token) => Credentials::AuthToken {
+                    account_sid: BYO_SID.into(),
+                    auth_token: Secret::new(token),
+                },
+                None => creds(BYO_SID),
+            })
         } else {
             Err(AccessError::SecretNotFound {
                 namespace: namespace.into(),
@@ -809,5 +817,18 @@ async fn a_restarted_operator_trusts_a_recent_verification_in_status() {
     older.status.as_mut().unwrap().verified_at = None;
     let again = ports(MemoryStore::with(older), twilio.clone());
     apply(&again, &again.store.account()).await.unwrap();
+    assert_eq!(twilio.count("fetch_account"), 2, "{:?}", twilio.calls());
+}
+
+#[tokio::test]
+async fn a_rotated_secret_is_verified_again_though_status_is_recent() {
+    let twilio = MemoryTwilio::new(&[(BYO_SID, BYO_SID, "Acme")]);
+    let p = ports(MemoryStore::with(byo()), twilio.clone());
+    apply(&p, &p.store.account()).await.unwrap();
+    assert_eq!(twilio.count("fetch_account"), 1);
+    // The same process, the Secret rotated: its own memory no longer matches, and the recent
+    // verification in status is not taken instead.
+    p.store.0.lock().unwrap().token = Some("rotated-token".into());
+    apply(&p, &p.store.account()).await.unwrap();
     assert_eq!(twilio.count("fetch_account"), 2, "{:?}", twilio.calls());
 }

@@ -84,6 +84,12 @@ impl VerifiedAccounts {
             .then(|| v.connected.clone())
     }
 
+    /// Whether this process has verified account `uid` (and not forgotten it since).
+    pub(crate) fn knows(&self, uid: &str) -> bool {
+        let cache = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        cache.contains_key(uid)
+    }
+
     /// Records a successful verification.
     pub(crate) fn remember(
         &self,
