@@ -10,10 +10,11 @@
 //!
 //! A [`CompactPhoneNumber`] is the object's identity (name, namespace, generation, creation and
 //! deletion time, in a plain `ObjectMeta` so it is a `Resource` the reflector, the scheduler and
-//! `ObjectRef` work with), its summary, and the JSON of everything else compressed with LZ4 against a dictionary that is a typical PhoneNumber
-//! ([`TEMPLATE`]): keys, condition reasons and the usual messages cost almost nothing, what is
-//! left is mostly the object's own numbers, SIDs and times (~300 bytes). [`CompactPhoneNumber::decode`]
-//! gives back exactly the object that was cached.
+//! `ObjectRef` work with), its summary, and the JSON of everything else compressed with LZ4
+//! against a dictionary that is a typical PhoneNumber ([`TEMPLATE`]): keys, condition reasons
+//! and the usual messages cost almost nothing, what is left is mostly the object's own numbers,
+//! SIDs and times (~300 bytes). [`CompactPhoneNumber::decode`] gives back exactly the object
+//! that was cached.
 //!
 //! The controller's watch ([`compact_reflector`]) reads PhoneNumbers and compacts each event
 //! before the cache stores it, so no decoded object outlives the event that carried it.
