@@ -148,8 +148,9 @@ impl CompactPhoneNumber {
         &self.summary
     }
 
-    /// Bytes of the compressed part (for tests and measurements).
-    pub fn compressed_len(&self) -> usize {
+    /// Bytes of the compressed part.
+    #[cfg(test)]
+    fn compressed_len(&self) -> usize {
         self.body.len()
     }
 }

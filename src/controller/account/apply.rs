@@ -109,15 +109,11 @@ pub(super) async fn apply<S: AccountStore, T: TwilioConnector>(
         // A due release could not be made: retry with backoff.
         return Ok(Next::Retry { deadline });
     }
-    Ok(match requeue {
-        Requeue::Retry => Next::Retry { deadline },
-        Requeue::Resync => {
-            let resync = ctx.config.resync_period();
-            Next::Requeue(deadline.map_or(resync, |d| d.min(resync)))
-        }
-        Requeue::WhileNumbersChange => {
-            let soon = WHILE_NUMBERS_CHANGE.min(ctx.config.resync_period());
-            Next::Requeue(deadline.map_or(soon, |d| d.min(soon)))
-        }
-    })
+    let resync = ctx.config.resync_period();
+    let wait = match requeue {
+        Requeue::Retry => return Ok(Next::Retry { deadline }),
+        Requeue::Resync => resync,
+        Requeue::WhileNumbersChange => WHILE_NUMBERS_CHANGE.min(resync),
+    };
+    Ok(Next::Requeue(deadline.map_or(wait, |d| d.min(wait))))
 }

@@ -81,24 +81,10 @@ pub(super) async fn observe<S: AccountStore, T: TwilioConnector>(
         .then(|| {
             ctx.verified
                 .lookup(&uid, generation, print, reverify)
+                // A restarted operator: what the previous one verified, from status.
                 .or_else(|| {
-                    // A restarted operator: what the previous one verified, from status. Not
-                    // when this process verified it itself (other credentials since, a rotated
-                    // Secret, or a new generation: asked again).
-                    if ctx.verified.knows(&uid) {
-                        return None;
-                    }
-                    let max_age = jiff::SignedDuration::try_from(reverify).ok()?;
-                    let (c, numbers) = decisions::recorded_connection(
-                        account,
-                        api.account_sid(),
-                        ctx.clock.now(),
-                        max_age,
-                    )?;
-                    let at = c.verified_at?;
                     ctx.verified
-                        .remember_at(&uid, generation, print, c.clone(), at, numbers);
-                    Some(c)
+                        .recall_recorded(&uid, account, api.account_sid(), print, reverify)
                 })
         })
         .flatten();

@@ -206,13 +206,13 @@ impl AccountStore for KubeAccountStore {
         // keeping only each one's summary.
         match self.ctx.phone_numbers.covering(namespace) {
             Some(cache) => {
-                let cached = cache.state();
+                let mine = cache.state_filter(|pn| {
+                    pn.meta().namespace.as_deref() == Some(namespace)
+                        && pn.summary().account == account
+                });
                 Ok(AccountNumbers::of(
                     account,
-                    cached
-                        .iter()
-                        .filter(|pn| pn.meta().namespace.as_deref() == Some(namespace))
-                        .map(|pn| pn.summary()),
+                    mine.iter().map(|pn| pn.summary()),
                 ))
             }
             None => {

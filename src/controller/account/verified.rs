@@ -7,9 +7,9 @@
 //! In memory only (one cache per `Context`), aged on the operator's injectable clock;
 //! credentials are kept as a 64-bit fingerprint, never as values.
 
-use crate::api::Balance;
+use crate::api::{Balance, TelephonyAccount};
 use crate::clock::SharedClock;
-use crate::reconcile::account::Connected;
+use crate::reconcile::account::{Connected, recorded_connection};
 use crate::twilio::Credentials;
 use jiff::Timestamp;
 use std::collections::HashMap;
@@ -84,10 +84,34 @@ impl VerifiedAccounts {
             .then(|| v.connected.clone())
     }
 
-    /// Whether this process has verified account `uid` (and not forgotten it since).
-    pub(crate) fn knows(&self, uid: &str) -> bool {
-        let cache = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        cache.contains_key(uid)
+    /// For a process that has not verified `account` (uid `uid`) itself: the verification a
+    /// previous process recorded in its status, if it still stands
+    /// (`reconcile::account::recorded_connection`), remembered from the time it was made. Not
+    /// when this process verified the account (other credentials since, a rotated Secret, or a
+    /// new generation: asked again).
+    pub(crate) fn recall_recorded(
+        &self,
+        uid: &str,
+        account: &TelephonyAccount,
+        account_sid: &str,
+        fingerprint: u64,
+        max_age: Duration,
+    ) -> Option<Connected> {
+        if self
+            .entries
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains_key(uid)
+        {
+            return None;
+        }
+        let max_age = jiff::SignedDuration::try_from(max_age).ok()?;
+        let (connected, numbers) =
+            recorded_connection(account, account_sid, self.clock.now(), max_age)?;
+        let at = connected.verified_at?;
+        let generation = account.metadata.generation;
+        self.remember_at(uid, generation, fingerprint, connected.clone(), at, numbers);
+        Some(connected)
     }
 
     /// Records a successful verification.
@@ -104,7 +128,7 @@ impl VerifiedAccounts {
 
     /// Records a verification made at `at` (a previous process's, from status), whose balance
     /// was read while the account managed `numbers` numbers.
-    pub(crate) fn remember_at(
+    fn remember_at(
         &self,
         uid: &str,
         generation: Option<i64>,
