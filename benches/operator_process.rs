@@ -25,7 +25,11 @@
 //! `BENCH_CAP` (10, the operator's `--twilio-account-concurrency`), `BENCH_UNRELATED_SECRETS`
 //! (0: Secrets of 1 KiB in another namespace, present before the operator starts),
 //! `BENCH_RESYNC_SECONDS` (30, restart and drift phases), `BENCH_PHASES` (`converge,restart,drift`),
-//! `BENCH_OPERATOR_ARGS` (extra `run` flags, space-separated). Figures go to BENCHMARKS.md by hand.
+//! `BENCH_OPERATOR_ARGS` (extra `run` flags, space-separated), `BENCH_FINALIZER_AT_CREATE` (1:
+//! PhoneNumbers are created carrying the operator's finalizer, as deploy/'s MutatingAdmissionPolicy
+//! makes the API server store them on Kubernetes 1.36+ — the emulator runs no admission policies;
+//! 0: created without it, as on an older cluster, and the operator adds it: one write more per
+//! number). Figures go to BENCHMARKS.md by hand.
 
 use futures::{StreamExt, TryStreamExt};
 use kube::api::{Patch, PatchParams, PostParams};
@@ -60,6 +64,7 @@ struct Settings {
     latency_ms: u64,
     cap: usize,
     unrelated_secrets: usize,
+    finalizer_at_create: bool,
     resync_seconds: u64,
     phases: Vec<String>,
     extra_args: Vec<String>,
@@ -73,6 +78,7 @@ impl Settings {
             latency_ms: env_u64("BENCH_LATENCY_MS", 50),
             cap: env_u64("BENCH_CAP", 10).max(1) as usize,
             unrelated_secrets: env_u64("BENCH_UNRELATED_SECRETS", 0) as usize,
+            finalizer_at_create: env_u64("BENCH_FINALIZER_AT_CREATE", 1) != 0,
             resync_seconds: env_u64("BENCH_RESYNC_SECONDS", 30).max(1),
             phases: std::env::var("BENCH_PHASES")
                 .unwrap_or_else(|_| "converge,restart,drift".into())
@@ -487,11 +493,17 @@ impl Bench {
             .await?;
         let pns = Api::<PhoneNumber>::namespaced(client.clone(), NAMESPACE);
         let accounts_n = self.s.accounts;
+        let finalizers: Vec<&str> = if self.s.finalizer_at_create {
+            vec![telephony_operator::api::FINALIZER]
+        } else {
+            Vec::new()
+        };
         futures::stream::iter(0..self.s.numbers)
             .map(|i| {
                 let api = pns.clone();
                 let pn = json!({"apiVersion": "telephony.agni.ai/v1alpha1", "kind": "PhoneNumber",
-                    "metadata": {"name": format!("n{i:06}"), "namespace": NAMESPACE},
+                    "metadata": {"name": format!("n{i:06}"), "namespace": NAMESPACE,
+                                 "finalizers": finalizers},
                     // A declared voice URL: a field the spec leaves out is not managed, so a
                     // voice URL changed outside is drift only when the spec names one.
                     "spec": {"accountRef": {"name": format!("acct{:03}", i % accounts_n)},
@@ -642,8 +654,12 @@ impl Bench {
         let distinct_status: BTreeSet<String> = self.seen().numbers.values().cloned().collect();
         println!("== converge");
         println!(
-            "numbers / accounts          {n} / {} (latency {} ms, cap {}, unrelated Secrets {})",
-            self.s.accounts, self.s.latency_ms, self.s.cap, self.s.unrelated_secrets
+            "numbers / accounts          {n} / {} (latency {} ms, cap {}, unrelated Secrets {}, finalizer at create {})",
+            self.s.accounts,
+            self.s.latency_ms,
+            self.s.cap,
+            self.s.unrelated_secrets,
+            self.s.finalizer_at_create
         );
         println!("time to all Ready           {elapsed:.2} s");
         println!("bound (n/acct x calls x lat/cap) {bound:.2} s");

@@ -2,6 +2,7 @@
 //! simulator — and, unchanged, against a real cluster when `TELEPHONY_E2E_KUBECONFIG` is set
 //! (the `real_cluster_*` twins are skipped with a message otherwise).
 
+#[macro_use]
 #[path = "e2e/common.rs"]
 mod common;
 
@@ -16,34 +17,6 @@ use telephony_operator::api::{Phase, PhoneNumber, RenewalPolicy, TelephonyAccoun
 use telephony_operator::clock::ManualClock;
 use telephony_operator::sandbox::examples::BYO_ACCOUNT_SID;
 use telephony_operator::sandbox::stack::{Stack, StackOptions};
-
-/// Runs `body` on a fresh emulator stack, or on the real cluster (`real`; skipped with a message
-/// when no kubeconfig is given), then stops the stack.
-async fn run_scenario(real: bool, opts: StackOptions, body: impl AsyncFnOnce(&mut Stack)) {
-    if real {
-        if let Some(mut real) = real_cluster_stack(opts).await {
-            body(&mut real.stack).await;
-            real.stack.shutdown().await;
-        }
-    } else {
-        let mut stack = emulator_stack(opts).await;
-        body(&mut stack).await;
-        stack.shutdown().await;
-    }
-}
-
-macro_rules! scenario {
-    ($emulator:ident, $real:ident, $body:ident, $opts:expr) => {
-        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-        async fn $emulator() {
-            run_scenario(false, $opts, $body).await;
-        }
-        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-        async fn $real() {
-            run_scenario(true, $opts, $body).await;
-        }
-    };
-}
 
 fn fast_resync() -> StackOptions {
     StackOptions {

@@ -101,15 +101,28 @@ fn helm() -> Option<PathBuf> {
 }
 
 fn helm_template(helm: &Path, release: &str, namespace: &str, values: Option<&str>) -> Vec<Value> {
+    let mut extra = Vec::new();
+    if let Some(v) = values {
+        extra.extend(["-f", v]);
+    }
+    helm_template_with(helm, release, namespace, &extra)
+}
+
+/// `helm template` with further arguments (values, `--api-versions` of the target cluster).
+fn helm_template_with(helm: &Path, release: &str, namespace: &str, extra: &[&str]) -> Vec<Value> {
     let chart = root().join("charts/telephony-operator");
     let chart = chart.to_str().expect("utf-8 path");
     let mut args = vec!["template", release, chart, "--namespace", namespace];
-    if let Some(v) = values {
-        args.extend(["-f", v]);
-    }
+    args.extend(extra);
     let out = run(helm, &args).expect("helm runs");
     docs(&out, "helm template")
 }
+
+/// What `helm install` learns from a Kubernetes 1.36+ server's discovery.
+const WITH_MUTATING_POLICIES: [&str; 2] = [
+    "--api-versions",
+    "admissionregistration.k8s.io/v1/MutatingAdmissionPolicy",
+];
 
 // --- copies -----------------------------------------------------------------------------------
 
@@ -262,6 +275,15 @@ fn assert_typed(objects: &[Value], what: &str) {
             "PodDisruptionBudget" => typed::<PodDisruptionBudget>(o),
             "ValidatingAdmissionPolicy" => typed::<ValidatingAdmissionPolicy>(o),
             "ValidatingAdmissionPolicyBinding" => typed::<ValidatingAdmissionPolicyBinding>(o),
+            // admissionregistration.k8s.io/v1 since Kubernetes 1.36, newer than the k8s-openapi
+            // feature this crate builds with: the fields the server needs, checked by hand (the
+            // real-cluster install suite applies them).
+            "MutatingAdmissionPolicy" => mutating_policy_fields(o),
+            "MutatingAdmissionPolicyBinding" => o["spec"]["policyName"]
+                .as_str()
+                .filter(|n| !n.is_empty())
+                .map(drop)
+                .ok_or_else(|| "spec.policyName missing".to_string()),
             "ServiceMonitor" => Ok(()), // prometheus-operator's; not a built-in type
             other => Err(format!("unexpected kind {other:?}")),
         };
@@ -270,6 +292,40 @@ fn assert_typed(objects: &[Value], what: &str) {
         }
     }
 }
+
+/// A MutatingAdmissionPolicy has what the API server requires: resource rules, and JSON patch
+/// mutations with an expression.
+fn mutating_policy_fields(o: &Value) -> Result<(), String> {
+    let spec = &o["spec"];
+    if spec["matchConstraints"]["resourceRules"]
+        .as_array()
+        .is_none_or(Vec::is_empty)
+    {
+        return Err("spec.matchConstraints.resourceRules missing".into());
+    }
+    let mutations = spec["mutations"].as_array().cloned().unwrap_or_default();
+    if mutations.is_empty() {
+        return Err("spec.mutations missing".into());
+    }
+    for m in &mutations {
+        if m["patchType"] != "JSONPatch" || !m["jsonPatch"]["expression"].is_string() {
+            return Err(format!(
+                "mutation {m} is not a JSONPatch with an expression"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The PhoneNumber finalizer policy of deploy/components/finalizer-at-create, as written.
+fn finalizer_component() -> Vec<Value> {
+    docs(
+        &read("deploy/components/finalizer-at-create/phonenumber-finalizer-policy.yaml"),
+        "phonenumber-finalizer-policy.yaml",
+    )
+}
+
+const FINALIZER_POLICY: &str = "phonenumber-finalizer.telephony.agni.ai";
 
 /// The operator's pods of a Deployment: selector, PodDisruptionBudget and topology spread agree,
 /// probes are /healthz and /readyz on the metrics port the process listens on.
@@ -458,6 +514,8 @@ fn the_kustomize_base_installs_everything_but_the_credentials() {
         "Service",
         "ValidatingAdmissionPolicy",
         "ValidatingAdmissionPolicyBinding",
+        "MutatingAdmissionPolicy",
+        "MutatingAdmissionPolicyBinding",
     ] {
         assert!(!of_kind(&base, kind).is_empty(), "deploy/ lacks a {kind}");
     }
@@ -488,10 +546,61 @@ fn the_kustomize_base_installs_everything_but_the_credentials() {
             );
         }
     }
+    for doc in finalizer_component() {
+        let kind = doc["kind"].as_str().expect("kind");
+        assert!(
+            same(get(&base, kind, FINALIZER_POLICY), &doc),
+            "kubectl kustomize deploy/ changes {kind} of components/finalizer-at-create"
+        );
+    }
+    assert!(
+        get(&base, "MutatingAdmissionPolicyBinding", FINALIZER_POLICY)["spec"]
+            .get("matchResources")
+            .is_none(),
+        "the cluster-wide install adds the finalizer to every PhoneNumber"
+    );
     assert_operator_pods(&base, "telephony-operator", "telephony-operator", "deploy/");
     assert_eq!(
         get(&base, "ClusterRole", "telephony-operator")["rules"],
         operator_rules()
+    );
+}
+
+#[test]
+fn the_base_alone_installs_without_a_mutating_policy() {
+    // For clusters before Kubernetes 1.36 (no admissionregistration.k8s.io/v1
+    // MutatingAdmissionPolicy): deploy/base/ alone, the operator adds the finalizer itself.
+    let Some(base) = kustomize("deploy/base") else {
+        return skip("no kubectl on PATH for kubectl kustomize");
+    };
+    assert_typed(&base, "deploy/base/");
+    for kind in ["MutatingAdmissionPolicy", "MutatingAdmissionPolicyBinding"] {
+        assert!(of_kind(&base, kind).is_empty(), "deploy/base/ has a {kind}");
+    }
+    assert!(!of_kind(&base, "Deployment").is_empty());
+}
+
+/// The finalizer policy adds exactly the operator's finalizer, on PhoneNumber creates only.
+#[test]
+fn the_finalizer_policy_adds_the_operators_finalizer_on_create() {
+    let policy = finalizer_component()
+        .into_iter()
+        .find(|o| o["kind"] == "MutatingAdmissionPolicy")
+        .expect("a MutatingAdmissionPolicy");
+    let rules = &policy["spec"]["matchConstraints"]["resourceRules"];
+    assert_eq!(strings(&rules[0]["operations"]), vec!["CREATE"]);
+    assert_eq!(strings(&rules[0]["resources"]), vec!["phonenumbers"]);
+    assert_eq!(
+        policy["spec"]["failurePolicy"], "Ignore",
+        "an optimisation never blocks a create"
+    );
+    let expression = policy["spec"]["mutations"][0]["jsonPatch"]["expression"]
+        .as_str()
+        .expect("expression");
+    assert!(
+        expression.contains(&format!("\"{}\"", telephony_operator::api::FINALIZER)),
+        "the policy adds {}: {expression}",
+        telephony_operator::api::FINALIZER
     );
 }
 
@@ -552,6 +661,17 @@ fn the_namespaced_overlay_grants_the_rules_per_namespace_only() {
         &objects,
         "telephony-operator-cluster-scoped",
         "overlays/namespaced",
+    );
+    // The finalizer at creation only where this operator will remove it again.
+    let binding = get(&objects, "MutatingAdmissionPolicyBinding", FINALIZER_POLICY);
+    let selector = &binding["spec"]["matchResources"]["namespaceSelector"]["matchExpressions"][0];
+    assert_eq!(selector["key"], "kubernetes.io/metadata.name");
+    assert_eq!(selector["operator"], "In");
+    let mut selected = strings(&selector["values"]);
+    selected.sort();
+    assert_eq!(
+        selected, expected,
+        "the finalizer policy's namespaces are the watched ones"
     );
     let master = get(&objects, "Role", "telephony-operator-master-credentials");
     assert_eq!(master["metadata"]["namespace"], "telephony-system");
@@ -616,7 +736,14 @@ fn the_shard_overlay_runs_two_operators_on_disjoint_objects() {
             "the PodDisruptionBudget of {own_name} also selects the other shard's pods"
         );
     }
-    // One copy of everything else.
+    // One copy of everything else; every PhoneNumber has an operator, so the finalizer policy
+    // covers all of them.
+    assert_eq!(of_kind(&objects, "MutatingAdmissionPolicy").len(), 1);
+    assert!(
+        get(&objects, "MutatingAdmissionPolicyBinding", FINALIZER_POLICY)["spec"]
+            .get("matchResources")
+            .is_none()
+    );
     assert_eq!(of_kind(&objects, "Namespace").len(), 1);
     assert_eq!(of_kind(&objects, "ServiceAccount").len(), 1);
 }
@@ -813,6 +940,101 @@ fn the_chart_with_ci_values_is_namespaced_sharded_and_monitored() {
         expected["paramRef"]["name"] = "t-telephony-operator-admission".into();
         assert_eq!(spec_without_param_namespace(binding), expected, "{name}");
     }
+}
+
+#[test]
+fn the_chart_renders_the_finalizer_policy_for_what_the_release_serves() {
+    let Some(helm) = helm() else {
+        return skip("no helm (TELEPHONY_HELM, or tests/real-cluster/tools/helm/build.sh)");
+    };
+    let component = finalizer_component();
+    let policy_spec = &get(&component, "MutatingAdmissionPolicy", FINALIZER_POLICY)["spec"];
+    let name = "telephony-operator-phonenumber-finalizer.telephony.agni.ai";
+
+    // A server without MutatingAdmissionPolicy v1 (helm's defaults here): none.
+    let old = helm_template(&helm, "telephony-operator", "telephony-system", None);
+    assert!(of_kind(&old, "MutatingAdmissionPolicy").is_empty());
+
+    // Default values: deploy/'s policy, for every PhoneNumber.
+    let all = helm_template_with(
+        &helm,
+        "telephony-operator",
+        "telephony-system",
+        &WITH_MUTATING_POLICIES,
+    );
+    assert_typed(&all, "helm template (default values, Kubernetes 1.36+)");
+    assert_eq!(
+        &get(&all, "MutatingAdmissionPolicy", name)["spec"],
+        policy_spec,
+        "the chart's finalizer policy differs from components/finalizer-at-create's"
+    );
+    let binding = get(&all, "MutatingAdmissionPolicyBinding", name);
+    assert_eq!(binding["spec"]["policyName"], name);
+    assert!(binding["spec"].get("matchResources").is_none());
+
+    // A namespaced, sharded release: only its namespaces and its label selector.
+    let mut extra = WITH_MUTATING_POLICIES.to_vec();
+    extra.extend(["-f", "charts/telephony-operator/ci/namespaced-values.yaml"]);
+    let shard = helm_template_with(&helm, "t", "ops", &extra);
+    let binding = get(
+        &shard,
+        "MutatingAdmissionPolicyBinding",
+        "t-telephony-operator-phonenumber-finalizer.telephony.agni.ai",
+    );
+    let resources = &binding["spec"]["matchResources"];
+    assert_eq!(
+        strings(&resources["namespaceSelector"]["matchExpressions"][0]["values"]),
+        vec!["team-a", "team-b"]
+    );
+    assert_eq!(
+        resources["objectSelector"]["matchExpressions"],
+        serde_json::json!([{"key": "telephony.agni.ai/shard", "operator": "In", "values": ["b"]}])
+    );
+
+    // Each term of a selector without sets, translated; a selector with sets leaves the policy
+    // out (a PhoneNumber no release serves must not get the finalizer).
+    let dir = tempfile::tempdir().expect("temp dir");
+    for (selector, expected) in [
+        (
+            "a!=b, c,!d,e==f",
+            Some(serde_json::json!([
+                {"key": "a", "operator": "NotIn", "values": ["b"]},
+                {"key": "c", "operator": "Exists"},
+                {"key": "d", "operator": "DoesNotExist"},
+                {"key": "e", "operator": "In", "values": ["f"]},
+            ])),
+        ),
+        ("env in (a, b)", None),
+        ("env notin (a)", None),
+    ] {
+        let values = dir.path().join("values.yaml");
+        std::fs::write(&values, format!("labelSelector: {selector:?}\n")).expect("write values");
+        let mut extra = WITH_MUTATING_POLICIES.to_vec();
+        extra.extend(["-f", values.to_str().expect("utf-8 path")]);
+        let objects = helm_template_with(&helm, "s", "ops", &extra);
+        let binding = find(
+            &objects,
+            "MutatingAdmissionPolicyBinding",
+            "s-telephony-operator-phonenumber-finalizer.telephony.agni.ai",
+        );
+        match expected {
+            Some(e) => assert_eq!(
+                binding.expect(selector)["spec"]["matchResources"]["objectSelector"]["matchExpressions"],
+                e,
+                "{selector}"
+            ),
+            None => assert!(
+                binding.is_none() && of_kind(&objects, "MutatingAdmissionPolicy").is_empty(),
+                "{selector}: rendered a finalizer policy"
+            ),
+        }
+    }
+
+    // Switched off.
+    let mut extra = WITH_MUTATING_POLICIES.to_vec();
+    extra.extend(["--set", "finalizerPolicy.enabled=false"]);
+    let off = helm_template_with(&helm, "telephony-operator", "telephony-system", &extra);
+    assert!(of_kind(&off, "MutatingAdmissionPolicy").is_empty());
 }
 
 #[test]

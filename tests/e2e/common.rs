@@ -71,7 +71,7 @@ pub async fn real_cluster_stack(mut opts: StackOptions) -> Option<RealClusterSta
 }
 
 /// Adds the running real-cluster scenario's label to a manifest (nothing on the emulator).
-fn label_for_stack(obj: &mut serde_json::Value) {
+pub fn label_for_stack(obj: &mut serde_json::Value) {
     if let Some(value) = STACK_LABEL_VALUE
         .lock()
         .unwrap_or_else(|e| e.into_inner())
@@ -290,4 +290,35 @@ pub async fn wait_gone(client: &Client, ns: &str, name: &str) {
         |v| v.is_none(),
     )
     .await;
+}
+
+/// Runs `body` on a fresh emulator stack, or on the real cluster (`real`; skipped with a message
+/// when no kubeconfig is given), then stops the stack.
+pub async fn run_scenario(real: bool, opts: StackOptions, body: impl AsyncFnOnce(&mut Stack)) {
+    if real {
+        if let Some(mut real) = real_cluster_stack(opts).await {
+            body(&mut real.stack).await;
+            real.stack.shutdown().await;
+        }
+    } else {
+        let mut stack = emulator_stack(opts).await;
+        body(&mut stack).await;
+        stack.shutdown().await;
+    }
+}
+
+/// Two tests of one scenario body: `$emulator` on a fresh emulator stack, `$real` on the real
+/// cluster (skipped without one). A test file using it declares `#[macro_use] mod common;`.
+#[allow(unused_macros)]
+macro_rules! scenario {
+    ($emulator:ident, $real:ident, $body:ident, $opts:expr) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $emulator() {
+            $crate::common::run_scenario(false, $opts, $body).await;
+        }
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $real() {
+            $crate::common::run_scenario(true, $opts, $body).await;
+        }
+    };
 }

@@ -25,7 +25,7 @@ suite() { # name cargo-test-args...
   summary+=("$name on kube-apiserver $version: $passed passed, $failed failed")
 }
 
-suite e2e --test e2e_scenarios real_cluster
+suite e2e --test e2e_scenarios --test e2e_purchase_writes real_cluster
 suite emulator-conformance --test kube_api --test kube_runtime --test kubectl --test schema_crds
 suite bad-input --test bad_input_catalogue
 suite admission-policy --test admission_policy

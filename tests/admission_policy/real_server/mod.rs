@@ -13,3 +13,5 @@ mod fail_closed;
 mod type_checking;
 
 mod credit_grants;
+
+mod finalizer_at_create;

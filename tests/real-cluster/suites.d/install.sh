@@ -11,6 +11,12 @@ install_helm="${REAL_CLUSTER_TOOLS_DIR:-$root/target/real-cluster/tools}/helm"  
 install_tmp="$(mktemp -d)"
 install_chart="$root/charts/telephony-operator"
 install_k8s_version="${TELEPHONY_E2E_SERVER_VERSION#v}"
+# `helm template` does not ask the server what it serves (`helm install` does): the
+# MutatingAdmissionPolicy the chart renders on Kubernetes 1.36+ is asked for when this one has it.
+install_api_versions=()
+if kubectl api-resources --api-group=admissionregistration.k8s.io -o name | grep -qx 'mutatingadmissionpolicies.admissionregistration.k8s.io'; then
+  install_api_versions=(--api-versions admissionregistration.k8s.io/v1/MutatingAdmissionPolicy)
+fi
 
 # Every object of a kustomization on the server, with its resourceVersion (a write changes it).
 install_versions() { # kustomization-dir
@@ -71,7 +77,7 @@ install_helm_lint() { (
 install_helm_default() { (
   set -euo pipefail
   "$install_helm" template telephony-operator "$install_chart" --namespace telephony-system \
-    --include-crds --kube-version "$install_k8s_version" > "$install_tmp/default.yaml"
+    --include-crds --kube-version "$install_k8s_version" "${install_api_versions[@]}" > "$install_tmp/default.yaml"
   local out
   out="$(kubectl apply --dry-run=server -f "$install_tmp/default.yaml" 2>&1)" || { echo "$out" >&2; return 1; }
   echo "install: helm template (default values) | kubectl apply --dry-run=server: $(echo "$out" | grep -c 'server dry run') objects accepted"
@@ -104,7 +110,7 @@ spec:
 CRD
   kubectl wait --for=condition=Established crd/servicemonitors.monitoring.coreos.com --timeout=30s >/dev/null
   local render=("$install_helm" template t "$install_chart" --namespace telephony-chart
-    --kube-version "$install_k8s_version" -f "$install_chart/ci/namespaced-values.yaml")
+    --kube-version "$install_k8s_version" "${install_api_versions[@]}" -f "$install_chart/ci/namespaced-values.yaml")
   "${render[@]}" > "$install_tmp/namespaced.yaml"
   local out
   out="$(kubectl apply --dry-run=server -f "$install_tmp/namespaced.yaml" 2>&1)" || { echo "$out" >&2; return 1; }
