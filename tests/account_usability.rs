@@ -48,6 +48,7 @@ fn number_conditions(account: &TelephonyAccount) -> (bool, bool, String) {
                 nu.message.clone(),
             ),
             transient: nu.transient,
+            first_look_due: nu.first_look_due,
         },
     );
     let d = decide(&number(), &obs);
@@ -81,6 +82,74 @@ fn numbers_of_an_account_still_connecting_are_reconciling_not_stalled() {
         let (reconciling, stalled, _) = number_conditions(&acct);
         assert!(reconciling && !stalled, "{status}");
     }
+}
+
+/// An account the operator has not looked at yet (no Ready condition), created moments ago: a
+/// number without a status of its own waits for the first verdict without writing anything
+/// (its account's first status wakes it), until 30 s after the account's creation. A number
+/// with a status, an account with a verdict, and an account past the grace get the usual
+/// Reconciling status.
+#[test]
+fn numbers_wait_silently_for_a_new_accounts_first_verdict() {
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+    use telephony_operator::reconcile::phone_number::Action;
+    let created: jiff::Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
+    let at = |secs: i64| {
+        created
+            .checked_add(jiff::SignedDuration::from_secs(secs))
+            .unwrap()
+    };
+    let mut acct = account(json!({"observedGeneration": -1}));
+    acct.metadata.creation_timestamp = Some(Time(created));
+    let nu = usable(&acct, TERMS).expect_err("not looked at yet");
+    assert!(nu.transient);
+    assert_eq!(nu.first_look_due, Some(at(30)));
+    let view = AccountView::NotUsable {
+        why: telephony_operator::controller::conditions::ReasonMessage::new(
+            nu.reason.clone(),
+            nu.message.clone(),
+        ),
+        transient: true,
+        first_look_due: nu.first_look_due,
+    };
+
+    let d = decide(&number(), &Observed::new(at(1), view.clone()));
+    assert_eq!(d.action, Action::AwaitAccountFirstLook);
+    assert_eq!(
+        d.requeue_at,
+        Some(at(30)),
+        "looks again when the grace ends"
+    );
+    assert!(d.event.is_none());
+
+    // The grace is over: the account is stuck, its numbers say so.
+    let d = decide(&number(), &Observed::new(at(30), view.clone()));
+    assert_eq!(d.action, Action::Wait);
+    assert!(
+        d.status.conditions.iter().any(|c| c.type_ == RECONCILING
+            && c.status == "True"
+            && c.reason == "WaitingForAccount"),
+        "{d:?}"
+    );
+
+    // A number that already shows a verdict keeps showing the current one.
+    let mut seen = number();
+    seen.status = Some(d.status.clone());
+    let d = decide(&seen, &Observed::new(at(1), view));
+    assert_eq!(d.action, Action::Wait);
+
+    // An account with a verdict (connecting, not Ready yet), or without a creation time: none.
+    let mut connecting = account(json!({
+        "conditions": [condition(READY, "False", "TwilioUnavailable"), condition(RECONCILING, "True", "TwilioUnavailable")]
+    }));
+    connecting.metadata.creation_timestamp = Some(Time(created));
+    assert_eq!(usable(&connecting, TERMS).unwrap_err().first_look_due, None);
+    assert_eq!(
+        usable(&account(json!({})), TERMS)
+            .unwrap_err()
+            .first_look_due,
+        None
+    );
 }
 
 #[test]

@@ -162,6 +162,7 @@ fn not_usable(e: AccessError) -> AccountView {
             e.to_string(),
         ),
         transient: e.is_transient(),
+        first_look_due: None,
     }
 }
 
@@ -205,6 +206,7 @@ fn account_view(setup: &str) -> AccountView {
             AccountView::NotUsable {
                 why: nu.why,
                 transient: false,
+                first_look_due: nu.first_look_due,
             }
         }
         _ => AccountView::Usable {

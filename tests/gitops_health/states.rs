@@ -421,6 +421,7 @@ fn view_of(account: &TelephonyAccount) -> AccountView {
         Err(nu) => AccountView::NotUsable {
             why: nu.why,
             transient: nu.transient,
+            first_look_due: nu.first_look_due,
         },
     }
 }

@@ -230,6 +230,8 @@ pub async fn drive<E: Effects, T: TwilioPort>(
                 }
                 return Ok((pn, d.requeue_at));
             }
+            // Nothing written: the account's first status wakes this object.
+            Action::AwaitAccountFirstLook => return Ok((pn, d.requeue_at)),
             Action::Search(q) => {
                 env.checkpoint(Step::Search)?;
                 match env.inventory.search(env.api, &q, &uid(&pn)).await {

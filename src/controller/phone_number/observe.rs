@@ -84,6 +84,7 @@ async fn view_of(
             AccountView::NotUsable {
                 why: nu.why,
                 transient: nu.transient,
+                first_look_due: nu.first_look_due,
             },
             None,
         );
@@ -109,6 +110,7 @@ async fn view_of(
                 AccountView::NotUsable {
                     why,
                     transient: e.is_transient(),
+                    first_look_due: None,
                 },
                 None,
             )

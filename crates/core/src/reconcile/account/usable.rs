@@ -7,7 +7,12 @@ use crate::api::condition::{READY, STALLED};
 use crate::api::{AccountMode, MODE_CHANGE_APPROVED_ANNOTATION, TelephonyAccount};
 use crate::conditions::get_condition;
 use crate::reason::{Reason, ReasonMessage};
+use jiff::{SignedDuration, Timestamp};
 use kube_core::ResourceExt;
+
+/// How long after an account's creation its numbers wait, without writing their status, for
+/// the operator's first verdict on it (see [`NotUsable::first_look_due`]).
+pub const FIRST_LOOK_GRACE: SignedDuration = SignedDuration::from_secs(30);
 
 /// Why a TelephonyAccount cannot be used now: a condition reason, a message a person can act
 /// on, and whether it resolves itself (the account is still connecting: its numbers wait,
@@ -16,6 +21,13 @@ use kube_core::ResourceExt;
 pub struct NotUsable {
     pub why: ReasonMessage,
     pub transient: bool,
+    /// The operator has not given any verdict on the account yet (no Ready condition: it was
+    /// just created, its first reconcile is under way): until this time (its creation plus
+    /// [`FIRST_LOOK_GRACE`]) a number that has no status of its own waits for that verdict
+    /// without writing "waiting for the account" (the account's first status wakes it). Numbers
+    /// applied together with their account then go straight to Purchasing; a stuck account
+    /// still shows in its numbers after the grace.
+    pub first_look_due: Option<Timestamp>,
 }
 
 impl NotUsable {
@@ -24,6 +36,7 @@ impl NotUsable {
         Self {
             why: ReasonMessage::new(reason, message),
             transient: false,
+            first_look_due: None,
         }
     }
 
@@ -166,7 +179,16 @@ pub fn usable(account: &TelephonyAccount, terms_version: &str) -> Result<(), Not
             ),
         ));
     }
-    connected(account)?;
+    if let Err(mut waiting) = connected(account) {
+        if ready.is_none() {
+            waiting.first_look_due = account
+                .metadata
+                .creation_timestamp
+                .as_ref()
+                .and_then(|created| created.0.checked_add(FIRST_LOOK_GRACE).ok());
+        }
+        return Err(waiting);
+    }
     Err(NotUsable::waiting(
         Reason::AccountNotReady,
         match ready {

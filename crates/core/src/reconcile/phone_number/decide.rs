@@ -48,6 +48,15 @@ impl Ctx<'_> {
     }
 }
 
+/// Whether the operator has written a verdict on `pn` (its Ready condition).
+fn has_verdict(pn: &PhoneNumber) -> bool {
+    pn.status.as_ref().is_some_and(|s| {
+        s.conditions
+            .iter()
+            .any(|c| c.type_ == crate::api::condition::READY)
+    })
+}
+
 /// Decides the next step for a PhoneNumber that is not being deleted.
 pub fn decide(pn: &PhoneNumber, obs: &Observed) -> Decision {
     let cx = Ctx {
@@ -93,8 +102,21 @@ pub fn decide(pn: &PhoneNumber, obs: &Observed) -> Decision {
             return cx.wait(st, None, None);
         }
         AccountView::NotUsable {
+            transient: true,
+            first_look_due: Some(due),
+            ..
+        } if cx.now < *due && !has_verdict(pn) => {
+            return Decision {
+                action: Action::AwaitAccountFirstLook,
+                status: st,
+                requeue_at: Some(*due),
+                event: None,
+            };
+        }
+        AccountView::NotUsable {
             why,
             transient: true,
+            ..
         } => {
             let why = ReasonMessage::new(
                 Reason::WaitingForAccount,
@@ -106,6 +128,7 @@ pub fn decide(pn: &PhoneNumber, obs: &Observed) -> Decision {
         AccountView::NotUsable {
             why,
             transient: false,
+            ..
         } => {
             let why = ReasonMessage::new(
                 why.reason.clone(),

@@ -52,8 +52,14 @@ pub enum AccountView {
     /// No TelephonyAccount of that name in the PhoneNumber's namespace.
     Missing,
     /// The account exists but numbers cannot act through it. `transient`: it is still
-    /// connecting, no person needs to act.
-    NotUsable { why: ReasonMessage, transient: bool },
+    /// connecting, no person needs to act. `first_look_due`: the operator has not looked at
+    /// the account yet; a number without a status of its own waits silently until then
+    /// (`crate::reconcile::account::NotUsable::first_look_due`).
+    NotUsable {
+        why: ReasonMessage,
+        transient: bool,
+        first_look_due: Option<Timestamp>,
+    },
     /// Numbers may act through it.
     Usable {
         mode: AccountMode,
@@ -198,6 +204,10 @@ impl Observed {
 pub enum Action {
     /// Nothing at Twilio: write the status if it changed, look again at `requeue_at`.
     Wait,
+    /// The account's first verdict is pending and this number has no status yet: write
+    /// nothing (the object still reads as not reconciled: observedGeneration -1), look again at
+    /// `requeue_at`; the account's first status write wakes it sooner.
+    AwaitAccountFirstLook,
     /// Search available numbers (one call), then decide again.
     Search(SearchQuery),
     /// Look the number up in the account (one `list_incoming` with a PhoneNumber filter).

@@ -70,6 +70,7 @@ fn account_states() {
             AccountView::NotUsable {
                 why: why.clone(),
                 transient: false,
+                first_look_due: None,
             },
         ),
     );
@@ -81,6 +82,7 @@ fn account_states() {
             AccountView::NotUsable {
                 why,
                 transient: true,
+                first_look_due: None,
             },
         ),
     );
