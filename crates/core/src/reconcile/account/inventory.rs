@@ -19,8 +19,9 @@ pub struct Claim {
 }
 
 /// The claims of the PhoneNumbers (of one namespace) that reference `account_name`, from their
-/// summaries: the number in status (or spec.number before purchase), except numbers already
-/// Released.
+/// summaries: the number in status, else the one a purchase in flight names (its intent: a
+/// number bought a moment ago is owned at Twilio before its PhoneNumber records it, and is not
+/// "unclaimed"), else spec.number; except numbers already Released.
 pub fn claims_of<'a>(
     account_name: &str,
     numbers: impl IntoIterator<Item = &'a PhoneNumberSummary>,
@@ -31,7 +32,7 @@ pub fn claims_of<'a>(
         .filter(|pn| pn.phase != Some(Phase::Released))
         .filter_map(|pn| {
             Some(Claim {
-                number: pn.held_number()?.to_string(),
+                number: pn.claimed_number()?.to_string(),
                 monthly_fee: pn.monthly_fee.as_deref().and_then(parse_money),
                 currency: pn.currency.clone(),
             })
@@ -197,5 +198,30 @@ mod tests {
             "no number yet, released, another account"
         );
         assert_eq!(counted.claims[0].number, "+14155550101");
+    }
+    #[test]
+    fn a_number_bought_a_moment_ago_is_managed_not_unclaimed() {
+        // Bought at Twilio, its PhoneNumber still in Purchasing with the intent naming it.
+        let in_flight = PhoneNumberSummary {
+            account: "main".into(),
+            phase: Some(Phase::Purchasing),
+            intent_number: Some("+14155550104".into()),
+            in_progress: true,
+            ..Default::default()
+        };
+        let numbers = [
+            summary("main", Some("+14155550101"), Some(Phase::Active), false),
+            in_flight,
+        ];
+        let owned = ["+14155550101".to_string(), "+14155550104".to_string()];
+        let now: jiff::Timestamp = "2026-03-01T12:00:00Z".parse().unwrap();
+        let inv = summarize(&owned, &claims_of("main", &numbers), now);
+        assert_eq!((inv.managed, inv.unclaimed), (2, 0), "{inv:?}");
+        assert!(inv.unclaimed_numbers.is_empty());
+        assert_eq!(
+            inv.monthly_cost.as_deref(),
+            Some("1.15"),
+            "no fee known yet"
+        );
     }
 }

@@ -63,14 +63,6 @@ impl PhoneNumberSummary {
             .or(self.intent_number.as_deref())
             .or(self.spec_number.as_deref())
     }
-
-    /// The number it holds for the account's inventory: the one in status, else the one its
-    /// spec names (an intent is not a holding yet).
-    pub fn held_number(&self) -> Option<&str> {
-        self.recorded_number
-            .as_deref()
-            .or(self.spec_number.as_deref())
-    }
 }
 
 #[cfg(test)]
@@ -104,22 +96,16 @@ mod tests {
         }));
         let s = PhoneNumberSummary::of(&pn);
         assert_eq!(s.claimed_number(), Some("+14155550111"));
-        assert_eq!(
-            s.held_number(),
-            Some("+14155550100"),
-            "an intent holds nothing"
-        );
         pn.status.as_mut().expect("status").phone_number = Some("+14155550122".into());
         let s = PhoneNumberSummary::of(&pn);
         assert_eq!(s.claimed_number(), Some("+14155550122"));
-        assert_eq!(s.held_number(), Some("+14155550122"));
     }
 
     #[test]
     fn a_search_without_status_claims_nothing_and_pricing_is_carried() {
         let mut pn = number(None);
         let s = PhoneNumberSummary::of(&pn);
-        assert_eq!((s.claimed_number(), s.held_number()), (None, None));
+        assert_eq!(s.claimed_number(), None);
         assert_eq!(s.account, "main");
         let status = pn.status.get_or_insert_with(Default::default);
         status.phase = Some(Phase::Active);
