@@ -682,3 +682,62 @@ fn a_secret_naming_another_twilio_account_stops_the_account_until_approved() {
     assert!(same_twilio_account(Some(OTHER), &rebound).is_ok());
     assert!(same_twilio_account(None, &rebound).is_ok());
 }
+
+/// While numbers are being bought, the inventory summary and the balance are written at most
+/// every 30 s (a burst over 100 accounts wrote each account every 5 s); as soon as none is in
+/// progress the current ones are written.
+#[test]
+fn summaries_are_written_at_most_every_30_s_while_numbers_change() {
+    let at = |secs: i64| {
+        now()
+            .checked_add(jiff::SignedDuration::from_secs(secs))
+            .unwrap()
+    };
+    let owned = |n: usize| -> Vec<String> { (0..n).map(|i| format!("+1415555{i:04}")).collect() };
+    let balance = |amount: &str| {
+        Connection::Connected(Connected {
+            balance: Some(Balance {
+                amount: amount.into(),
+                currency: "USD".into(),
+            }),
+            ..match connected() {
+                Connection::Connected(c) => c,
+                _ => unreachable!(),
+            }
+        })
+    };
+    let step = |a: &TelephonyAccount, t: jiff::Timestamp, n: usize, amount: &str, busy: usize| {
+        let mut obs = Observation::new(balance(amount));
+        obs.inventory = Some(summarize(&owned(n), &[], t));
+        obs.numbers_in_progress = busy;
+        decide(a, TV, t, &gate(a, TV), obs)
+    };
+    let a = account(AccountMode::BringYourOwn);
+    let d = step(&a, at(0), 1, "12.50", 5);
+    let a = with_status(a, &d);
+    let summary = |a: &TelephonyAccount| {
+        let st = a.status.as_ref().unwrap();
+        (
+            st.inventory.as_ref().unwrap().unclaimed,
+            st.balance.as_ref().unwrap().amount.clone(),
+        )
+    };
+    assert_eq!(summary(&a), (1, "12.50".into()), "the first summary");
+    assert_eq!(d.requeue, Requeue::WhileNumbersChange);
+
+    // 5 and 29 s later, numbers still in progress: the written summary stands (no write).
+    for secs in [5, 29] {
+        let d = step(&a, at(secs), 3, "10.20", 3);
+        assert_eq!(d.status, a.status.clone().unwrap(), "{secs} s");
+        assert_eq!(d.requeue, Requeue::WhileNumbersChange);
+    }
+    // 30 s after the last one: written.
+    let d = step(&a, at(30), 4, "9.05", 2);
+    let a = with_status(a, &d);
+    assert_eq!(summary(&a), (4, "9.05".into()));
+    // The burst is over 2 s later: the final summary at once.
+    let d = step(&a, at(32), 6, "6.75", 0);
+    assert_eq!(d.requeue, Requeue::Resync);
+    let a = with_status(a, &d);
+    assert_eq!(summary(&a), (6, "6.75".into()));
+}
