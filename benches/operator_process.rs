@@ -271,6 +271,9 @@ struct Seen {
     /// since the last clear changed.
     accounts: HashMap<String, serde_json::Value>,
     account_writes: Vec<String>,
+    /// How many account writes since the last clear changed each field (two path segments,
+    /// e.g. `.status.inventory`).
+    account_fields: BTreeMap<String, u64>,
 }
 
 impl Seen {
@@ -351,6 +354,16 @@ fn watch_accounts(client: kube::Client, seen: Arc<Mutex<Seen>>) {
         if let Some(old) = s.accounts.get(&name) {
             let mut changes = Vec::new();
             json_diff("", old, &value, &mut changes);
+            let fields: BTreeSet<String> = changes
+                .iter()
+                .map(|c| {
+                    let path = c.split(": ").next().unwrap_or_default();
+                    path.split('.').take(3).collect::<Vec<_>>().join(".")
+                })
+                .collect();
+            for f in fields {
+                *s.account_fields.entry(f).or_default() += 1;
+            }
             s.account_writes
                 .push(format!("{name}: {}", changes.join("; ")));
         }
@@ -566,6 +579,11 @@ impl Bench {
         if accounts.len() > 3 {
             println!("    ({} more account writes)", accounts.len() - 3);
         }
+        let fields = std::mem::take(&mut self.seen().account_fields);
+        if !fields.is_empty() {
+            let by_field: Vec<String> = fields.iter().map(|(f, n)| format!("{f} {n}")).collect();
+            println!("    account writes changed: {}", by_field.join(", "));
+        }
     }
 
     fn print_kube(&self, label: &str, writes: &BTreeMap<String, u64>, per: usize) {
@@ -732,6 +750,7 @@ impl Bench {
         self.seen().written.clear();
         self.seen().examples.clear();
         self.seen().account_writes.clear();
+        self.seen().account_fields.clear();
         let kube_before = self.emulator_stats();
         let started = Instant::now();
         let op = self.spawn(Some(self.s.resync_seconds))?;
@@ -788,6 +807,7 @@ impl Bench {
         self.seen().written.clear();
         self.seen().examples.clear();
         self.seen().account_writes.clear();
+        self.seen().account_fields.clear();
         let kube_before = self.emulator_stats();
         tokio::time::sleep(period).await;
         let c = self.stack.sim.counters();
@@ -832,6 +852,7 @@ impl Bench {
         self.seen().written.clear();
         self.seen().examples.clear();
         self.seen().account_writes.clear();
+        self.seen().account_fields.clear();
         let kube_before = self.emulator_stats();
         tokio::time::sleep(period).await;
         let c = self.stack.sim.counters();

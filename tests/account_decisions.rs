@@ -706,14 +706,23 @@ fn summaries_are_written_at_most_every_30_s_while_numbers_change() {
             }
         })
     };
-    let step = |a: &TelephonyAccount, t: jiff::Timestamp, n: usize, amount: &str, busy: usize| {
+    // The inventory snapshot was listed long before (its purchases are noted in it since): the
+    // cadence follows the writes, not the list time.
+    let listed = at(-600);
+    let step = |a: &TelephonyAccount,
+                t: jiff::Timestamp,
+                n: usize,
+                amount: &str,
+                busy: usize,
+                written: Option<jiff::Timestamp>| {
         let mut obs = Observation::new(balance(amount));
-        obs.inventory = Some(summarize(&owned(n), &[], t));
+        obs.inventory = Some(summarize(&owned(n), &[], listed));
         obs.numbers_in_progress = busy;
+        obs.summary_written_at = written;
         decide(a, TV, t, &gate(a, TV), obs)
     };
     let a = account(AccountMode::BringYourOwn);
-    let d = step(&a, at(0), 1, "12.50", 5);
+    let d = step(&a, at(0), 1, "12.50", 5, None);
     let a = with_status(a, &d);
     let summary = |a: &TelephonyAccount| {
         let st = a.status.as_ref().unwrap();
@@ -727,16 +736,16 @@ fn summaries_are_written_at_most_every_30_s_while_numbers_change() {
 
     // 5 and 29 s later, numbers still in progress: the written summary stands (no write).
     for secs in [5, 29] {
-        let d = step(&a, at(secs), 3, "10.20", 3);
+        let d = step(&a, at(secs), 3, "10.20", 3, Some(at(0)));
         assert_eq!(d.status, a.status.clone().unwrap(), "{secs} s");
         assert_eq!(d.requeue, Requeue::WhileNumbersChange);
     }
     // 30 s after the last one: written.
-    let d = step(&a, at(30), 4, "9.05", 2);
+    let d = step(&a, at(30), 4, "9.05", 2, Some(at(0)));
     let a = with_status(a, &d);
     assert_eq!(summary(&a), (4, "9.05".into()));
     // The burst is over 2 s later: the final summary at once.
-    let d = step(&a, at(32), 6, "6.75", 0);
+    let d = step(&a, at(32), 6, "6.75", 0, Some(at(30)));
     assert_eq!(d.requeue, Requeue::Resync);
     let a = with_status(a, &d);
     assert_eq!(summary(&a), (6, "6.75".into()));

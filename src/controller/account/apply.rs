@@ -74,7 +74,10 @@ pub(super) async fn apply<S: AccountStore, T: TwilioConnector>(
     } else {
         None
     };
-    let (requeue, cycle_end) = write_status(&ports.store, account, |fresh| {
+    let uid = account.uid().unwrap_or_default();
+    let mut obs = obs;
+    obs.summary_written_at = ctx.verified.summary_written_at(&uid);
+    let (requeue, cycle_end, summary_written) = write_status(&ports.store, account, |fresh| {
         let mut fresh = fresh.clone();
         if let Some(to) = adopt {
             decisions::adopt_mode_change(fresh.status.get_or_insert_with(Default::default), to);
@@ -93,9 +96,14 @@ pub(super) async fn apply<S: AccountStore, T: TwilioConnector>(
         let mut d = decisions::decide(&fresh, &terms_version, now, &gate, o);
         d.status.held_numbers = held.remaining.clone();
         let cycle_end = d.status.credits.as_ref().and_then(|c| c.cycle_end.clone());
-        (d.status, d.events, (d.requeue, cycle_end))
+        let summary_written = d.status.inventory.is_some()
+            && d.status.inventory != fresh.status.and_then(|s| s.inventory);
+        (d.status, d.events, (d.requeue, cycle_end, summary_written))
     })
     .await?;
+    if summary_written {
+        ctx.verified.note_summary_written(&uid);
+    }
 
     // Roll the credits cycle at its exact end (on the operator's clock), and release a held
     // number at the end of its window.

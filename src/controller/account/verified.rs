@@ -26,6 +26,8 @@ struct Verified {
     numbers: Option<u32>,
     /// When the balance was last read.
     balance_at: Timestamp,
+    /// When this process last wrote the account's inventory summary (`None`: not yet).
+    summary_at: Option<Timestamp>,
 }
 
 /// While numbers are still being bought, a balance is read again at most this often (a burst
@@ -138,6 +140,7 @@ impl VerifiedAccounts {
         numbers: Option<u32>,
     ) {
         let mut cache = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        let summary_at = cache.get(uid).and_then(|v| v.summary_at);
         cache.insert(
             uid.to_string(),
             Verified {
@@ -147,6 +150,7 @@ impl VerifiedAccounts {
                 connected,
                 numbers,
                 balance_at: at,
+                summary_at,
             },
         );
     }
@@ -174,6 +178,23 @@ impl VerifiedAccounts {
             v.numbers = Some(numbers);
             v.connected.balance = balance;
             v.balance_at = now;
+        }
+    }
+
+    /// When this process last wrote the inventory summary of account `uid` (`None`: not since it
+    /// verified the account): the decision writes summaries at most every
+    /// `reconcile::account::SUMMARY_EVERY_WHILE_NUMBERS_CHANGE` after it while numbers change.
+    pub(crate) fn summary_written_at(&self, uid: &str) -> Option<Timestamp> {
+        let cache = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        cache.get(uid).and_then(|v| v.summary_at)
+    }
+
+    /// Records that the inventory summary of account `uid` was written now.
+    pub(crate) fn note_summary_written(&self, uid: &str) {
+        let now = self.clock.now();
+        let mut cache = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(v) = cache.get_mut(uid) {
+            v.summary_at = Some(now);
         }
     }
 

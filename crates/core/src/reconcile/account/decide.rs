@@ -60,6 +60,9 @@ pub struct Observation {
     /// PhoneNumbers of the account still being worked on (bought, released, not reconciled
     /// yet): while there are any, the summary is refreshed soon rather than at the resync.
     pub numbers_in_progress: usize,
+    /// When this process last wrote the inventory summary (`None`: not yet): while numbers are
+    /// in progress, the next is written [`SUMMARY_EVERY_WHILE_NUMBERS_CHANGE`] after it.
+    pub summary_written_at: Option<jiff::Timestamp>,
 }
 
 impl Observation {
@@ -71,6 +74,7 @@ impl Observation {
             subaccount_created: None,
             subaccount_warning: None,
             numbers_in_progress: 0,
+            summary_written_at: None,
         }
     }
 }
@@ -171,6 +175,7 @@ pub fn decide(
 ) -> Decision {
     let generation = account.metadata.generation;
     let prev = account.status.clone().unwrap_or_default();
+    let summaries_now = summaries_due(&obs, now);
     let mut st = prev.clone();
     st.observed_generation = generation;
     let mut events = Vec::new();
@@ -345,7 +350,7 @@ pub fn decide(
             }
             st.r#type = (!c.account_type.is_empty()).then(|| c.account_type.clone());
             if account.spec.mode == AccountMode::BringYourOwn {
-                if c.balance.is_some() && summaries_due(&prev, obs.numbers_in_progress, now) {
+                if c.balance.is_some() && summaries_now {
                     st.balance = c.balance.clone();
                 }
             } else {
@@ -432,10 +437,7 @@ pub fn decide(
         events.push(Event::warning(Reason::DuplicateSubaccounts, w));
     }
     // Another account's inventory says nothing about this one.
-    if let Some(inv) = obs
-        .inventory
-        .filter(|_| !sid_changed && summaries_due(&prev, obs.numbers_in_progress, now))
-    {
+    if let Some(inv) = obs.inventory.filter(|_| !sid_changed && summaries_now) {
         st.inventory = Some(keep_observed_at_if_same(prev.inventory.as_ref(), inv));
     }
     if let Some(credits) = obs.credits {
@@ -530,15 +532,13 @@ pub const SUMMARY_EVERY_WHILE_NUMBERS_CHANGE: jiff::SignedDuration =
     jiff::SignedDuration::from_secs(30);
 
 /// Whether the inventory summary and balance observed now go into the status: when none of the
-/// account's numbers is in progress (a burst is summed up as soon as it is over), when none was
-/// written yet, or when the written one is [`SUMMARY_EVERY_WHILE_NUMBERS_CHANGE`] old.
-fn summaries_due(prev: &TelephonyAccountStatus, in_progress: usize, now: jiff::Timestamp) -> bool {
-    in_progress == 0
-        || prev
-            .inventory
-            .as_ref()
-            .and_then(|i| i.observed_at.as_ref())
-            .is_none_or(|at| now.duration_since(at.0) >= SUMMARY_EVERY_WHILE_NUMBERS_CHANGE)
+/// account's numbers is in progress (a burst is summed up as soon as it is over), when this
+/// process has written none yet, or [`SUMMARY_EVERY_WHILE_NUMBERS_CHANGE`] after the last.
+fn summaries_due(obs: &Observation, now: jiff::Timestamp) -> bool {
+    obs.numbers_in_progress == 0
+        || obs
+            .summary_written_at
+            .is_none_or(|at| now.duration_since(at) >= SUMMARY_EVERY_WHILE_NUMBERS_CHANGE)
 }
 
 /// The inventory summary's `observedAt` only moves when its content changes, so an unchanged
