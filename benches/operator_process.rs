@@ -280,6 +280,14 @@ impl Seen {
     fn ready_count(&self) -> usize {
         self.ready.values().filter(|r| **r).count()
     }
+
+    /// Forgets which objects were written and what the writes changed (a new phase starts).
+    fn clear_writes(&mut self) {
+        self.written.clear();
+        self.examples.clear();
+        self.account_writes.clear();
+        self.account_fields.clear();
+    }
 }
 
 fn is_ready(pn: &PhoneNumber) -> bool {
@@ -747,10 +755,7 @@ impl Bench {
             before_stop.cpu_seconds
         );
         self.stack.sim.reset_counters();
-        self.seen().written.clear();
-        self.seen().examples.clear();
-        self.seen().account_writes.clear();
-        self.seen().account_fields.clear();
+        self.seen().clear_writes();
         let kube_before = self.emulator_stats();
         let started = Instant::now();
         let op = self.spawn(Some(self.s.resync_seconds))?;
@@ -804,10 +809,7 @@ impl Bench {
         );
         // A quiet period: nothing changed.
         self.stack.sim.reset_counters();
-        self.seen().written.clear();
-        self.seen().examples.clear();
-        self.seen().account_writes.clear();
-        self.seen().account_fields.clear();
+        self.seen().clear_writes();
         let kube_before = self.emulator_stats();
         tokio::time::sleep(period).await;
         let c = self.stack.sim.counters();
@@ -849,10 +851,7 @@ impl Bench {
             }
         }
         self.stack.sim.reset_counters();
-        self.seen().written.clear();
-        self.seen().examples.clear();
-        self.seen().account_writes.clear();
-        self.seen().account_fields.clear();
+        self.seen().clear_writes();
         let kube_before = self.emulator_stats();
         tokio::time::sleep(period).await;
         let c = self.stack.sim.counters();

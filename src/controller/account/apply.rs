@@ -74,9 +74,6 @@ pub(super) async fn apply<S: AccountStore, T: TwilioConnector>(
     } else {
         None
     };
-    let uid = account.uid().unwrap_or_default();
-    let mut obs = obs;
-    obs.summary_written_at = ctx.verified.summary_written_at(&uid);
     let (requeue, cycle_end, summary_written) = write_status(&ports.store, account, |fresh| {
         let mut fresh = fresh.clone();
         if let Some(to) = adopt {
@@ -102,7 +99,8 @@ pub(super) async fn apply<S: AccountStore, T: TwilioConnector>(
     })
     .await?;
     if summary_written {
-        ctx.verified.note_summary_written(&uid);
+        ctx.verified
+            .note_summary_written(&account.uid().unwrap_or_default());
     }
 
     // Roll the credits cycle at its exact end (on the operator's clock), and release a held

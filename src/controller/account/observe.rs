@@ -114,6 +114,7 @@ pub(super) async fn observe<S: AccountStore, T: TwilioConnector>(
             Ok(Some((inv, in_progress))) => {
                 obs.inventory = Some(inv);
                 obs.numbers_in_progress = in_progress;
+                obs.summary_written_at = ctx.verified.summary_written_at(&uid);
             }
             Ok(None) => {}
             // The list is the credentials check of a cached connection.

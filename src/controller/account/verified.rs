@@ -9,7 +9,7 @@
 
 use crate::api::{Balance, TelephonyAccount};
 use crate::clock::SharedClock;
-use crate::reconcile::account::{Connected, recorded_connection};
+use crate::reconcile::account::{Connected, recorded_connection, summaries_due};
 use crate::twilio::Credentials;
 use jiff::Timestamp;
 use std::collections::HashMap;
@@ -24,15 +24,9 @@ struct Verified {
     connected: Connected,
     /// How many numbers the account managed when its balance was read (`None`: not noted).
     numbers: Option<u32>,
-    /// When the balance was last read.
-    balance_at: Timestamp,
     /// When this process last wrote the account's inventory summary (`None`: not yet).
     summary_at: Option<Timestamp>,
 }
-
-/// While numbers are still being bought, a balance is read again at most this often (a burst
-/// over 100 accounts read 100 balances every 5 s); once none is in progress, at once.
-pub const BALANCE_EVERY_WHILE_BUYING: jiff::SignedDuration = jiff::SignedDuration::from_secs(30);
 
 /// The accounts whose connection was verified, by uid.
 pub struct VerifiedAccounts {
@@ -149,7 +143,6 @@ impl VerifiedAccounts {
                 fingerprint,
                 connected,
                 numbers,
-                balance_at: at,
                 summary_at,
             },
         );
@@ -157,33 +150,31 @@ impl VerifiedAccounts {
 
     /// Whether the balance of account `uid` should be read again now that it manages `numbers`
     /// numbers, `in_progress` of its PhoneNumbers still being worked on: buying or releasing
-    /// numbers moves the balance, so another count calls for another read — at most every
-    /// [`BALANCE_EVERY_WHILE_BUYING`] while numbers are in progress, at once when none is.
+    /// numbers moves the balance, so another count calls for another read — when the account's
+    /// summaries are due (`reconcile::account::summaries_due`: at once when none is in
+    /// progress, every half minute while some are), so a balance is read when it is written.
     pub(crate) fn balance_stale(&self, uid: &str, numbers: u32, in_progress: usize) -> bool {
         let now = self.clock.now();
         let cache = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         cache.get(uid).is_some_and(|v| {
             v.numbers != Some(numbers)
-                && (in_progress == 0
-                    || v.numbers.is_none()
-                    || now.duration_since(v.balance_at) >= BALANCE_EVERY_WHILE_BUYING)
+                && (v.numbers.is_none() || summaries_due(in_progress, v.summary_at, now))
         })
     }
 
-    /// Records the balance of account `uid` as read now, while it managed `numbers` numbers.
+    /// Records the balance of account `uid` as read while it managed `numbers` numbers.
     pub(crate) fn note_balance(&self, uid: &str, numbers: u32, balance: Option<Balance>) {
-        let now = self.clock.now();
         let mut cache = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(v) = cache.get_mut(uid) {
             v.numbers = Some(numbers);
             v.connected.balance = balance;
-            v.balance_at = now;
         }
     }
 
     /// When this process last wrote the inventory summary of account `uid` (`None`: not since it
-    /// verified the account): the decision writes summaries at most every
-    /// `reconcile::account::SUMMARY_EVERY_WHILE_NUMBERS_CHANGE` after it while numbers change.
+    /// verified the account): while numbers change, the next summary (and balance) is due
+    /// [`SUMMARY_EVERY_WHILE_NUMBERS_CHANGE`](crate::reconcile::account::SUMMARY_EVERY_WHILE_NUMBERS_CHANGE)
+    /// after it.
     pub(crate) fn summary_written_at(&self, uid: &str) -> Option<Timestamp> {
         let cache = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         cache.get(uid).and_then(|v| v.summary_at)

@@ -175,7 +175,7 @@ pub fn decide(
 ) -> Decision {
     let generation = account.metadata.generation;
     let prev = account.status.clone().unwrap_or_default();
-    let summaries_now = summaries_due(&obs, now);
+    let summaries_now = summaries_due(obs.numbers_in_progress, obs.summary_written_at, now);
     let mut st = prev.clone();
     st.observed_generation = generation;
     let mut events = Vec::new();
@@ -531,14 +531,18 @@ pub fn account_changed(
 pub const SUMMARY_EVERY_WHILE_NUMBERS_CHANGE: jiff::SignedDuration =
     jiff::SignedDuration::from_secs(30);
 
-/// Whether the inventory summary and balance observed now go into the status: when none of the
-/// account's numbers is in progress (a burst is summed up as soon as it is over), when this
-/// process has written none yet, or [`SUMMARY_EVERY_WHILE_NUMBERS_CHANGE`] after the last.
-fn summaries_due(obs: &Observation, now: jiff::Timestamp) -> bool {
-    obs.numbers_in_progress == 0
-        || obs
-            .summary_written_at
-            .is_none_or(|at| now.duration_since(at) >= SUMMARY_EVERY_WHILE_NUMBERS_CHANGE)
+/// Whether an account's inventory summary and balance are due (observed, and then written):
+/// when none of its numbers is in progress (`in_progress`: a burst is summed up as soon as it
+/// is over), when this process has written none yet (`written_at`), or
+/// [`SUMMARY_EVERY_WHILE_NUMBERS_CHANGE`] after the last. The controller reads the Twilio
+/// balance only when this holds, so a balance is read when it will be written.
+pub fn summaries_due(
+    in_progress: usize,
+    written_at: Option<jiff::Timestamp>,
+    now: jiff::Timestamp,
+) -> bool {
+    in_progress == 0
+        || written_at.is_none_or(|at| now.duration_since(at) >= SUMMARY_EVERY_WHILE_NUMBERS_CHANGE)
 }
 
 /// The inventory summary's `observedAt` only moves when its content changes, so an unchanged

@@ -17,8 +17,9 @@ mod subaccount;
 mod usable;
 
 pub use decide::{
-    Connected, Connection, Decision, Event, Observation, Requeue, account_changed,
-    adopt_mode_change, classify_twilio_error, decide,
+    Connected, Connection, Decision, Event, Observation, Requeue,
+    SUMMARY_EVERY_WHILE_NUMBERS_CHANGE, account_changed, adopt_mode_change, classify_twilio_error,
+    decide, summaries_due,
 };
 pub use deletion::{DeletionStep, deletion_step, numbers_to_delete};
 pub use gate::{Gate, Terms, gate, terms, terms_summary};

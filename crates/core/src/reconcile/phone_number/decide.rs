@@ -51,9 +51,7 @@ impl Ctx<'_> {
 /// Whether the operator has written a verdict on `pn` (its Ready condition).
 fn has_verdict(pn: &PhoneNumber) -> bool {
     pn.status.as_ref().is_some_and(|s| {
-        s.conditions
-            .iter()
-            .any(|c| c.type_ == crate::api::condition::READY)
+        crate::conditions::get_condition(&s.conditions, crate::api::condition::READY).is_some()
     })
 }
 
